@@ -1,0 +1,46 @@
+// `memshim [options] -- CMD`: read the limits, decide the plan, then show it (--dry-run), become the command
+// (--exec), or run it as a supervised child with the monitor and the health server beside it.
+import type { RunConfig } from './config.js';
+import { createLogger } from './log.js';
+import { readLimits } from './cgroup/index.js';
+import { gatherFacts } from './runtimes/facts.js';
+import { planCommand } from './runtimes/index.js';
+import { dryRunReport, renderDryRunText } from './dry-run.js';
+import type { Limits } from './cgroup/types.js';
+import type { Plan } from './runtimes/types.js';
+
+/** What memshim keeps resident while it supervises (measured in bench/): charged to the same cgroup. */
+export const SUPERVISOR_OVERHEAD_BYTES = 48 * 1024 * 1024;
+
+export async function decide(config: RunConfig): Promise<{ limits: Limits; plan: Plan }> {
+  const limits = await readLimits(config.reader);
+  const facts = await gatherFacts(config.argv, process.env);
+  const plan = planCommand({
+    limits,
+    argv: config.argv,
+    env: process.env,
+    facts,
+    options: {
+      runtime: config.runtime,
+      tune: config.tune,
+      pythonMemoryCap: config.pythonMemoryCap,
+      exitOnOutOfMemory: config.exitOnOutOfMemory,
+      supervisorOverheadBytes: config.exec ? 0 : SUPERVISOR_OVERHEAD_BYTES,
+    },
+  });
+  return { limits, plan };
+}
+
+export async function run(config: RunConfig): Promise<number> {
+  const { limits, plan } = await decide(config);
+  if (config.dryRun) {
+    const report = dryRunReport(limits, plan);
+    process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderDryRunText(report, limits, plan));
+    return 0;
+  }
+  const log = await createLogger(config.log.format, config.log.level);
+  for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
+  log.info({ event: 'plan', runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus, set: Object.keys(plan.env) }, `planning for ${plan.runtime}`);
+  for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
+  throw new Error('running the command is not wired yet');
+}

@@ -1,0 +1,86 @@
+// The shapes every other part of memshim reads the system through. Produced by src/cgroup/, consumed by
+// src/runtimes/ (planning), src/monitor/ and src/health/ (watching). Byte counts are plain numbers: every
+// real limit fits in 2^53, and the unlimited sentinels are turned into null before they get here.
+
+/** A problem with one file: which file, what was wrong, what memshim did instead. Never fatal. */
+export interface ReadWarning {
+  file: string;
+  message: string;
+  fallback: string;
+}
+
+export type CgroupVersion = 1 | 2;
+
+/** Where this process sits: one directory per controller, already resolved to a real path on disk. */
+export interface CgroupLocation {
+  /** 2 on a pure v2 host (or when memory is a v2 controller), 1 when memory/cpu are v1 controllers. */
+  version: CgroupVersion | null;
+  /** Absolute directory of the memory controller for this process (under --sysfs), or null. */
+  memoryPath: string | null;
+  /** Absolute directory of the cpu controller (v1 `cpu` or `cpu,cpuacct`; v2 the unified dir), or null. */
+  cpuPath: string | null;
+  /** Absolute directory of the cpuset controller, or null. */
+  cpusetPath: string | null;
+  /** Mount point of the memory controller: ancestors are walked up to here and no further. */
+  memoryMountRoot: string | null;
+  cpuMountRoot: string | null;
+  cpusetMountRoot: string | null;
+}
+
+export type MemorySource = 'cgroup' | 'host' | 'option';
+export type CpuSource = 'cgroup' | 'cpuset' | 'option' | null;
+
+/** The effective limits memshim plans with. */
+export interface Limits {
+  cgroup: CgroupLocation;
+  /** The ceiling used for planning: the cgroup limit, the --memory option, or the host's memory. */
+  memoryBytes: number;
+  memorySource: MemorySource;
+  /** The directory whose file set the effective memory limit (the leaf or an ancestor), when from a cgroup. */
+  memoryLimitFrom: string | null;
+  /** v2 memory.high / v1 soft limit, smallest over the ancestors; null when unset. */
+  memoryHighBytes: number | null;
+  /** Swap the cgroup may use on top of memoryBytes: 0 forbids swap; null means unknown or unlimited. */
+  swapBytes: number | null;
+  /** Effective CPU limit (quota/period or cpuset count, whichever smaller, or --cpus); null: only the host bounds it. */
+  cpus: number | null;
+  cpuSource: CpuSource;
+  cpuLimitFrom: string | null;
+  /** v1 cpu.shares or v2 cpu.weight of the leaf: reported, never a limit. */
+  cpuShares: number | null;
+  cpuWeight: number | null;
+  /** CPUs this process may run on (cpuset / affinity). */
+  affinityCpus: number;
+  hostMemoryBytes: number;
+  hostCpus: number;
+  warnings: ReadWarning[];
+}
+
+/** Pressure stall information, one line (`some` or `full`) of memory.pressure. */
+export interface PsiLine {
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  /** Microseconds stalled since boot. */
+  total: number;
+}
+
+/** A snapshot of memory use, read cheaply and often by the monitor. */
+export interface MemoryUsage {
+  usageBytes: number | null;
+  /** usage minus inactive_file: what the kubelet evicts on. */
+  workingSetBytes: number | null;
+  peakBytes: number | null;
+  /** v2 memory.events oom_kill; v1 memory.oom_control oom_kill. null when the kernel does not say. */
+  oomKills: number | null;
+  psiSome: PsiLine | null;
+  psiFull: PsiLine | null;
+}
+
+/** CPU throttling counters from cpu.stat. */
+export interface CpuUsage {
+  periods: number | null;
+  throttledPeriods: number | null;
+  throttledSeconds: number | null;
+  usageSeconds: number | null;
+}

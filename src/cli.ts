@@ -1,0 +1,217 @@
+// The command line: parse, validate, hand over. Every usage error is one line on stderr and exit 2; nothing
+// else happens here.
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { EXIT } from './exit-codes.js';
+import { parseBytes, parseCpus, QuantityError } from './quantity.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { RUNTIME_NAMES, type RuntimeName } from './runtimes/types.js';
+import { DEFAULT_HEALTH_PORT, type LogConfig, type ReaderConfig, type RunConfig } from './config.js';
+import { parseRewrite, RewriteError } from './supervisor/signals.js';
+
+declare const MEMSHIM_VERSION: string;
+const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const EPILOG = `Examples:
+  memshim -- java -jar app.jar                 run as PID 1, JVM sized to the container
+  memshim --dry-run -- node server.js          show the limits, the plan and the risks; run nothing
+  memshim --dry-run --json -- python3 app.py   the same as one JSON object
+  memshim --memory 512Mi --cpus 1.5 -- node a.js   plan for limits you choose
+  memshim --exec -- java -jar app.jar          tune, log the risks, then become the command (no PID 1 duties)
+  memshim --health-port 9464 -- gunicorn app:app   serve /healthz /readyz /metrics /status
+  memshim status --check                       Docker HEALTHCHECK: non-zero when the child is down or memory >= 95%
+  memshim sidecar --match 'java .*app.jar'     watch a process in a shared process namespace
+
+Exit codes: the child's code; 128+N when signal N killed it (137 also when the kernel OOM-killed it);
+127 command not found; 126 command not executable; 2 usage error.
+Environment: MEMSHIM_MEMORY, MEMSHIM_CPUS, MEMSHIM_LOG_LEVEL, MEMSHIM_LOG_FORMAT, MEMSHIM_HEALTH_PORT.
+Docs: README.md.`;
+
+function readerOptions<T>(y: Argv<T>) {
+  return y
+    .option('memory', { type: 'string', describe: 'Memory limit to plan for, overriding the cgroup (512Mi, 2G, bytes) [env MEMSHIM_MEMORY]', group: 'Limits:' })
+    .option('cpus', { type: 'string', describe: 'CPU limit to plan for, overriding the cgroup (1.5, 500m) [env MEMSHIM_CPUS]', group: 'Limits:' })
+    .option('procfs', { type: 'string', default: '/proc', describe: 'Where /proc is (a captured tree, another root)', group: 'Limits:' })
+    .option('sysfs', { type: 'string', default: '/sys', describe: 'Where /sys is; cgroup mount points resolve under it', group: 'Limits:' });
+}
+
+function logOptions<T>(y: Argv<T>) {
+  return y
+    .option('log-format', { choices: ['json', 'pretty'] as const, describe: 'json lines, or pretty for people [env MEMSHIM_LOG_FORMAT]', group: 'Logging:' })
+    .option('log-level', { choices: LOG_LEVELS, describe: 'Least level logged (default info) [env MEMSHIM_LOG_LEVEL]', group: 'Logging:' });
+}
+
+function healthOptions<T>(y: Argv<T>) {
+  return y
+    .option('health-port', { type: 'number', describe: `Serve /healthz /readyz /metrics /status on this port (off unless set; ${DEFAULT_HEALTH_PORT} is usual) [env MEMSHIM_HEALTH_PORT]`, group: 'Watching:' })
+    .option('health-host', { type: 'string', default: '0.0.0.0', describe: 'Address for the health server (all interfaces, for pod probes)', group: 'Watching:' })
+    .option('monitor-interval', { type: 'number', default: 1.5, describe: 'Seconds between memory readings', group: 'Watching:' });
+}
+
+function readerConfig(args: { memory?: string; cpus?: string; procfs: string; sysfs: string }, env: NodeJS.ProcessEnv): ReaderConfig {
+  const memory = args.memory ?? nonEmpty(env.MEMSHIM_MEMORY);
+  const cpus = args.cpus ?? nonEmpty(env.MEMSHIM_CPUS);
+  return {
+    procfs: args.procfs,
+    sysfs: args.sysfs,
+    memoryOverride: memory === undefined ? null : parseBytes(memory),
+    cpusOverride: cpus === undefined ? null : parseCpus(cpus),
+  };
+}
+
+function logConfig(args: { 'log-format'?: string; 'log-level'?: string }, env: NodeJS.ProcessEnv): LogConfig {
+  const format = args['log-format'] ?? nonEmpty(env.MEMSHIM_LOG_FORMAT) ?? 'json';
+  const level = args['log-level'] ?? nonEmpty(env.MEMSHIM_LOG_LEVEL) ?? 'info';
+  if (format !== 'json' && format !== 'pretty') throw new UsageError(`MEMSHIM_LOG_FORMAT must be json or pretty, not "${format}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`log level must be one of ${LOG_LEVELS.join(', ')}, not "${level}"`);
+  return { format: format as LogFormat, level: level as LogLevel };
+}
+
+function healthPort(port: number | undefined, env: NodeJS.ProcessEnv): number | null {
+  const value = port ?? (nonEmpty(env.MEMSHIM_HEALTH_PORT) === undefined ? undefined : Number(env.MEMSHIM_HEALTH_PORT));
+  if (value === undefined) return null;
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`--health-port must be a port number from 0 to 65535, not "${value}"`);
+  return value;
+}
+
+function intervalMs(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 3600) throw new UsageError(`--monitor-interval must be between 0.05 and 3600 seconds, not "${seconds}"`);
+  return Math.round(seconds * 1000);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function buildParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
+  return yargs(argv)
+    .scriptName('memshim')
+    .usage('Usage: memshim [options] -- COMMAND [ARGS...]\n       memshim status [--json] [--check]\n       memshim sidecar --pid N | --match REGEX\n\nRuns COMMAND as a container init: reads the real cgroup memory and CPU limits, tunes the JVM, Node,\nPython, Go or .NET to fit them, warns of OOM-kill risk before the start, forwards signals, reaps zombies,\nand says clearly when the kernel OOM-killed the child.')
+    .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true, 'unknown-options-as-args': false })
+    .command(
+      '$0',
+      false,
+      (y) =>
+        healthOptions(logOptions(readerOptions(y)))
+          .option('dry-run', { type: 'boolean', default: false, describe: 'Print the limits, the plan and the risks; run nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'With --dry-run: one JSON object' })
+          .option('runtime', { choices: RUNTIME_NAMES, describe: 'Force the runtime instead of detecting it', group: 'Tuning:' })
+          .option('tune', { type: 'boolean', default: true, describe: 'Tune the runtime (--no-tune keeps only the init duties)', group: 'Tuning:' })
+          .option('python-memory-cap', { type: 'boolean', default: false, describe: 'setrlimit below the limit so Python raises MemoryError instead of being OOM-killed', group: 'Tuning:' })
+          .option('exit-on-oom', { type: 'boolean', default: true, describe: 'Add -XX:+ExitOnOutOfMemoryError to the JVM (--no-exit-on-oom to leave it out)', group: 'Tuning:' })
+          .option('exec', { type: 'boolean', default: false, describe: 'Set up, then replace memshim by the command: no signals, reaping or monitoring', group: 'Init:' })
+          .option('single-child', { type: 'boolean', default: false, describe: "Signal only the child, not its process group (tini's default)", group: 'Init:' })
+          .option('rewrite', { type: 'string', array: true, default: [] as string[], describe: 'Rewrite signal FROM to TO (15:3); TO 0 drops it', group: 'Init:' })
+          .option('grace-period', { type: 'number', default: 5, describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
+          .option('monitor', { type: 'boolean', default: true, describe: 'Watch memory while the child runs (--no-monitor to turn off)', group: 'Watching:' }),
+      async (args) => {
+        const command = ((args['--'] as string[] | undefined) ?? []).concat((args._ as (string | number)[]).map(String));
+        if (command.length === 0) throw new UsageError('no command given: memshim [options] -- COMMAND [ARGS...] (see memshim --help)');
+        const grace = args['grace-period'];
+        if (!Number.isFinite(grace) || grace < 0 || grace > 86400) throw new UsageError(`--grace-period must be between 0 and 86400 seconds, not "${grace}"`);
+        const config: RunConfig = {
+          reader: readerConfig(args, env),
+          log: logConfig(args, env),
+          argv: command,
+          dryRun: args['dry-run'],
+          json: args.json,
+          runtime: args.runtime as RuntimeName | undefined,
+          tune: args.tune,
+          pythonMemoryCap: args['python-memory-cap'],
+          exitOnOutOfMemory: args['exit-on-oom'],
+          exec: args.exec,
+          singleChild: args['single-child'],
+          rewrite: parseRewrite(args.rewrite),
+          gracePeriodMs: Math.round(grace * 1000),
+          monitor: args.monitor,
+          monitorIntervalMs: intervalMs(args['monitor-interval']),
+          healthPort: healthPort(args['health-port'], env),
+          healthHost: args['health-host'],
+        };
+        dispatch.exitCode = await dispatch.run(config);
+      },
+    )
+    .command(
+      'status',
+      'Ask a running memshim (or read the cgroup) and print a summary',
+      (y) =>
+        readerOptions(y)
+          .option('json', { type: 'boolean', default: false, describe: 'One JSON object' })
+          .option('url', { type: 'string', describe: `memshim's health server (default http://127.0.0.1:$MEMSHIM_HEALTH_PORT or ${DEFAULT_HEALTH_PORT})` })
+          .option('check', { type: 'boolean', default: false, describe: 'Exit 1 when the child is down or memory is at or above 95% (a HEALTHCHECK)' }),
+      async (args) => {
+        const port = healthPort(undefined, env) ?? DEFAULT_HEALTH_PORT;
+        dispatch.exitCode = await dispatch.status({ reader: readerConfig(args, env), json: args.json, url: args.url ?? `http://127.0.0.1:${port}`, check: args.check });
+      },
+    )
+    .command(
+      'sidecar',
+      'Watch a process in another container of the pod (shared process namespace)',
+      (y) =>
+        healthOptions(logOptions(readerOptions(y)))
+          .option('pid', { type: 'number', describe: 'The pid to watch' })
+          .option('match', { type: 'string', describe: 'A regular expression matched against each process command line' })
+          .check((a) => {
+            if ((a.pid === undefined) === (a.match === undefined)) throw new UsageError('sidecar needs exactly one of --pid N or --match REGEX');
+            return true;
+          }),
+      async (args) => {
+        let match: RegExp | null = null;
+        if (args.match !== undefined) {
+          try {
+            match = new RegExp(args.match);
+          } catch (error) {
+            throw new UsageError(`--match is not a regular expression: ${(error as Error).message}`);
+          }
+        }
+        if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid <= 0)) throw new UsageError(`--pid must be a process id, not "${args.pid}"`);
+        dispatch.exitCode = await dispatch.sidecar({
+          reader: readerConfig(args, env),
+          log: logConfig(args, env),
+          pid: args.pid ?? null,
+          match,
+          monitorIntervalMs: intervalMs(args['monitor-interval']),
+          healthPort: healthPort(args['health-port'], env) ?? (env.MEMSHIM_HEALTH_PORT ? null : DEFAULT_HEALTH_PORT),
+          healthHost: args['health-host'],
+        });
+      },
+    )
+    .strictOptions()
+    .help('help')
+    .alias('help', 'h')
+    .version('version', 'Print the version', VERSION)
+    .alias('version', 'V')
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error instanceof Error && !(error instanceof UsageError) && message === null ? error : new UsageError(message ?? error?.message ?? 'usage error');
+    });
+}
+
+export interface Dispatch {
+  run(config: RunConfig): Promise<number>;
+  status(config: import('./config.js').StatusConfig): Promise<number>;
+  sidecar(config: import('./config.js').SidecarConfig): Promise<number>;
+  exitCode: number | undefined;
+}
+
+/** Parse argv and run what it asks for; resolves to the exit code (undefined: --help or --version printed). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch): Promise<number | undefined> {
+  try {
+    await buildParser(argv, env, dispatch).parseAsync();
+    return dispatch.exitCode;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof QuantityError || error instanceof RewriteError) {
+      process.stderr.write(`memshim: ${error.message.split('\n')[0]}\n`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+}
+
+export { UsageError };

@@ -1,0 +1,20 @@
+// pino JSON lines on stderr (stdout belongs to the child and to --dry-run). Synchronous writes: memshim is
+// PID 1 and may exit right after logging why; an async buffer would lose exactly the line that matters.
+import pino, { type Logger } from 'pino';
+
+export type LogFormat = 'json' | 'pretty';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export type { Logger };
+
+export async function createLogger(format: LogFormat, level: LogLevel, fd = 2): Promise<Logger> {
+  const options: pino.LoggerOptions = { name: 'memshim', level, base: { pid: process.pid } };
+  if (format === 'pretty') {
+    // pino-pretty as a plain stream, not a transport: a transport starts a worker thread, which a PID 1
+    // cannot afford and which a bundled single executable cannot resolve. Imported only when asked for.
+    const { default: pretty } = await import('pino-pretty');
+    return pino(options, pretty({ destination: fd, sync: true, colorize: false, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
+  }
+  return pino(options, pino.destination({ fd, sync: true }));
+}
