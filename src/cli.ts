@@ -16,6 +16,15 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
+const USAGE = `Usage: memshim [options] -- COMMAND [ARGS...]
+       memshim status [--json] [--check]          (memshim status --help)
+       memshim sidecar (--pid N | --match REGEX)   (memshim sidecar --help)
+
+Runs COMMAND as a container init. Reads the real cgroup memory and CPU limits,
+tunes the JVM, Node, Python, Go or .NET to fit them, warns of OOM-kill risk
+before the start, forwards signals, reaps zombies, and says clearly when the
+kernel OOM-killed the child.`;
+
 const EPILOG = `Examples:
   memshim -- java -jar app.jar                 run as PID 1, JVM sized to the container
   memshim --dry-run -- node server.js          show the limits, the plan and the risks; run nothing
@@ -23,7 +32,7 @@ const EPILOG = `Examples:
   memshim --memory 512Mi --cpus 1.5 -- node a.js   plan for limits you choose
   memshim --exec -- java -jar app.jar          tune, log the risks, then become the command (no PID 1 duties)
   memshim --health-port 9464 -- gunicorn app:app   serve /healthz /readyz /metrics /status
-  memshim status --check                       Docker HEALTHCHECK: non-zero when the child is down or memory >= 95%
+  memshim status --check                       a Docker HEALTHCHECK: exit 1 when the child is down or memory >= 95%
   memshim sidecar --match 'java .*app.jar'     watch a process in a shared process namespace
 
 Exit codes: the child's code; 128+N when signal N killed it (137 also when the kernel OOM-killed it);
@@ -87,36 +96,54 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function buildParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
+function baseParser(argv: string[], usage: string) {
   return yargs(argv)
     .scriptName('memshim')
-    .usage('Usage: memshim [options] -- COMMAND [ARGS...]\n       memshim status [--json] [--check]\n       memshim sidecar --pid N | --match REGEX\n\nRuns COMMAND as a container init: reads the real cgroup memory and CPU limits, tunes the JVM, Node,\nPython, Go or .NET to fit them, warns of OOM-kill risk before the start, forwards signals, reaps zombies,\nand says clearly when the kernel OOM-killed the child.')
-    .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true, 'unknown-options-as-args': false })
+    .usage(usage)
+    .strictOptions()
+    .help('help')
+    .alias('help', 'h')
+    .version('version', 'Print the version', VERSION)
+    .alias('version', 'V')
+    .wrap(null)
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error && !(error instanceof UsageError) && !message) throw error;
+      throw new UsageError(message ?? error?.message ?? 'usage error');
+    });
+}
+
+function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
+  return healthOptions(logOptions(readerOptions(baseParser(argv, USAGE))))
+    .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Print the limits, the plan and the risks; run nothing' })
+    .option('json', { type: 'boolean', default: false, describe: 'With --dry-run: one JSON object' })
+    .option('runtime', { choices: RUNTIME_NAMES, describe: 'Force the runtime instead of detecting it', group: 'Tuning:' })
+    .option('tune', { type: 'boolean', default: true, describe: 'Tune the runtime (--no-tune keeps only the init duties)', group: 'Tuning:' })
+    .option('python-memory-cap', { type: 'boolean', default: false, describe: 'setrlimit below the limit so Python raises MemoryError instead of being OOM-killed', group: 'Tuning:' })
+    .option('exit-on-oom', { type: 'boolean', default: true, describe: 'Add -XX:+ExitOnOutOfMemoryError to the JVM (--no-exit-on-oom to leave it out)', group: 'Tuning:' })
+    .option('exec', { type: 'boolean', default: false, describe: 'Set up, then replace memshim by the command: no signals, reaping or monitoring', group: 'Init:' })
+    .option('single-child', { type: 'boolean', default: false, describe: "Signal only the child, not its process group (tini's default)", group: 'Init:' })
+    .option('rewrite', { type: 'string', array: true, default: [] as string[], describe: 'Rewrite signal FROM to TO (15:3); TO 0 drops it', group: 'Init:' })
+    .option('grace-period', { type: 'number', default: 5, describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
+    .option('monitor', { type: 'boolean', default: true, describe: 'Watch memory while the child runs (--no-monitor to turn off)', group: 'Watching:' })
+    .epilog(EPILOG)
     .command(
       '$0',
       false,
-      (y) =>
-        healthOptions(logOptions(readerOptions(y)))
-          .option('dry-run', { type: 'boolean', default: false, describe: 'Print the limits, the plan and the risks; run nothing' })
-          .option('json', { type: 'boolean', default: false, describe: 'With --dry-run: one JSON object' })
-          .option('runtime', { choices: RUNTIME_NAMES, describe: 'Force the runtime instead of detecting it', group: 'Tuning:' })
-          .option('tune', { type: 'boolean', default: true, describe: 'Tune the runtime (--no-tune keeps only the init duties)', group: 'Tuning:' })
-          .option('python-memory-cap', { type: 'boolean', default: false, describe: 'setrlimit below the limit so Python raises MemoryError instead of being OOM-killed', group: 'Tuning:' })
-          .option('exit-on-oom', { type: 'boolean', default: true, describe: 'Add -XX:+ExitOnOutOfMemoryError to the JVM (--no-exit-on-oom to leave it out)', group: 'Tuning:' })
-          .option('exec', { type: 'boolean', default: false, describe: 'Set up, then replace memshim by the command: no signals, reaping or monitoring', group: 'Init:' })
-          .option('single-child', { type: 'boolean', default: false, describe: "Signal only the child, not its process group (tini's default)", group: 'Init:' })
-          .option('rewrite', { type: 'string', array: true, default: [] as string[], describe: 'Rewrite signal FROM to TO (15:3); TO 0 drops it', group: 'Init:' })
-          .option('grace-period', { type: 'number', default: 5, describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
-          .option('monitor', { type: 'boolean', default: true, describe: 'Watch memory while the child runs (--no-monitor to turn off)', group: 'Watching:' }),
+      () => {},
       async (args) => {
-        const command = ((args['--'] as string[] | undefined) ?? []).concat((args._ as (string | number)[]).map(String));
-        if (command.length === 0) throw new UsageError('no command given: memshim [options] -- COMMAND [ARGS...] (see memshim --help)');
+        // `memshim -- CMD ARGS` puts everything in '--'; `memshim CMD ARGS -- MORE` splits at the first '--'.
+        const before = (args._ as (string | number)[]).map(String);
+        const after = (args['--'] as string[] | undefined) ?? [];
+        const all = before.length && after.length ? [...before, '--', ...after] : [...before, ...after];
+        if (all.length === 0) throw new UsageError('no command given: memshim [options] -- COMMAND [ARGS...] (see memshim --help)');
         const grace = args['grace-period'];
         if (!Number.isFinite(grace) || grace < 0 || grace > 86400) throw new UsageError(`--grace-period must be between 0 and 86400 seconds, not "${grace}"`);
         const config: RunConfig = {
           reader: readerConfig(args, env),
           log: logConfig(args, env),
-          argv: command,
+          argv: all,
           dryRun: args['dry-run'],
           json: args.json,
           runtime: args.runtime as RuntimeName | undefined,
@@ -134,62 +161,46 @@ function buildParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch)
         };
         dispatch.exitCode = await dispatch.run(config);
       },
-    )
-    .command(
-      'status',
-      'Ask a running memshim (or read the cgroup) and print a summary',
-      (y) =>
-        readerOptions(y)
-          .option('json', { type: 'boolean', default: false, describe: 'One JSON object' })
-          .option('url', { type: 'string', describe: `memshim's health server (default http://127.0.0.1:$MEMSHIM_HEALTH_PORT or ${DEFAULT_HEALTH_PORT})` })
-          .option('check', { type: 'boolean', default: false, describe: 'Exit 1 when the child is down or memory is at or above 95% (a HEALTHCHECK)' }),
-      async (args) => {
-        const port = healthPort(undefined, env) ?? DEFAULT_HEALTH_PORT;
-        dispatch.exitCode = await dispatch.status({ reader: readerConfig(args, env), json: args.json, url: args.url ?? `http://127.0.0.1:${port}`, check: args.check });
-      },
-    )
-    .command(
-      'sidecar',
-      'Watch a process in another container of the pod (shared process namespace)',
-      (y) =>
-        healthOptions(logOptions(readerOptions(y)))
-          .option('pid', { type: 'number', describe: 'The pid to watch' })
-          .option('match', { type: 'string', describe: 'A regular expression matched against each process command line' })
-          .check((a) => {
-            if ((a.pid === undefined) === (a.match === undefined)) throw new UsageError('sidecar needs exactly one of --pid N or --match REGEX');
-            return true;
-          }),
-      async (args) => {
-        let match: RegExp | null = null;
-        if (args.match !== undefined) {
-          try {
-            match = new RegExp(args.match);
-          } catch (error) {
-            throw new UsageError(`--match is not a regular expression: ${(error as Error).message}`);
-          }
+    );
+}
+
+function statusParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
+  return readerOptions(baseParser(argv, 'Usage: memshim status [--json] [--url URL] [--check]\n\nAsks a running memshim for its status, or reads the cgroup when none answers.'))
+    .option('json', { type: 'boolean', default: false, describe: 'One JSON object' })
+    .option('url', { type: 'string', describe: `memshim's health server (default http://127.0.0.1:$MEMSHIM_HEALTH_PORT or ${DEFAULT_HEALTH_PORT})` })
+    .option('check', { type: 'boolean', default: false, describe: 'Exit 1 when the child is down or memory is at or above 95% (a HEALTHCHECK)' })
+    .strict()
+    .command('$0', false, () => {}, async (args) => {
+      const port = healthPort(undefined, env) ?? DEFAULT_HEALTH_PORT;
+      dispatch.exitCode = await dispatch.status({ reader: readerConfig(args, env), json: args.json, url: args.url ?? `http://127.0.0.1:${port}`, check: args.check });
+    });
+}
+
+function sidecarParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
+  return healthOptions(logOptions(readerOptions(baseParser(argv, 'Usage: memshim sidecar (--pid N | --match REGEX) [options]\n\nWatches a process in another container of the pod (shareProcessNamespace: true):\nits memory, its cgroup when readable, OOM kills; serves the same endpoints.'))))
+    .option('pid', { type: 'number', describe: 'The pid to watch' })
+    .option('match', { type: 'string', describe: 'A regular expression matched against each process command line' })
+    .strict()
+    .command('$0', false, () => {}, async (args) => {
+      if ((args.pid === undefined) === (args.match === undefined)) throw new UsageError('sidecar needs exactly one of --pid N or --match REGEX');
+      if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid <= 0)) throw new UsageError(`--pid must be a process id, not "${args.pid}"`);
+      let match: RegExp | null = null;
+      if (args.match !== undefined) {
+        try {
+          match = new RegExp(args.match);
+        } catch (error) {
+          throw new UsageError(`--match is not a regular expression: ${(error as Error).message}`);
         }
-        if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid <= 0)) throw new UsageError(`--pid must be a process id, not "${args.pid}"`);
-        dispatch.exitCode = await dispatch.sidecar({
-          reader: readerConfig(args, env),
-          log: logConfig(args, env),
-          pid: args.pid ?? null,
-          match,
-          monitorIntervalMs: intervalMs(args['monitor-interval']),
-          healthPort: healthPort(args['health-port'], env) ?? (env.MEMSHIM_HEALTH_PORT ? null : DEFAULT_HEALTH_PORT),
-          healthHost: args['health-host'],
-        });
-      },
-    )
-    .strictOptions()
-    .help('help')
-    .alias('help', 'h')
-    .version('version', 'Print the version', VERSION)
-    .alias('version', 'V')
-    .epilog(EPILOG)
-    .wrap(Math.min(110, process.stdout.columns || 110))
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error instanceof Error && !(error instanceof UsageError) && message === null ? error : new UsageError(message ?? error?.message ?? 'usage error');
+      }
+      dispatch.exitCode = await dispatch.sidecar({
+        reader: readerConfig(args, env),
+        log: logConfig(args, env),
+        pid: args.pid ?? null,
+        match,
+        monitorIntervalMs: intervalMs(args['monitor-interval']),
+        healthPort: healthPort(args['health-port'], env) ?? DEFAULT_HEALTH_PORT,
+        healthHost: args['health-host'],
+      });
     });
 }
 
@@ -203,15 +214,24 @@ export interface Dispatch {
 /** Parse argv and run what it asks for; resolves to the exit code (undefined: --help or --version printed). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch): Promise<number | undefined> {
   try {
-    await buildParser(argv, env, dispatch).parseAsync();
+    const [first, ...rest] = argv;
+    // `status` and `sidecar` are memshim's own commands only as the first word: `memshim -- status` runs a program.
+    if (first === 'status') await statusParser(rest, env, dispatch).parseAsync();
+    else if (first === 'sidecar') await sidecarParser(rest, env, dispatch).parseAsync();
+    else await runParser(argv, env, dispatch).parseAsync();
     return dispatch.exitCode;
   } catch (error) {
     if (error instanceof UsageError || error instanceof QuantityError || error instanceof RewriteError) {
-      process.stderr.write(`memshim: ${error.message.split('\n')[0]}\n`);
+      process.stderr.write(`memshim: ${oneLine(error.message)}\n`);
       return EXIT.USAGE;
     }
     throw error;
   }
+}
+
+/** yargs writes some messages over several lines ("Invalid values:\n  Argument: ..."): fold them. */
+function oneLine(message: string): string {
+  return message.split('\n').map((part) => part.trim()).filter(Boolean).join(' ');
 }
 
 export { UsageError };

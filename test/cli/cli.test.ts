@@ -1,0 +1,106 @@
+// The command line as a user meets it: help, version, usage errors (one line, exit 2), and the dry run.
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runMemshim } from '../helpers/memshim.js';
+
+t.test('--help reads well and names every part', async (t) => {
+  const ran = runMemshim(['--help']);
+  t.equal(ran.code, 0);
+  for (const text of ['Usage: memshim [options] -- COMMAND', 'memshim status', 'memshim sidecar', '--dry-run', '--memory', '--cpus', '--exec', '--rewrite', '--grace-period', '--health-port', 'Examples:', 'Exit codes:']) {
+    t.match(ran.stdout, text, `mentions ${text}`);
+  }
+  t.equal(runMemshim(['-h']).stdout, ran.stdout, '-h is --help');
+});
+
+t.test('--version prints the package version', async (t) => {
+  const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
+  const ran = runMemshim(['--version']);
+  t.equal(ran.code, 0);
+  t.equal(ran.stdout.trim(), version);
+});
+
+t.test('usage errors: one line on stderr, exit 2, nothing run', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [[], /no command given/],
+    [['--dry-run'], /no command given/],
+    [['--memory', '12X', '--', 'true'], /not a memory size: "12X"/],
+    [['--cpus', '-1', '--', 'true'], /not a CPU count/],
+    [['--rewrite', '15', '--', 'true'], /--rewrite wants FROM:TO/],
+    [['--rewrite', 'TERM:NOPE', '--', 'true'], /--rewrite wants FROM:TO/],
+    [['--health-port', '70000', '--', 'true'], /--health-port must be a port number/],
+    [['--grace-period', '-3', '--', 'true'], /--grace-period must be between/],
+    [['--monitor-interval', '0', '--', 'true'], /--monitor-interval must be between/],
+    [['--runtime', 'cobol', '--', 'true'], /Invalid values: Argument: runtime, Given: "cobol"/],
+    [['--no-such-flag', '--', 'true'], /Unknown argument/],
+    [['sidecar'], /exactly one of --pid N or --match REGEX/],
+    [['sidecar', '--match', '('], /--match is not a regular expression/],
+  ];
+  for (const [args, message] of cases) {
+    const ran = runMemshim(args, { env: { ...process.env, MEMSHIM_MEMORY: '', MEMSHIM_CPUS: '' } });
+    t.equal(ran.code, 2, `exit 2 for ${JSON.stringify(args)}`);
+    t.match(ran.stderr, message, `says why for ${JSON.stringify(args)}`);
+    t.equal(ran.stderr.trim().split('\n').length, 1, `one line for ${JSON.stringify(args)}: ${ran.stderr}`);
+    t.equal(ran.stdout, '', 'prints nothing on stdout');
+  }
+  const badEnv = runMemshim(['--dry-run', '--', 'true'], { env: { ...process.env, MEMSHIM_MEMORY: 'lots' } });
+  t.equal(badEnv.code, 2, 'a bad MEMSHIM_MEMORY is a usage error too');
+  t.match(badEnv.stderr, /not a memory size: "lots"/);
+});
+
+t.test('--dry-run --json: the contract keys, the command untouched, overrides honoured', async (t) => {
+  const ran = runMemshim(['--dry-run', '--json', '--memory', '512Mi', '--cpus', '1500m', '--', 'node', '--max-old-space-size=64', 'app.js', '--', 'x']);
+  t.equal(ran.code, 0, ran.stderr);
+  const report = JSON.parse(ran.stdout) as Record<string, any>;
+  t.same(Object.keys(report).sort(), [...Object.keys(report)].sort());
+  for (const key of ['cgroup', 'limits', 'runtime', 'env', 'argv', 'risks']) t.ok(key in report, `has ${key}`);
+  for (const key of ['version', 'memoryPath', 'cpuPath']) t.ok(key in report.cgroup, `cgroup.${key}`);
+  for (const key of ['memoryBytes', 'memorySource', 'memoryHighBytes', 'swapBytes', 'cpus', 'cpuSource', 'hostMemoryBytes', 'hostCpus']) t.ok(key in report.limits, `limits.${key}`);
+  t.equal(report.limits.memoryBytes, 512 * 2 ** 20);
+  t.equal(report.limits.memorySource, 'option');
+  t.equal(report.limits.cpus, 1.5);
+  t.equal(report.limits.cpuSource, 'option');
+  t.same(report.argv.slice(-4), ['--max-old-space-size=64', 'app.js', '--', 'x'], 'arguments after the command pass through as given');
+  t.equal(report.env.MEMSHIM_MEMORY_LIMIT_BYTES, String(512 * 2 ** 20));
+  t.equal(report.env.MEMSHIM_CPU_LIMIT, '1.5');
+  t.ok(Array.isArray(report.risks));
+  for (const risk of report.risks) {
+    t.match(risk.level, /^(info|warn|error)$/);
+    t.match(risk.code, /^[A-Z][A-Z0-9_]*$/);
+    t.notMatch(risk.message, /\n/, 'a risk message is one line');
+  }
+});
+
+t.test('the command may follow the options without --, and env overrides work', async (t) => {
+  const ran = runMemshim(['--dry-run', '--json', 'python3', '-c', 'print(1)'], { env: { ...process.env, MEMSHIM_MEMORY: '1Gi', MEMSHIM_CPUS: '0.5' } });
+  t.equal(ran.code, 0, ran.stderr);
+  const report = JSON.parse(ran.stdout);
+  t.same(report.argv.slice(-2), ['-c', 'print(1)']);
+  t.equal(report.limits.memoryBytes, 2 ** 30);
+  t.equal(report.limits.memorySource, 'option');
+  t.equal(report.limits.cpus, 0.5);
+});
+
+t.test('--dry-run text is a readable summary and runs nothing', async (t) => {
+  const marker = join(t.testdir(), 'ran');
+  const ran = runMemshim(['--dry-run', '--memory', '256Mi', '--', 'touch', marker]);
+  t.equal(ran.code, 0, ran.stderr);
+  t.notOk(existsSync(marker), 'the command did not run');
+  for (const text of ['dry run', 'Limits', 'memory   256 MiB', 'Runtime', 'Would set', 'MEMSHIM_MEMORY_LIMIT_BYTES=268435456']) t.match(ran.stdout, text);
+});
+
+t.test('a program named like a subcommand runs after --', async (t) => {
+  const ran = runMemshim(['--dry-run', '--json', '--', 'status', '--check']);
+  t.equal(ran.code, 0, ran.stderr);
+  t.same(JSON.parse(ran.stdout).argv, ['status', '--check']);
+  const split = runMemshim(['--dry-run', '--json', 'node', 'a.js', '--', '--flag']);
+  t.same(JSON.parse(split.stdout).argv.slice(-3), ['a.js', '--', '--flag'], 'a later -- stays in the command');
+});
+
+t.test('subcommand help', async (t) => {
+  for (const sub of ['status', 'sidecar']) {
+    const ran = runMemshim([sub, '--help']);
+    t.equal(ran.code, 0);
+    t.match(ran.stdout, `Usage: memshim ${sub}`);
+  }
+});

@@ -1,0 +1,27 @@
+// Runs the built memshim (bin/memshim -> dist/memshim.cjs) as a user would, and gives back what it printed.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const MEMSHIM = fileURLToPath(new URL('../../bin/memshim', import.meta.url));
+
+export function ensureBuilt(): void {
+  if (!existsSync(new URL('../../dist/memshim.cjs', import.meta.url))) {
+    const built = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('npm run build failed');
+  }
+}
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runMemshim(args: string[], options: SpawnSyncOptions = {}): Ran {
+  ensureBuilt();
+  const result = spawnSync(MEMSHIM, args, { encoding: 'utf8', timeout: 60_000, ...options });
+  return { code: result.status, signal: result.signal, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
