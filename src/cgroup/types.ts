@@ -25,6 +25,8 @@ export interface CgroupLocation {
   memoryMountRoot: string | null;
   cpuMountRoot: string | null;
   cpusetMountRoot: string | null;
+  /** v1 only: the cpuacct directory (cpuacct.usage), the same as cpuPath when mounted as `cpu,cpuacct`. */
+  cpuacctPath?: string | null;
 }
 
 export type MemorySource = 'cgroup' | 'host' | 'option';

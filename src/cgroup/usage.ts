@@ -1,0 +1,62 @@
+// What the monitor reads every interval: memory use and CPU throttling of one cgroup, v1 or v2. Synchronous and
+// cheap (a few small files), never a throw: whatever the kernel does not say (a missing file, a v1 kernel without
+// PSI, a process outside any memory cgroup) comes back as null.
+import { join } from 'node:path';
+import type { CgroupLocation, CpuUsage, MemoryUsage } from './types.js';
+import { readTextOrNull } from './files.js';
+import { parseKeyValues, parsePsi, parseUint } from './parse.js';
+
+const NO_MEMORY: MemoryUsage = { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, psiSome: null, psiFull: null };
+
+function readUint(path: string): number | null {
+  const text = readTextOrNull(path);
+  return text === null ? null : parseUint(text);
+}
+
+function readKeyValues(path: string): Map<string, number> | null {
+  const text = readTextOrNull(path);
+  return text === null ? null : parseKeyValues(text);
+}
+
+export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
+  const dir = location.memoryPath;
+  if (dir === null) return { ...NO_MEMORY };
+  const v2 = location.version === 2;
+  const usageBytes = readUint(join(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes'));
+  const stat = readKeyValues(join(dir, 'memory.stat'));
+  // v1's inactive_file is this cgroup alone; total_inactive_file includes the children, as usage does.
+  const inactiveFile = stat?.get(v2 ? 'inactive_file' : 'total_inactive_file') ?? stat?.get('inactive_file') ?? null;
+  const peakBytes = readUint(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
+  const oomKills = readKeyValues(join(dir, v2 ? 'memory.events' : 'memory.oom_control'))?.get('oom_kill') ?? null;
+  const pressureText = readTextOrNull(join(dir, 'memory.pressure'));
+  const psi = pressureText === null ? { some: null, full: null } : parsePsi(pressureText);
+  return {
+    usageBytes,
+    workingSetBytes: usageBytes === null ? null : Math.max(0, usageBytes - (inactiveFile ?? 0)),
+    peakBytes,
+    oomKills,
+    psiSome: psi.some,
+    psiFull: psi.full,
+  };
+}
+
+export function readCpuUsage(location: CgroupLocation): CpuUsage {
+  const dir = location.cpuPath;
+  if (dir === null) return { periods: null, throttledPeriods: null, throttledSeconds: null, usageSeconds: null };
+  // cpu.stat tells the version by its keys: v1 throttled_time (ns), v2 throttled_usec and usage_usec.
+  const stat = readKeyValues(join(dir, 'cpu.stat'));
+  const throttledUsec = stat?.get('throttled_usec');
+  const throttledNs = stat?.get('throttled_time');
+  const usageUsec = stat?.get('usage_usec');
+  let usageSeconds: number | null = usageUsec === undefined ? null : usageUsec / 1e6;
+  if (usageSeconds === null && location.version !== 2) {
+    const usageNs = readUint(join(location.cpuacctPath ?? dir, 'cpuacct.usage'));
+    usageSeconds = usageNs === null ? null : usageNs / 1e9;
+  }
+  return {
+    periods: stat?.get('nr_periods') ?? null,
+    throttledPeriods: stat?.get('nr_throttled') ?? null,
+    throttledSeconds: throttledUsec !== undefined ? throttledUsec / 1e6 : throttledNs !== undefined ? throttledNs / 1e9 : null,
+    usageSeconds,
+  };
+}
