@@ -1,0 +1,174 @@
+// The effective limits of a located cgroup: the smallest over the cgroup and each ancestor up to the mount
+// point (a limit set on a parent binds the child as hard as its own), for memory, memory.high / soft limit,
+// swap and the CFS quota; plus the cpuset and the shares/weight (reported, not limits). Every file that is
+// missing, unreadable or malformed becomes a warning naming it and what was done instead.
+import { join } from 'node:path';
+import type { CgroupLocation, ReadWarning } from './types.js';
+import { ancestors } from './locate.js';
+import { readFileText } from './files.js';
+import { countCpuList, parseCfsQuota, parseCpuMax, parseKeyValues, parseLimit, parseUint, type LimitValue } from './parse.js';
+
+/** The kernel's default CFS period, assumed when cpu.max gives no period. */
+const DEFAULT_PERIOD_US = 100_000;
+
+/** The smallest value found, and the directory whose file said it. */
+export interface Smallest {
+  value: number;
+  from: string;
+}
+
+export interface CgroupMemory {
+  limit: Smallest | null;
+  high: Smallest | null;
+  /** Swap on top of the memory limit; null: unlimited or not accounted. */
+  swapBytes: number | null;
+}
+
+export interface CgroupCpu {
+  quota: Smallest | null;
+  shares: number | null;
+  weight: number | null;
+  /** CPUs in the cgroup's cpuset; null when there is no cpuset to read. */
+  cpusetCpus: number | null;
+  cpusetFrom: string | null;
+}
+
+/** Reads files and keeps the warnings. Missing files at the mount point are expected (a v2 root has no memory.max). */
+export class FileReader {
+  readonly warnings: ReadWarning[];
+
+  constructor(warnings: ReadWarning[]) {
+    this.warnings = warnings;
+  }
+
+  warn(file: string, message: string, fallback: string): void {
+    this.warnings.push({ file, message, fallback });
+  }
+
+  /** The text, or null after a warning (none for a missing file when `quietIfMissing`). */
+  text(file: string, fallback: string, quietIfMissing = false): string | null {
+    const result = readFileText(file);
+    if (result.ok) return result.text;
+    if (!(result.missing && quietIfMissing)) this.warn(file, result.reason, fallback);
+    return null;
+  }
+
+  /** Parse a file's text; null after a warning when the parser does not understand it. */
+  parsed<T>(file: string, parse: (text: string) => T | null, fallback: string, quietIfMissing = false): T | null {
+    const text = this.text(file, fallback, quietIfMissing);
+    if (text === null) return null;
+    const value = parse(text);
+    if (value === null) this.warn(file, `malformed: ${JSON.stringify(text.trim().slice(0, 60))}`, fallback);
+    return value;
+  }
+}
+
+function smaller(current: Smallest | null, value: number, from: string): Smallest {
+  return current === null || value < current.value ? { value, from } : current;
+}
+
+const LEVEL_UNLIMITED = 'this level is taken as unlimited';
+
+/** Smallest limit in `fileName` over dir and its ancestors. A missing file is quiet at the mount point only. */
+function smallestOverAncestors(reader: FileReader, dir: string, mountRoot: string | null, fileName: string, parse: (text: string) => LimitValue | null, quiet = false): Smallest | null {
+  let best: Smallest | null = null;
+  for (const level of ancestors(dir, mountRoot)) {
+    const file = join(level, fileName);
+    const value = reader.parsed(file, parse, LEVEL_UNLIMITED, quiet || level === mountRoot);
+    if (value?.kind === 'value') best = smaller(best, value.value, level);
+  }
+  return best;
+}
+
+export function readCgroupMemory(reader: FileReader, location: CgroupLocation): CgroupMemory {
+  const dir = location.memoryPath;
+  const mountRoot = location.memoryMountRoot;
+  if (dir === null) return { limit: null, high: null, swapBytes: null };
+  if (location.version === 2) {
+    const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, true);
+    return {
+      limit: smallestOverAncestors(reader, dir, mountRoot, 'memory.max', parseLimit),
+      high: smallestOverAncestors(reader, dir, mountRoot, 'memory.high', parseLimit),
+      swapBytes: swap?.value ?? null,
+    };
+  }
+  let limit = smallestOverAncestors(reader, dir, mountRoot, 'memory.limit_in_bytes', parseLimit);
+  // memory.stat's hierarchical limits include the ancestors above the mount point that cannot be walked (Docker's
+  // bind mount shows the container's cgroup as the top).
+  const stat = reader.parsed(join(dir, 'memory.stat'), (text) => parseKeyValues(text), 'ancestors above the mount point are not considered');
+  const hierarchical = parseLimit(String(stat?.get('hierarchical_memory_limit') ?? 'max'));
+  if (hierarchical?.kind === 'value' && (limit === null || hierarchical.value < limit.value)) limit = { value: hierarchical.value, from: dir };
+  // memsw (memory + swap) is there only with swap accounting on; without it the swap allowance is unknown.
+  let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, true);
+  const hierarchicalMemsw = parseLimit(String(stat?.get('hierarchical_memsw_limit') ?? 'max'));
+  if (hierarchicalMemsw?.kind === 'value') memsw = smaller(memsw, hierarchicalMemsw.value, dir);
+  return {
+    limit,
+    high: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, true),
+    swapBytes: memsw === null || limit === null ? null : Math.max(0, memsw.value - limit.value),
+  };
+}
+
+export function readCgroupCpu(reader: FileReader, location: CgroupLocation): CgroupCpu {
+  const cpu: CgroupCpu = { quota: null, shares: null, weight: null, cpusetCpus: null, cpusetFrom: null };
+  const dir = location.cpuPath;
+  if (dir !== null) {
+    for (const level of ancestors(dir, location.cpuMountRoot)) {
+      const atMountRoot = level === location.cpuMountRoot;
+      const cpus = location.version === 2 ? quotaV2(reader, level, atMountRoot) : quotaV1(reader, level, atMountRoot);
+      if (cpus !== null) cpu.quota = smaller(cpu.quota, cpus, level);
+    }
+    const weightFile = location.version === 2 ? 'cpu.weight' : 'cpu.shares';
+    const weight = reader.parsed(join(dir, weightFile), parseUint, 'not reported', true);
+    if (location.version === 2) cpu.weight = weight;
+    else cpu.shares = weight;
+  }
+  if (location.cpusetPath !== null) {
+    const names = location.version === 2 ? ['cpuset.cpus.effective'] : ['cpuset.effective_cpus', 'cpuset.cpus'];
+    for (const name of names) {
+      const file = join(location.cpusetPath, name);
+      const count = reader.parsed(file, countCpuList, 'the cpuset is not considered', true);
+      if (count !== null) {
+        cpu.cpusetCpus = count;
+        cpu.cpusetFrom = location.cpusetPath;
+        break;
+      }
+    }
+  }
+  return cpu;
+}
+
+/** One level's v2 cpu.max as CPUs; null for no quota (or a file that cannot say, after a warning). */
+function quotaV2(reader: FileReader, dir: string, atMountRoot: boolean): number | null {
+  const file = join(dir, 'cpu.max');
+  const max = reader.parsed(file, parseCpuMax, LEVEL_UNLIMITED, atMountRoot);
+  if (max === null || max.quotaUs === null) return null;
+  let period = max.periodUs;
+  if (period === null) {
+    reader.warn(file, 'one field only, no period', `the default period ${DEFAULT_PERIOD_US} µs is assumed`);
+    period = DEFAULT_PERIOD_US;
+  }
+  return cpusFrom(reader, file, max.quotaUs, period);
+}
+
+/** One level's v1 cpu.cfs_quota_us / cpu.cfs_period_us as CPUs; null for no quota. */
+function quotaV1(reader: FileReader, dir: string, atMountRoot: boolean): number | null {
+  const quotaFile = join(dir, 'cpu.cfs_quota_us');
+  const quota = reader.parsed(quotaFile, parseCfsQuota, LEVEL_UNLIMITED, atMountRoot);
+  if (quota === null || quota.kind === 'unlimited') return null;
+  const periodFile = join(dir, 'cpu.cfs_period_us');
+  const period = reader.parsed(periodFile, parseUint, `the default period ${DEFAULT_PERIOD_US} µs is assumed`) ?? DEFAULT_PERIOD_US;
+  return cpusFrom(reader, periodFile, quota.value, period);
+}
+
+function cpusFrom(reader: FileReader, file: string, quotaUs: number, periodUs: number): number | null {
+  if (periodUs === 0) {
+    reader.warn(file, 'the period is 0', LEVEL_UNLIMITED);
+    return null;
+  }
+  if (quotaUs === 0) {
+    reader.warn(file, 'the quota is 0', LEVEL_UNLIMITED);
+    return null;
+  }
+  return quotaUs / periodUs;
+}
