@@ -1,0 +1,96 @@
+// /metrics: Prometheus text through prom-client, in a Registry of its own (never the global one, which a library
+// in the same process could fill). Every value comes from one StatusReport taken at the scrape, so /metrics and
+// /status always agree. Counters the kernel or the supervisor keep (OOM kills, throttled periods, zombies) are
+// mirrored: reset and set to the absolute value at each scrape. Imported only at the first scrape.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { StatusReport } from './status-report.js';
+
+type Snapshot = () => StatusReport;
+
+export interface Metrics {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+export function createMetrics(snapshot: Snapshot): Metrics {
+  const registry = new Registry();
+  let current: StatusReport | null = null;
+  const report = (): StatusReport => (current ??= snapshot());
+
+  const gauge = (name: string, help: string, value: (r: StatusReport) => number | null | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = value(report());
+        if (v === null || v === undefined || !Number.isFinite(v)) this.reset();
+        else this.set(v);
+      },
+    });
+  const counter = (name: string, help: string, value: (r: StatusReport) => number | null | undefined) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const v = value(report());
+        if (v !== null && v !== undefined && Number.isFinite(v) && v >= 0) this.inc(v);
+      },
+    });
+
+  gauge('memshim_memory_limit_bytes', 'Memory limit memshim plans with (cgroup limit, --memory, or host memory).', (r) => r.limits.memoryBytes);
+  gauge('memshim_memory_usage_bytes', 'Memory charged to the cgroup (v2 memory.current, v1 memory.usage_in_bytes).', (r) => r.memory.usageBytes);
+  gauge('memshim_memory_working_set_bytes', 'Usage minus inactive file cache: what the kubelet evicts on.', (r) => r.memory.workingSetBytes);
+  gauge('memshim_memory_working_set_ratio', 'Working set divided by the memory limit (the kernel OOM-kills at 1).', (r) => r.memory.ratio);
+  gauge('memshim_memory_peak_bytes', 'Highest usage the cgroup reached.', (r) => r.memory.peakBytes);
+  const psi = new Gauge({
+    name: 'memshim_memory_pressure_avg10_percent',
+    help: 'Memory PSI avg10: percent of the last 10 s in which some (or all) tasks stalled on memory.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const r = report();
+      if (r.memory.psiSomeAvg10 !== null) this.set({ kind: 'some' }, r.memory.psiSomeAvg10);
+      if (r.memory.psiFullAvg10 !== null) this.set({ kind: 'full' }, r.memory.psiFullAvg10);
+    },
+  });
+  void psi;
+  counter('memshim_memory_pressure_stalled_seconds_total', 'Memory PSI some total: seconds in which some task stalled on memory.', (r) =>
+    r.memory.psiSomeTotalMicros === null ? null : r.memory.psiSomeTotalMicros / 1e6,
+  );
+  counter('memshim_oom_kills_total', "OOM kills the kernel counted in the cgroup (v2 memory.events, v1 memory.oom_control).", (r) => r.memory.oomKills);
+  counter('memshim_oom_kills_reported_total', 'oom_kill events memshim logged for processes in its tree.', (r) => r.oomKillsReported);
+  gauge('memshim_cpu_limit_cores', 'Effective CPU limit (quota/period, cpuset, or --cpus); absent when only the host bounds it.', (r) => r.limits.cpus);
+  counter('memshim_cpu_periods_total', 'CFS enforcement periods elapsed (cpu.stat nr_periods).', (r) => r.cpu.periods);
+  counter('memshim_cpu_throttled_periods_total', 'CFS periods in which the cgroup was throttled (cpu.stat nr_throttled).', (r) => r.cpu.throttledPeriods);
+  counter('memshim_cpu_throttled_seconds_total', 'Time the cgroup spent throttled.', (r) => r.cpu.throttledSeconds);
+  counter('memshim_cpu_usage_seconds_total', 'CPU time the cgroup used.', (r) => r.cpu.usageSeconds);
+  gauge('memshim_child_up', '1 while the main process runs and memshim is not shutting down, else 0.', (r) => (r.child && r.child.running && !r.child.shuttingDown ? 1 : 0));
+  gauge('memshim_child_uptime_seconds', 'Seconds since the main process started.', (r) => r.child?.uptimeSeconds);
+  counter('memshim_zombies_reaped_total', 'Processes other than the main child that memshim reaped.', (r) => r.stats?.zombiesReaped);
+  new Counter({
+    name: 'memshim_signals_forwarded_total',
+    help: 'Signals memshim forwarded to the child or its process group.',
+    labelNames: ['signal'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [signal, count] of Object.entries(report().stats?.signalsForwarded ?? {})) this.inc({ signal }, count);
+    },
+  });
+
+  return {
+    contentType: registry.contentType,
+    async render() {
+      current = null;
+      try {
+        return await registry.metrics();
+      } finally {
+        current = null;
+      }
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The health server (node:http): /healthz and /readyz for probes, /metrics for Prometheus, /status for people
+// and `memshim status`. Everything it answers comes from a StatusReport, which holds no env or argv value.
+// A failure inside a handler answers 500 and is logged once per kind; it never takes memshim (PID 1) down.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import type { StatusReport } from './status-report.js';
+import type { Metrics } from './metrics.js';
+
+export interface HealthServerOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  snapshot: () => StatusReport;
+}
+
+export interface HealthServer {
+  /** The port actually bound (differs from the option when it was 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** 200 while the main process runs and memshim is not shutting down; 503 otherwise. */
+export function isAlive(report: StatusReport): boolean {
+  return !!report.child && report.child.running && !report.child.shuttingDown;
+}
+
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const { log, snapshot } = options;
+  let metrics: Metrics | null = null;
+  const failures = new Set<string>();
+
+  const send = (res: ServerResponse, status: number, type: string, body: string, head: boolean) => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(head ? undefined : body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const head = req.method === 'HEAD';
+    if (req.method !== 'GET' && !head) return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD\n', false);
+    switch (path) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz': {
+        const report = snapshot();
+        const alive = isAlive(report);
+        const why = !report.child?.running ? 'the process is not running' : 'shutting down';
+        return send(res, alive ? 200 : 503, 'text/plain; charset=utf-8', alive ? 'ok\n' : `${why}\n`, head);
+      }
+      case '/status':
+        return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(snapshot(), null, 2)}\n`, head);
+      case '/metrics': {
+        metrics ??= (await import('./metrics.js')).createMetrics(snapshot);
+        return send(res, 200, metrics.contentType, await metrics.render(), head);
+      }
+      default:
+        return send(res, 404, 'text/plain; charset=utf-8', 'not found: /healthz /readyz /metrics /status\n', head);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!failures.has(message)) {
+        failures.add(message);
+        log.error({ event: 'health_error', path: (req.url ?? '').split('?', 1)[0] }, `health server: ${message}`);
+      }
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n', false);
+      else res.destroy();
+    });
+  });
+  // Probes and scrapers hold no long connections: keep-alive sockets must not delay memshim's exit.
+  server.keepAliveTimeout = 1000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.unref();
+  const port = (server.address() as AddressInfo).port;
+  log.info({ event: 'health_server', host: options.host, port }, `serving /healthz /readyz /metrics /status on ${options.host}:${port}`);
+
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

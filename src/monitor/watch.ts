@@ -1,0 +1,140 @@
+// What runs beside the supervised child (and beside the sidecar's watched process): the memory monitor, the OOM
+// diagnosis and, with --health-port, the health server, all looking at one cgroup and one process. The health
+// server module (and prom-client behind it) is imported only when a port is given.
+import { writeFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { Limits } from '../cgroup/types.js';
+import type { Plan } from '../runtimes/types.js';
+import type { SupervisorHandle, SupervisorStats } from '../supervisor/types.js';
+import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
+import { statusReport, type StatusReport, type StatusSource } from '../health/status-report.js';
+import type { HealthServer } from '../health/server.js';
+import { MemoryMonitor } from './monitor.js';
+import { OomWatch } from './oom-watch.js';
+
+declare const MEMSHIM_VERSION: string;
+export const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
+
+export interface WatchOptions {
+  limits: Limits;
+  plan: Plan | null;
+  log: Logger;
+  monitor: boolean;
+  monitorIntervalMs: number;
+  healthPort: number | null;
+  healthHost: string;
+  /** The watched process's executable name, for the oom_kill event (never its arguments). */
+  mainCommand: string | null;
+  source: Exclude<StatusSource, 'cgroup'>;
+}
+
+/** The watched process as the health endpoints describe it. */
+export interface ProcessView {
+  pid: number | null;
+  running: boolean;
+  shuttingDown: boolean;
+  /** Date.now() when it started (or when the sidecar found it); null before. */
+  startedAtMs: number | null;
+  stats: SupervisorStats | null;
+}
+
+export class Watch {
+  readonly monitor: MemoryMonitor | null;
+  readonly oom: OomWatch;
+  server: HealthServer | null = null;
+  private readonly options: WatchOptions;
+  private readonly view: () => ProcessView;
+
+  constructor(options: WatchOptions, view: () => ProcessView) {
+    this.options = options;
+    this.view = view;
+    const location = options.limits.cgroup;
+    this.monitor = options.monitor ? new MemoryMonitor({ location, limitBytes: options.limits.memoryBytes, log: options.log, intervalMs: options.monitorIntervalMs }) : null;
+    this.oom = new OomWatch({ location, limits: options.limits, plan: options.plan, log: options.log, monitor: this.monitor, mainCommand: options.mainCommand });
+    this.monitor?.start();
+  }
+
+  /** Start the health server when a port was given. A port that cannot be bound is an error line, not a crash. */
+  async serve(): Promise<void> {
+    const { healthPort, healthHost, log } = this.options;
+    if (healthPort === null) return;
+    const { startHealthServer } = await import('../health/server.js');
+    try {
+      this.server = await startHealthServer({ host: healthHost, port: healthPort, log, snapshot: () => this.snapshot() });
+    } catch (error) {
+      log.error({ event: 'health_server', host: healthHost, port: healthPort }, `cannot serve health endpoints on ${healthHost}:${healthPort}: ${(error as Error).message}; running without them`);
+    }
+  }
+
+  snapshot(): StatusReport {
+    const view = this.view();
+    const location = this.options.limits.cgroup;
+    const memory = this.monitor ? this.monitor.current(this.options.monitorIntervalMs).memory : readMemoryUsage(location);
+    return statusReport({
+      source: this.options.source,
+      version: VERSION,
+      memshimPid: process.pid,
+      child: {
+        pid: view.pid,
+        running: view.running,
+        shuttingDown: view.shuttingDown,
+        uptimeSeconds: view.startedAtMs === null ? null : Math.max(0, (Date.now() - view.startedAtMs) / 1000),
+      },
+      limits: this.options.limits,
+      plan: this.options.plan,
+      memory,
+      cpu: readCpuUsage(location),
+      stats: view.stats,
+      oomKillsReported: this.oom.reports.length,
+    });
+  }
+
+  /** Explain what is still unexplained, stop the timers, close the server. */
+  async stop(): Promise<void> {
+    this.oom.flush();
+    this.monitor?.stop();
+    await this.server?.close();
+  }
+}
+
+/**
+ * Watch a supervised child: attach to the supervisor's events synchronously (before any death can be missed),
+ * then start the health server. Resolves once the server listens (or could not).
+ */
+export async function watchSupervisor(handle: SupervisorHandle, options: Omit<WatchOptions, 'source'>): Promise<Watch> {
+  let startedAtMs: number | null = handle.pid !== null ? Date.now() : null;
+  const watch = new Watch({ ...options, source: 'memshim' }, () => ({
+    pid: handle.pid,
+    running: handle.running,
+    shuttingDown: handle.shuttingDown,
+    startedAtMs,
+    stats: handle.stats,
+  }));
+  const spawned = (pid: number) => {
+    startedAtMs = Date.now();
+    watch.oom.setMainPid(pid);
+    shieldFromOomKiller(options.log);
+  };
+  if (handle.pid !== null) spawned(handle.pid);
+  handle.on('spawn', spawned);
+  handle.on('reaped', (reaped) => watch.oom.onDeath(reaped));
+  await watch.serve();
+  return watch;
+}
+
+/**
+ * Make memshim a poor choice for the OOM killer once the child runs. In a small limit memshim (Node, ~40 MiB) can
+ * be the biggest process in its own cgroup: the kernel would kill the supervisor and leave nobody to explain
+ * anything. The child forked earlier keeps its own score (oom_score_adj is copied at fork), so only memshim moves.
+ * Lowering needs CAP_SYS_RESOURCE: without it (most containers) this stays as it was, said at debug.
+ */
+let shielded = false;
+function shieldFromOomKiller(log: Logger): void {
+  if (shielded) return;
+  shielded = true;
+  try {
+    writeFileSync('/proc/self/oom_score_adj', '-900');
+  } catch (error) {
+    log.debug({ event: 'oom_score_adj' }, `memshim keeps its OOM score: ${(error as Error).message}`);
+  }
+}
