@@ -1,7 +1,125 @@
-// The I/O edge of planning: facts about the command that the pure planners need. (First cut: none; issue 3
-// adds the shebang, jar class count and binary kind.)
+// The I/O edge of planning: what the pure planners need to know about the command and cannot see in argv.
+// The `#!` line of a script, the `.class` count of the -jar / -cp jars (nested BOOT-INF/lib jars included), and
+// whether a binary is Go (its `\xff Go buildinf:` section) or a .NET apphost (a .runtimeconfig.json /
+// .deps.json beside it). Every read is best-effort: a file that cannot be read just leaves its fact unknown.
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { skipEnv, runtimeOfProgram } from './detect.js';
+import { parseJavaCommand } from './jvm-args.js';
+import { countJarClasses } from './zip.js';
 import type { CommandFacts } from './types.js';
 
-export async function gatherFacts(_argv: readonly string[], _env: NodeJS.ProcessEnv): Promise<CommandFacts> {
-  return {};
+const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+
+export async function gatherFacts(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandFacts> {
+  const facts: CommandFacts = {};
+  const command = skipEnv(argv);
+  const program = command[0];
+  if (!program) return facts;
+  if (runtimeOfProgram(program) === 'jvm') {
+    const classes = countClasses(command, env);
+    if (classes !== undefined) facts.jarClassCount = classes;
+    return facts;
+  }
+  if (runtimeOfProgram(program)) return facts;
+  const path = resolveProgram(program, env.PATH);
+  if (!path) return facts;
+  const head = readHead(path, 256);
+  if (head && head.subarray(0, 2).toString('latin1') === '#!') {
+    const line = head.toString('utf8', 2).split('\n')[0]!.trim();
+    if (line) facts.shebang = line.split(/\s+/);
+  } else if (head && head.readUInt32BE(0) === 0x7f454c46) {
+    if (existsSync(`${path}.runtimeconfig.json`) || existsSync(`${path}.deps.json`)) facts.binaryKind = 'dotnet';
+    else if (hasGoBuildInfo(path)) facts.binaryKind = 'go';
+  }
+  return facts;
+}
+
+/** The executable a command name runs: as given when it has a slash, else the first match on PATH. */
+export function resolveProgram(program: string, searchPath: string | undefined): string | null {
+  if (program.includes('/')) return isFile(program) ? program : null;
+  for (const dir of (searchPath ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    const candidate = join(dir || '.', program);
+    if (isFile(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function readAt(path: string, offset: number, length: number): Buffer | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buffer = Buffer.alloc(length);
+    const n = readSync(fd, buffer, 0, length, offset);
+    return buffer.subarray(0, n);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+function readHead(path: string, length: number): Buffer | null {
+  const head = readAt(path, 0, length);
+  return head && head.length >= 4 ? head : null;
+}
+
+/** A 64-bit little-endian ELF with a `.go.buildinfo` section that starts with Go's magic. */
+export function hasGoBuildInfo(path: string): boolean {
+  const header = readAt(path, 0, 64);
+  if (!header || header.length < 64 || header[4] !== 2 || header[5] !== 1) return false;
+  const sectionsAt = Number(header.readBigUInt64LE(0x28));
+  const entrySize = header.readUInt16LE(0x3a);
+  const count = header.readUInt16LE(0x3c);
+  const namesIndex = header.readUInt16LE(0x3e);
+  if (!sectionsAt || entrySize < 64 || count === 0 || count > 4096) return false;
+  const table = readAt(path, sectionsAt, entrySize * count);
+  if (!table || table.length < entrySize * count) return false;
+  const names = table.subarray(namesIndex * entrySize);
+  const nameTable = readAt(path, Number(names.readBigUInt64LE(0x18)), Number(names.readBigUInt64LE(0x20)));
+  if (!nameTable) return false;
+  for (let i = 0; i < count; i++) {
+    const section = table.subarray(i * entrySize);
+    const nameAt = section.readUInt32LE(0);
+    const name = nameTable.toString('latin1', nameAt, nameTable.indexOf(0, nameAt));
+    if (name !== '.go.buildinfo') continue;
+    const magic = readAt(path, Number(section.readBigUInt64LE(0x18)), GO_BUILDINFO_MAGIC.length);
+    return !!magic && magic.equals(GO_BUILDINFO_MAGIC);
+  }
+  return false;
+}
+
+/** Classes in the jars a `java` command loads: -jar X, else -cp / --class-path, else CLASSPATH. */
+function countClasses(argv: readonly string[], env: NodeJS.ProcessEnv): number | undefined {
+  const command = parseJavaCommand(argv);
+  const entries = command.jar ? [command.jar] : (command.classpath ?? (env.CLASSPATH ?? '').split(':').filter(Boolean));
+  let total: number | undefined;
+  for (const jar of entries.flatMap(expandWildcard)) {
+    if (!jar.endsWith('.jar') && !jar.endsWith('.war') && !(command.jar === jar)) continue;
+    try {
+      total = (total ?? 0) + countJarClasses(jar);
+    } catch {
+      /* not a jar or not readable: the estimate goes on without it */
+    }
+  }
+  return total;
+}
+
+/** `lib/*` on a class path means every jar in lib/. */
+function expandWildcard(entry: string): string[] {
+  if (!entry.endsWith('/*') && entry !== '*') return [entry];
+  const dir = entry === '*' ? '.' : entry.slice(0, -2);
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.jar')).map((name) => join(dir, name));
+  } catch {
+    return [];
+  }
 }

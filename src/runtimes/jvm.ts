@@ -1,0 +1,139 @@
+// JVM: a heap from a memory budget in the way of the Cloud Foundry / Paketo memory calculator
+// (heap = total − metaspace − code cache − thread stacks − direct memory − headroom), but one that still works
+// at 128 MiB: below 4 GiB the fixed regions of the calculator (240 MiB code cache, 250 thread stacks) would eat
+// the whole container (it gives up below about 600 MiB), so they are scaled with the budget, down to floors.
+// Flags go to JAVA_TOOL_OPTIONS (appended); anything the user set is kept and judged instead. Pure: no I/O.
+import { appendOptions, clamp, fmt, GiB, MiB, wholeMiB, ceilCpus, emptyDecision, userEnv, type Budget, type RuntimeDecision } from './common.js';
+import { parseJavaCommand, userJvmFlags, userJvmOptions, type UserJvmFlags } from './jvm-args.js';
+import { defaultHeapRisk, heapRisks, minimumRisk } from './risks.js';
+import type { PlanInput } from './types.js';
+
+/** Below this budget the non-heap regions are scaled down from the calculator's defaults. */
+export const FULL_SCALE_BYTES = 4 * GiB;
+/** The calculator's defaults: -XX:ReservedCodeCacheSize, threads × -Xss, -XX:MaxDirectMemorySize. */
+const CODE_CACHE = 240 * MiB;
+const THREADS = 250;
+const DEFAULT_STACK = 1 * MiB;
+const DIRECT = 10 * MiB;
+/** Floors of the scaled regions: a JVM still compiles, runs a few threads and does NIO with these. */
+const MIN_CODE_CACHE = 8 * MiB;
+const MIN_THREADS = 10;
+const MIN_DIRECT = 2 * MiB;
+const MIN_METASPACE = 16 * MiB;
+/** Classes the JDK itself loads for a typical server app (the calculator counts 35% of the whole JRE's). */
+const JDK_LOADED_CLASSES = 2500;
+/** The calculator's share of an application's classes that get loaded. */
+const LOADED_SHARE = 0.35;
+/** Native memory outside every region (GC structures, JIT arenas, CDS, symbol tables, libc): fixed + a share. */
+const HEADROOM_FIXED = 8 * MiB;
+const HEADROOM_SHARE = 0.05;
+const HEADROOM_MAX = 1 * GiB;
+/** A heap below this is not worth starting a JVM for. */
+export const MIN_HEAP = 8 * MiB;
+/** The smallest budget the scaled regions plus a minimal heap fit into. */
+export const JVM_MINIMUM_BYTES = 80 * MiB;
+
+export interface JvmRegions {
+  scale: number;
+  heapBytes: number;
+  metaspaceBytes: number;
+  codeCacheBytes: number;
+  threads: number;
+  stackBytes: number;
+  directBytes: number;
+  headroomBytes: number;
+  /** Everything outside the heap: metaspace + code cache + threads × stack + direct + headroom. */
+  nonHeapBytes: number;
+}
+
+/** The calculator's metaspace estimate: 14,000,000 bytes + 5,800 per loaded class. */
+export function metaspaceEstimate(appClasses: number): number {
+  return 14_000_000 + 5800 * Math.round(JDK_LOADED_CLASSES + LOADED_SHARE * appClasses);
+}
+
+/** The memory regions for a budget; regions the user fixed keep the user's size. */
+export function jvmRegions(totalBytes: number, appClasses: number, user: UserJvmFlags = {}): JvmRegions {
+  const scale = clamp(totalBytes / FULL_SCALE_BYTES, 0, 1);
+  const codeCacheBytes = user.codeCache?.value ?? clamp(Math.round(CODE_CACHE * scale), MIN_CODE_CACHE, CODE_CACHE);
+  const threads = clamp(Math.round(THREADS * scale), MIN_THREADS, THREADS);
+  const stackBytes = user.threadStack?.value ?? DEFAULT_STACK;
+  const directBytes = user.directMemory?.value ?? clamp(Math.round(totalBytes * 0.05), MIN_DIRECT, DIRECT);
+  // Metaspace is not scaled by the budget (classes need what they need), only capped at a fifth of a small one.
+  const metaspaceBytes = user.metaspace?.value ?? Math.min(metaspaceEstimate(appClasses), Math.max(MIN_METASPACE, Math.round(totalBytes * 0.2)));
+  const headroomBytes = Math.min(HEADROOM_MAX, HEADROOM_FIXED + Math.round(totalBytes * HEADROOM_SHARE));
+  const nonHeapBytes = metaspaceBytes + codeCacheBytes + threads * stackBytes + directBytes + headroomBytes;
+  const heapBytes = Math.max(MIN_HEAP, wholeMiB(totalBytes - nonHeapBytes) * MiB);
+  return { scale, heapBytes, metaspaceBytes, codeCacheBytes, threads, stackBytes, directBytes, headroomBytes, nonHeapBytes };
+}
+
+/** HotSpot's own heap in a container it can see (measured, JDK 17): 50% of small limits up to 128 MiB, else 25%. */
+export function jvmDefaultHeap(memoryBytes: number): number {
+  return Math.max(memoryBytes * 0.25, Math.min(memoryBytes * 0.5, 128 * MiB));
+}
+
+const m = (bytes: number) => `${wholeMiB(bytes)}m`;
+
+export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
+  const decision = emptyDecision();
+  const { argv, env, options, facts } = input;
+  const command = parseJavaCommand(argv);
+  const isLauncher = /(^|\/)java$/.test(argv[0] ?? '');
+  const user = userJvmFlags(userJvmOptions(command, env, isLauncher));
+  const appClasses = facts.jarClassCount ?? 0;
+  const regions = jvmRegions(budget.totalBytes, appClasses, user);
+
+  decision.risks.push(...minimumRisk(budget, 'the JVM', JVM_MINIMUM_BYTES));
+  const userHeap = user.maxHeap ?? percentageHeap(user, budget);
+  if (userHeap) {
+    decision.risks.push(
+      ...heapRisks(budget, {
+        source: userHeap.source,
+        heapBytes: userHeap.value,
+        nonHeapBytes: regions.nonHeapBytes,
+        fix: `lower it to ${fmt(regions.heapBytes)} or remove it and let memshim size the heap`,
+      }),
+    );
+  } else if (!options.tune) {
+    decision.risks.push(...defaultHeapRisk(budget, 'the JVM', jvmDefaultHeap(budget.limitBytes), regions.nonHeapBytes, `set -Xmx${m(regions.heapBytes)}`));
+  }
+  if (!options.tune) return decision;
+
+  const added: string[] = [];
+  if (budget.limited) {
+    if (!userHeap) added.push(`-Xmx${m(regions.heapBytes)}`);
+    if (!user.metaspace) added.push(`-XX:MaxMetaspaceSize=${m(regions.metaspaceBytes)}`);
+    if (!user.codeCache) added.push(`-XX:ReservedCodeCacheSize=${m(regions.codeCacheBytes)}`);
+    if (!user.directMemory) added.push(`-XX:MaxDirectMemorySize=${m(regions.directBytes)}`);
+    decision.notes.push(budgetNote(budget, regions, appClasses, facts.jarClassCount !== undefined));
+    if (regions.scale < 1) {
+      decision.notes.push(
+        `the budget is below ${fmt(FULL_SCALE_BYTES)}, so the Paketo calculator's fixed regions are scaled to ${Math.round(regions.scale * 1000) / 10}% (floors: code cache ${fmt(MIN_CODE_CACHE)}, ${MIN_THREADS} threads, metaspace ${fmt(MIN_METASPACE)}); with its defaults the calculator gives up below about 600 MiB`,
+      );
+    }
+    if (userHeap) decision.notes.push(`the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`);
+  }
+  if (budget.cpus !== null && !user.activeProcessorCount) {
+    added.push(`-XX:ActiveProcessorCount=${ceilCpus(budget.cpus)}`);
+    decision.notes.push(`-XX:ActiveProcessorCount=${ceilCpus(budget.cpus)} from the ${budget.cpus} CPU limit (Java 17 does not see a quota set on a parent cgroup)`);
+  }
+  if (options.exitOnOutOfMemory && !user.outOfMemoryAction) {
+    added.push('-XX:+ExitOnOutOfMemoryError');
+    decision.notes.push('-XX:+ExitOnOutOfMemoryError: a JVM out of heap exits (code 3) instead of limping on; --no-exit-on-oom leaves it out');
+  }
+  if (added.length) decision.env.JAVA_TOOL_OPTIONS = appendOptions(userEnv(env, 'JAVA_TOOL_OPTIONS'), added);
+  return decision;
+}
+
+/** A heap the user set through -XX:MaxRAMPercentage / MaxRAMFraction / MaxRAM instead of -Xmx. */
+function percentageHeap(user: UserJvmFlags, budget: Budget): { value: number; source: string } | undefined {
+  if (!user.maxRamPercentage && !user.maxRam) return undefined;
+  const ram = user.maxRam ? Math.min(user.maxRam.value, budget.limitBytes) : budget.limitBytes;
+  const percent = user.maxRamPercentage?.value ?? 25;
+  return { value: Math.floor((ram * percent) / 100), source: (user.maxRamPercentage ?? user.maxRam)!.source };
+}
+
+function budgetNote(budget: Budget, r: JvmRegions, appClasses: number, counted: boolean): string {
+  const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : `${fmt(budget.totalBytes)}`;
+  const classes = counted ? `${appClasses} classes in the jars` : 'no jar to count classes in';
+  return `JVM budget ${from}: heap ${fmt(r.heapBytes)}, metaspace ${fmt(r.metaspaceBytes)} (${classes}), code cache ${fmt(r.codeCacheBytes)}, ${r.threads} thread stacks × ${fmt(r.stackBytes)}, direct ${fmt(r.directBytes)}, headroom ${fmt(r.headroomBytes)} (GC, JIT, libc)`;
+}

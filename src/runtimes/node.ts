@@ -1,0 +1,98 @@
+// Node: --max-old-space-size from the budget minus Node's own memory outside the old space (the binary,
+// builtins and libuv, the young generation, a share for buffers and native allocations), appended to
+// NODE_OPTIONS. Needed because Node never sizes its heap below about 259 MiB, even in a 64 MiB container,
+// and ignores a limit set on a parent cgroup. Flags the user set are kept and judged. Pure: no I/O.
+import { appendOptions, clamp, fmt, MiB, GiB, wholeMiB, ceilCpus, emptyDecision, splitOptions, userEnv, memorySeenByLeafReader, type Budget, type RuntimeDecision } from './common.js';
+import { defaultHeapRisk, heapRisks, minimumRisk } from './risks.js';
+import type { PlanInput } from './types.js';
+
+/** Resident memory of an idle Node outside the JS heap (measured: about 40 MiB for Node 20 here). */
+const NODE_BASE = 40 * MiB;
+/** V8's default --max-semi-space-size on 64-bit; the young generation holds about three of them. */
+const DEFAULT_SEMI_SPACE_MIB = 16;
+const HEADROOM_SHARE = 0.05;
+const MIN_HEAP = 16 * MiB;
+export const NODE_MINIMUM_BYTES = 64 * MiB;
+/** libuv's default thread pool. */
+const UV_DEFAULT_THREADS = 4;
+
+export interface NodeRegions {
+  heapBytes: number;
+  semiSpaceMiB: number;
+  nonHeapBytes: number;
+}
+
+/** Semi-space shrinks with small budgets (a 16 MiB semi-space is 48 MiB of young generation). */
+export function nodeRegions(totalBytes: number, userSemiSpaceMiB?: number): NodeRegions {
+  const semiSpaceMiB = userSemiSpaceMiB ?? clamp(Math.floor(totalBytes / (32 * MiB)), 1, DEFAULT_SEMI_SPACE_MIB);
+  const nonHeapBytes = NODE_BASE + 3 * semiSpaceMiB * MiB + Math.round(totalBytes * HEADROOM_SHARE);
+  return { heapBytes: Math.max(MIN_HEAP, wholeMiB(totalBytes - nonHeapBytes) * MiB), semiSpaceMiB, nonHeapBytes };
+}
+
+/** Node's own heap limit (measured on Node 20-26): half the memory it sees, never below 259 MiB, at most about 4 GiB. */
+export function nodeDefaultHeap(memorySeenBytes: number): number {
+  return clamp(memorySeenBytes / 2, 259 * MiB, 4144 * MiB);
+}
+
+interface NodeFlag {
+  value: number;
+  source: string;
+}
+
+/** Node's own options: the words after `node` up to the script (or -e/-p), plus NODE_OPTIONS. */
+export function userNodeFlags(argv: readonly string[], env: PlanInput['env']): { oldSpace?: NodeFlag; oldSpacePercent?: NodeFlag; semiSpace?: NodeFlag } {
+  const words: { word: string; source: string }[] = splitOptions(userEnv(env, 'NODE_OPTIONS')).map((word) => ({ word, source: 'NODE_OPTIONS' }));
+  if (/(^|\/)(node|nodejs)$/.test(argv[0] ?? '')) {
+    for (let i = 1; i < argv.length; i++) {
+      const word = argv[i] ?? '';
+      if (!word.startsWith('-') || word === '--') break;
+      words.push({ word, source: 'the command line' });
+      // A V8 size flag may take its value as the next word.
+      if (/^--max[-_](old|semi)[-_]space[-_]size$/.test(word) && argv[i + 1] !== undefined) words.push({ word: `${word}=${argv[++i]}`, source: 'the command line' });
+      if (word === '-e' || word === '--eval' || word === '-p' || word === '--print' || word === '-r' || word === '--require') i++;
+    }
+  }
+  const flags: { oldSpace?: NodeFlag; oldSpacePercent?: NodeFlag; semiSpace?: NodeFlag } = {};
+  for (const { word, source } of words) {
+    const match = /^--max[-_](old[-_]space[-_]size[-_]percentage|old[-_]space[-_]size|semi[-_]space[-_]size)=(\d+(?:\.\d+)?)$/.exec(word);
+    if (!match) continue;
+    const kind = match[1]!.replace(/_/g, '-');
+    const value = Number(match[2]);
+    if (kind === 'old-space-size') flags.oldSpace = { value: value * MiB, source: `--max-old-space-size in ${source}` };
+    else if (kind === 'semi-space-size') flags.semiSpace = { value, source: `--max-semi-space-size in ${source}` };
+    else flags.oldSpacePercent = { value, source: `--max-old-space-size-percentage in ${source}` };
+  }
+  return flags;
+}
+
+export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
+  const decision = emptyDecision();
+  const { argv, env, options, limits } = input;
+  const user = userNodeFlags(argv, env);
+  const regions = nodeRegions(budget.totalBytes, user.semiSpace?.value);
+  decision.risks.push(...minimumRisk(budget, 'Node', NODE_MINIMUM_BYTES));
+
+  const userHeap = user.oldSpace ?? (user.oldSpacePercent && { value: Math.floor((budget.limitBytes * user.oldSpacePercent.value) / 100), source: user.oldSpacePercent.source });
+  const fix = `set --max-old-space-size=${wholeMiB(regions.heapBytes)}`;
+  if (userHeap) decision.risks.push(...heapRisks(budget, { source: userHeap.source, heapBytes: userHeap.value, nonHeapBytes: regions.nonHeapBytes, fix: `lower it to ${wholeMiB(regions.heapBytes)} or remove it and let memshim size the heap` }));
+  else if (!options.tune) decision.risks.push(...defaultHeapRisk(budget, 'Node', nodeDefaultHeap(memorySeenByLeafReader(limits)), regions.nonHeapBytes, fix));
+  if (!options.tune) return decision;
+
+  const added: string[] = [];
+  if (budget.limited) {
+    if (!userHeap) added.push(`--max-old-space-size=${wholeMiB(regions.heapBytes)}`);
+    if (!user.semiSpace && regions.semiSpaceMiB < DEFAULT_SEMI_SPACE_MIB) added.push(`--max-semi-space-size=${regions.semiSpaceMiB}`);
+    const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : fmt(budget.totalBytes);
+    decision.notes.push(
+      `Node budget ${from}: old space ${fmt(regions.heapBytes)}, young generation 3 × ${regions.semiSpaceMiB} MiB semi-space, ${fmt(NODE_BASE)} for Node itself, headroom ${fmt(Math.round(budget.totalBytes * HEADROOM_SHARE))} (buffers, native)`,
+    );
+    if (userHeap) decision.notes.push(`the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`);
+    if (budget.totalBytes < 2 * GiB && !userHeap) decision.notes.push(`without it Node would size its heap at ${fmt(nodeDefaultHeap(memorySeenByLeafReader(limits)))}`);
+  }
+  if (added.length) decision.env.NODE_OPTIONS = appendOptions(userEnv(env, 'NODE_OPTIONS'), added);
+  if (budget.cpus !== null && ceilCpus(budget.cpus) > UV_DEFAULT_THREADS && !userEnv(env, 'UV_THREADPOOL_SIZE')) {
+    decision.env.UV_THREADPOOL_SIZE = String(Math.min(1024, ceilCpus(budget.cpus)));
+    decision.notes.push(`UV_THREADPOOL_SIZE=${decision.env.UV_THREADPOOL_SIZE}: file, DNS and crypto work can use every one of the ${budget.cpus} CPUs (libuv's default is 4)`);
+  }
+  return decision;
+}
