@@ -42,5 +42,9 @@ export async function run(config: RunConfig): Promise<number> {
   for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
   log.info({ event: 'plan', runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus, set: Object.keys(plan.env) }, `planning for ${plan.runtime}`);
   for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
-  throw new Error('running the command is not wired yet');
+  const child = { argv: plan.argv, env: { ...process.env, ...plan.env }, rlimits: plan.rlimits };
+  if (config.exec) return (await import('./supervisor/exec.js')).execCommand(child, log);
+  const { supervise } = await import('./supervisor/supervisor.js');
+  const supervisor = supervise({ ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs }, log);
+  return supervisor.exitCode;
 }

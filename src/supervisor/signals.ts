@@ -46,3 +46,37 @@ export function parseRewrite(specs: readonly string[]): Map<number, number> {
   }
   return table;
 }
+
+export const SIG = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, TERM: 15, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22 } as const;
+
+/**
+ * Signals memshim does not forward: the uncatchable (KILL, STOP), the synchronous faults (SEGV BUS FPE ILL: a
+ * handler that returns re-runs the faulting instruction, and Node keeps its own for them), glibc's reserved 32
+ * and 33, and CHLD, which is memshim's own business (reaping).
+ */
+const NOT_FORWARDED = new Set([4, 7, 8, 9, 11, 17, 19, 32, 33]);
+
+/** Every signal memshim listens for and forwards: 1..31 less the above, and the real-time ones 34..64. */
+export const FORWARDED_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter((n) => !NOT_FORWARDED.has(n));
+
+const TTY_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
+
+export interface ForwardDecision {
+  /** What to send the child (or its group); 0: nothing (dropped by --rewrite). */
+  signal: number;
+  /** TSTP/TTIN/TTOU: memshim stops itself after forwarding, so the shell that started it sees it stopped. */
+  suspendSelf: boolean;
+  /** SIGTERM: start the grace period after which a child still running is killed. */
+  startsGrace: boolean;
+}
+
+/**
+ * What memshim does with a signal it received (dumb-init's rules): --rewrite first; in group mode
+ * TSTP/TTIN/TTOU become STOP for the group unless rewritten (dumb-init's default: the whole job stops, even
+ * members that ignore the catchable stop signals); those three also suspend memshim itself.
+ */
+export function decideForward(received: number, rewrite: ReadonlyMap<number, number>, singleChild: boolean): ForwardDecision {
+  const rewritten = rewrite.get(received);
+  const signal = rewritten ?? (!singleChild && TTY_STOPS.has(received) ? SIG.STOP : received);
+  return { signal, suspendSelf: TTY_STOPS.has(received), startsGrace: received === SIG.TERM && signal !== 0 };
+}

@@ -1,0 +1,88 @@
+// --exec: no supervision. memshim sets the limits and hands the process over to the command (execve), so
+// nothing of memshim stays resident. What the command inherits must be what it would get if started
+// directly: blocking stdio that stays open (Node marks fds 0-2 close-on-exec, libuv may make them
+// non-blocking), an empty signal mask and default dispositions (Node ignores SIGPIPE).
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { RlimitSetting } from '../runtimes/types.js';
+import { EXIT } from '../exit-codes.js';
+import { koffiFailure } from '../native/koffi.js';
+import { environmentBlock, libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
+import { spawnFailure } from './spawn.js';
+
+export interface ExecOptions {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  rlimits: readonly RlimitSetting[];
+}
+
+const SIG_SETMASK = 2;
+const ENOENT = 2;
+const EACCES = 13;
+
+type ProcessWithExecve = NodeJS.Process & { execve?: (file: string, args: string[], env: Record<string, string>) => never };
+
+/** execvp's lookup, for process.execve (which does not search PATH): the path, or the errno execvp would give. */
+export function resolveOnPath(command: string, path: string | undefined): { file: string } | { errno: number } {
+  if (command.includes('/')) return { file: command };
+  let sawDenied = false;
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    const file = join(dir || '.', command);
+    try {
+      if (!statSync(file).isFile()) continue;
+      accessSync(file, constants.X_OK);
+      return { file };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') sawDenied = true;
+    }
+  }
+  return { errno: sawDenied ? EACCES : ENOENT };
+}
+
+function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logger): void {
+  for (const limit of rlimits) {
+    const rlim = new BigUint64Array(2);
+    lib.getrlimit(RLIMIT[limit.resource], rlim);
+    const soft = BigInt(limit.bytes);
+    rlim[0] = rlim[1]! < soft ? rlim[1]! : soft;
+    if (lib.setrlimit(RLIMIT[limit.resource], rlim) !== 0) log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
+  }
+  restoreBlockingStdio(lib);
+  for (let n = 1; n <= 64; n++) if (n !== 9 && n !== 19 && n !== 32 && n !== 33) lib.signal(n, null);
+  lib.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
+}
+
+/** Replaces memshim by the command; returns only when that failed, with the exit code (127/126) to exit with. */
+export function execCommand(options: ExecOptions, log: Logger): number {
+  const command = options.argv[0] ?? '';
+  const lib = libc();
+  const nodeExecve = (process as ProcessWithExecve).execve;
+  if (!lib && !nodeExecve) {
+    log.error({ event: 'exec_failed', command }, `--exec needs koffi on this Node (${koffiFailure() ?? 'not loaded'}) or Node >= 22.15`);
+    return EXIT.CANNOT_EXECUTE;
+  }
+  log.info({ event: 'exec', command }, `replacing memshim by ${command}`);
+  if (lib) prepareProcess(lib, options.rlimits, log);
+  else if (options.rlimits.length > 0) log.warn({ event: 'rlimit_failed' }, 'no koffi: the rlimits of the plan are not set');
+  let errno: number;
+  if (nodeExecve) {
+    const found = resolveOnPath(command, options.env.PATH ?? process.env.PATH);
+    if ('errno' in found) errno = found.errno;
+    else {
+      const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      try {
+        nodeExecve.call(process, found.file, [...options.argv], env);
+      } catch (error) {
+        errno = -(((error as { errno?: number }).errno ?? -EACCES));
+      }
+      errno ??= EACCES;
+    }
+  } else {
+    lib!.execvpe(command, [...options.argv, null], environmentBlock(options.env));
+    errno = lib!.errno();
+  }
+  const failure = spawnFailure(command, errno);
+  log.error({ event: 'exec_failed', command, exitCode: failure.exitCode }, failure.reason);
+  return failure.exitCode;
+}

@@ -1,0 +1,74 @@
+// Waiting for every process that becomes memshim's child: the main child and every orphan the kernel
+// re-parents to PID 1 (or to memshim as child subreaper). One waitpid(-1, WNOHANG) loop per SIGCHLD, like
+// tini. libuv waits by pid for the children it spawned itself (node:child_process, used by other parts of
+// memshim or by libraries); taking one of those would leave its 'exit' unreported forever. So when such
+// children exist, each candidate is first looked at with waitid(WNOWAIT) and a libuv child is left to libuv.
+import { readdirSync, readFileSync } from 'node:fs';
+import { decodeWaitStatus, ECHILD, EINTR, OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
+
+export interface WaitedProcess {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+export interface ReapRound {
+  waited: WaitedProcess[];
+  /** 'none': memshim has no child left; 'running': some still run; 'libuv': a libuv child is due, try again soon. */
+  left: 'none' | 'running' | 'libuv';
+}
+
+/** Pids of the children libuv spawned and still waits for (node:child_process). */
+function libuvChildPids(): Set<number> {
+  const pids = new Set<number>();
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  for (const handle of handles) {
+    const pid = (handle as { pid?: unknown } | null)?.pid;
+    if ((handle as object | null)?.constructor?.name === 'ChildProcess' && typeof pid === 'number') pids.add(pid);
+  }
+  return pids;
+}
+
+export function reapRound(lib: Libc): ReapRound {
+  const waited: WaitedProcess[] = [];
+  const libuv = libuvChildPids();
+  const info = libuv.size > 0 ? Buffer.alloc(OPAQUE_BYTES.siginfo) : null;
+  const status = [0];
+  for (;;) {
+    let target = -1;
+    if (info) {
+      info.fill(0);
+      if (lib.waitid(P_ALL, 0, info, WAIT.WEXITED | WAIT.WNOHANG | WAIT.WNOWAIT) === -1) {
+        if (lib.errno() === EINTR) continue;
+        return { waited, left: 'none' };
+      }
+      target = info.readInt32LE(16);
+      if (target === 0) return { waited, left: 'running' };
+      if (libuv.has(target)) return { waited, left: 'libuv' };
+    }
+    const pid = lib.waitpid(target, status, WAIT.WNOHANG);
+    if (pid > 0) {
+      const { code, signal } = decodeWaitStatus(status[0]!);
+      waited.push({ pid, code, signal });
+      continue;
+    }
+    if (pid === 0) return { waited, left: 'running' };
+    const errno = lib.errno();
+    if (errno === EINTR) continue;
+    return { waited, left: errno === ECHILD ? 'none' : 'running' };
+  }
+}
+
+/** memshim's own children still there (any state), from /proc/self/task/T/children. */
+export function ownChildren(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      const text = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim();
+      if (text) for (const pid of text.split(/\s+/)) pids.push(Number(pid));
+    }
+  } catch {
+    // No /proc or no CONFIG_PROC_CHILDREN: the group signal still reaches the main child's processes.
+  }
+  return pids;
+}

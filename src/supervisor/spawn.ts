@@ -1,0 +1,66 @@
+// Starts the main child with posix_spawnp through koffi, never node:child_process: libuv then knows no
+// child, so no wait of memshim's ever races one of libuv's (see reaper.ts). The child gets memshim's fds 0-2
+// as they are (no pipes), its own process group, an empty signal mask and default dispositions, and the
+// terminal's foreground when memshim held it.
+import { getSystemErrorMap } from 'node:util';
+import { EXIT } from '../exit-codes.js';
+import { environmentBlock, OPAQUE_BYTES, SPAWN, type Libc } from '../native/libc.js';
+
+export interface SpawnRequest {
+  /** Looked up on PATH (memshim's own PATH, as a shell would) unless it holds a slash. */
+  file: string;
+  argv: readonly string[];
+  /** The name failures are reported under. */
+  command: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export type SpawnResult = { ok: true; pid: number; foreground: boolean } | { ok: false; exitCode: number; reason: string };
+
+const ENOENT = 2;
+const ENOTDIR = 20;
+
+/** posix_spawn's error number -> memshim's exit code and one line (127: not found; 126: cannot execute). */
+export function spawnFailure(command: string, errno: number): { exitCode: number; reason: string } {
+  const description = getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
+  if (errno === ENOENT || errno === ENOTDIR) return { exitCode: EXIT.NOT_FOUND, reason: `${command}: command not found (${description})` };
+  return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (${description})` };
+}
+
+/** True when fd 0 is a terminal whose foreground group is memshim's: the child then takes the foreground. */
+function holdsForeground(lib: Libc): boolean {
+  return lib.isatty(0) === 1 && lib.tcgetpgrp(0) === lib.getpgrp();
+}
+
+export function spawnChild(lib: Libc, request: SpawnRequest): SpawnResult {
+  const { command } = request;
+  const attr = Buffer.alloc(OPAQUE_BYTES.spawnattr);
+  const actions = Buffer.alloc(OPAQUE_BYTES.fileActions);
+  const empty = Buffer.alloc(OPAQUE_BYTES.sigset);
+  const all = Buffer.alloc(OPAQUE_BYTES.sigset);
+  lib.posix_spawnattr_init(attr);
+  lib.posix_spawn_file_actions_init(actions);
+  try {
+    lib.sigemptyset(empty);
+    lib.sigfillset(all);
+    lib.posix_spawnattr_setflags(attr, SPAWN.SETPGROUP | SPAWN.SETSIGMASK | SPAWN.SETSIGDEF);
+    lib.posix_spawnattr_setpgroup(attr, 0);
+    lib.posix_spawnattr_setsigmask(attr, empty);
+    lib.posix_spawnattr_setsigdefault(attr, all);
+    // Node marks fds 0-2 close-on-exec; dup2 onto themselves clears that in the child only.
+    for (const fd of [0, 1, 2]) lib.posix_spawn_file_actions_adddup2(actions, fd, fd);
+    const foreground = holdsForeground(lib);
+    // In the child, before exec: no window in which the child reads the terminal from a background group.
+    const inChild = foreground && lib.posix_spawn_file_actions_addtcsetpgrp_np !== null && lib.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0) === 0;
+    const pid = [0];
+    const error = lib.posix_spawnp(pid, request.file, actions, attr, [...request.argv, null], environmentBlock(request.env));
+    if (error !== 0) return { ok: false, ...spawnFailure(command, error) };
+    const childPid = pid[0]!;
+    // glibc without addtcsetpgrp_np: hand the terminal over from here, at once.
+    if (foreground && !inChild) lib.tcsetpgrp(0, childPid);
+    return { ok: true, pid: childPid, foreground };
+  } finally {
+    lib.posix_spawn_file_actions_destroy(actions);
+    lib.posix_spawnattr_destroy(attr);
+  }
+}

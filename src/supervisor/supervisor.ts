@@ -1,0 +1,204 @@
+// memshim as init: one event loop, like tini. Start the main child (spawn.ts), forward every signal memshim
+// receives to the child's group (or the child alone with --single-child), reap every child on SIGCHLD
+// (reaper.ts), and shut down when the main child exits or memshim is told to stop: SIGTERM what is left,
+// wait the grace period, SIGKILL the rest, exit with the main child's status. Never hang.
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log.js';
+import type { RlimitSetting } from '../runtimes/types.js';
+import { exitCodeForSignal } from '../exit-codes.js';
+import { koffiFailure } from '../native/koffi.js';
+import { ESRCH, libc, PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
+import { decideForward, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
+import { listenToSignals, type SignalSubscription } from './signal-source.js';
+import { ownChildren, reapRound } from './reaper.js';
+import { spawnChild } from './spawn.js';
+import { withRlimits } from './rlimits.js';
+import type { Reaped, SupervisorHandle, SupervisorStats } from './types.js';
+
+export interface SuperviseOptions {
+  argv: readonly string[];
+  /** The child's whole environment (process.env with the plan's variables over it). */
+  env: Readonly<Record<string, string | undefined>>;
+  rlimits: readonly RlimitSetting[];
+  singleChild: boolean;
+  rewrite: ReadonlyMap<number, number>;
+  gracePeriodMs: number;
+}
+
+/** After SIGKILL, how long memshim still waits for the killed to be reaped before it exits anyway. */
+const AFTER_KILL_MS = 1000;
+/** How soon to look again when a child libuv waits for is ahead of memshim's in the queue. */
+const LIBUV_RETRY_MS = 10;
+
+class Supervisor extends EventEmitter implements SupervisorHandle {
+  pid: number | null = null;
+  readonly startedAt = performance.now();
+  readonly stats: SupervisorStats = { zombiesReaped: 0, signalsForwarded: new Map() };
+  running = false;
+  shuttingDown = false;
+  readonly exitCode: Promise<number>;
+
+  private resolveExit!: (code: number) => void;
+  private signals: SignalSubscription | null = null;
+  private mainStatus: number | null = null;
+  private killed = false;
+  private leftoversTold = false;
+  private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly lib: Libc,
+    private readonly options: SuperviseOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  start(): void {
+    if (process.pid !== 1) {
+      // Orphans of the child's tree then come to memshim instead of to the real init: reaped here.
+      const ok = this.lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+      this.log.debug({ event: 'subreaper', ok }, ok ? `not PID 1 (pid ${process.pid}): child subreaper, orphans are reaped here` : `not PID 1 and PR_SET_CHILD_SUBREAPER failed: orphans go to the real init`);
+    }
+    // Listening before the spawn: a signal or an exit in between is not lost.
+    this.signals = listenToSignals([SIG.CHLD, ...FORWARDED_SIGNALS], (n) => (n === SIG.CHLD ? this.reap() : this.forward(n)));
+    if (this.signals.missed.length > 0) this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${this.signals.missed.map(signalName).join(' ')}: not forwarded`);
+    const command = this.options.argv[0] ?? '';
+    const launch = withRlimits(this.options.argv, this.options.env, this.options.rlimits);
+    const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command });
+    if (!result.ok) {
+      this.log.error({ event: 'spawn_failed', command, exitCode: result.exitCode }, result.reason);
+      this.finish(result.exitCode);
+      return;
+    }
+    this.pid = result.pid;
+    this.running = true;
+    for (const limit of launch.lateRlimits) {
+      const ok = this.lib.prlimit(result.pid, RLIMIT[limit.resource], new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]), null) === 0;
+      this.log.debug({ event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok }, `${limit.resource} set on the child just after its start`);
+    }
+    this.log.info({ event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground }, `started ${command} (pid ${result.pid})`);
+    process.nextTick(() => this.emit('spawn', result.pid));
+    // An exit before the SIGCHLD listener could see it is still a zombie: the first round finds it.
+    setImmediate(() => this.reap());
+  }
+
+  /** Where forwarded signals go: the child's process group (its pid is the group id) or the child alone. */
+  private target(): number {
+    return this.options.singleChild ? this.pid! : -this.pid!;
+  }
+
+  private forward(received: number): void {
+    if (this.finished) return;
+    const decision = decideForward(received, this.options.rewrite, this.options.singleChild);
+    if (this.running && decision.signal !== 0) {
+      const target = this.target();
+      if (this.lib.kill(target, decision.signal) === 0) {
+        this.stats.signalsForwarded.set(decision.signal, (this.stats.signalsForwarded.get(decision.signal) ?? 0) + 1);
+        this.emit('signal', decision.signal, target);
+        this.log.debug({ event: 'signal_forwarded', received, signal: decision.signal, target }, `forwarded ${signalName(decision.signal)} to ${target < 0 ? 'group' : 'pid'} ${Math.abs(target)}`);
+      }
+    } else if (decision.signal === 0) {
+      this.log.debug({ event: 'signal_dropped', received }, `dropped ${signalName(received)} (--rewrite)`);
+    }
+    if (decision.startsGrace) this.beginShutdown('signal');
+    // Like dumb-init: stop memshim too so a job-control shell sees the job stopped. PID 1 cannot stop itself.
+    if (decision.suspendSelf && process.pid !== 1) this.lib.kill(process.pid, SIG.STOP);
+  }
+
+  private reap(): void {
+    if (this.finished) return;
+    const round = reapRound(this.lib);
+    for (const waited of round.waited) {
+      const main = waited.pid === this.pid;
+      const reaped: Reaped = { ...waited, main, at: performance.now() };
+      if (main) {
+        this.running = false;
+        this.mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);
+        this.log.info({ event: 'child_exit', pid: waited.pid, code: waited.code, signal: waited.signal }, waited.signal !== null ? `child killed by ${signalName(waited.signal)}` : `child exited with ${waited.code}`);
+      } else {
+        this.stats.zombiesReaped++;
+        this.log.trace({ event: 'reaped', pid: waited.pid, code: waited.code, signal: waited.signal }, 'reaped an adopted process');
+      }
+      this.emit('reaped', reaped);
+    }
+    if (this.mainStatus !== null && !this.leftoversTold) {
+      this.leftoversTold = true;
+      this.beginShutdown('child-exited', round.left === 'none');
+    }
+    if (this.mainStatus !== null && round.left === 'none') return this.finish(this.mainStatus);
+    if (round.left === 'libuv' && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.reap();
+      }, LIBUV_RETRY_MS);
+    }
+  }
+
+  /** SIGTERM (or SIGKILL) to the main child's group and to every child memshim still has. */
+  private signalEveryone(signal: number): void {
+    if (this.pid !== null) {
+      const group = this.lib.kill(-this.pid, signal);
+      // --single-child: the child may have left its group; it must still be told.
+      if (group !== 0 || this.options.singleChild) this.lib.kill(this.pid, signal);
+    }
+    for (const pid of ownChildren()) if (this.lib.kill(pid, signal) !== 0 && this.lib.errno() !== ESRCH) this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
+  }
+
+  /**
+   * 'child-exited': the main child is gone; what is left gets SIGTERM now. 'signal': memshim got SIGTERM
+   * (already forwarded). Either way everything still there after the grace period gets SIGKILL.
+   */
+  private beginShutdown(reason: 'child-exited' | 'signal', nothingLeft = false): void {
+    if (!this.shuttingDown) {
+      this.shuttingDown = true;
+      this.emit('shutdown', reason);
+      this.log.info({ event: 'shutdown', reason, gracePeriodMs: this.options.gracePeriodMs }, reason === 'signal' ? 'SIGTERM received: stopping the child' : 'the child exited: stopping what is left');
+    }
+    if (nothingLeft) return;
+    if (reason === 'child-exited') this.signalEveryone(SIG.TERM);
+    // The first deadline stands: a SIGTERM's grace period is not extended by the child's exit or a second one.
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.graceExpired(), this.options.gracePeriodMs);
+    }
+  }
+
+  private graceExpired(): void {
+    if (this.finished) return;
+    if (!this.killed) {
+      this.killed = true;
+      this.log.warn({ event: 'grace_expired', gracePeriodMs: this.options.gracePeriodMs, childRunning: this.running }, 'grace period over: SIGKILL to what is left');
+      this.signalEveryone(SIG.KILL);
+      this.reap();
+      if (!this.finished) this.timer = setTimeout(() => this.graceExpired(), AFTER_KILL_MS);
+      return;
+    }
+    // Killed and still not gone (a process stuck in the kernel): exit anyway; as PID 1 the kernel kills the rest.
+    this.log.warn({ event: 'exit_with_leftovers', left: ownChildren().length }, 'processes survived SIGKILL: exiting anyway');
+    this.finish(this.mainStatus ?? exitCodeForSignal(SIG.KILL));
+  }
+
+  private finish(code: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.retry) clearTimeout(this.retry);
+    this.signals?.close();
+    this.resolveExit(code);
+  }
+}
+
+/**
+ * Starts the command as memshim's supervised child and returns the handle at once (the 'spawn' event comes on
+ * the next tick, so listeners attached right after this call see it). exitCode resolves when all is done.
+ */
+export function supervise(options: SuperviseOptions, log: Logger): SupervisorHandle {
+  const lib = libc();
+  if (!lib) throw new Error(`cannot supervise without koffi (${koffiFailure() ?? 'libc.so.6 not loadable'})`);
+  const supervisor = new Supervisor(lib, options, log);
+  supervisor.start();
+  return supervisor;
+}
