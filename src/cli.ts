@@ -115,7 +115,7 @@ function baseParser(argv: string[], usage: string) {
 
 function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
   return healthOptions(logOptions(readerOptions(baseParser(argv, USAGE))))
-    .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true })
+    .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true, 'parse-positional-numbers': false })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the limits, the plan and the risks; run nothing' })
     .option('json', { type: 'boolean', default: false, describe: 'With --dry-run: one JSON object' })
     .option('runtime', { choices: RUNTIME_NAMES, describe: 'Force the runtime instead of detecting it', group: 'Tuning:' })
