@@ -3,7 +3,7 @@
 // top: the root field), never from fixed paths, so it works for v1, v2 and hybrid hosts, Docker's bind-mounted
 // `/docker/<id>`, cgroup namespaces (`0::/`), and a namespace unshared without a remount (root `/../..`).
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join, posix, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { CgroupLocation, ReadWarning } from './types.js';
 import { readFileText } from './files.js';
 import { parseMountInfo, parseProcCgroup, type CgroupLine, type MountInfo } from './parse.js';
@@ -178,7 +178,7 @@ function searchNamespaceRoot(mountRoot: string, depth: number, path: string, pid
     }
     level = next;
   }
-  const holding = level.map((root) => posix.join(root, path)).filter(isDirectory);
+  const holding = level.map((root) => resolve(root, `.${path}`)).filter(isDirectory);
   if (pid !== null) {
     const mine = holding.find((dir) => readProcs(dir).includes(pid));
     if (mine) return mine;
