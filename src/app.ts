@@ -45,6 +45,23 @@ export async function run(config: RunConfig): Promise<number> {
   const child = { argv: plan.argv, env: { ...process.env, ...plan.env }, rlimits: plan.rlimits };
   if (config.exec) return (await import('./supervisor/exec.js')).execCommand(child, log);
   const { supervise } = await import('./supervisor/supervisor.js');
-  const supervisor = supervise({ ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs }, log);
-  return supervisor.exitCode;
+  const { watchSupervisor, commandName, spawnPreferredAsOomVictim } = await import('./monitor/watch.js');
+  // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened.
+  const supervisor = spawnPreferredAsOomVictim(limits.memoryBytes, log, () =>
+    supervise({ ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs }, log),
+  );
+  // Attached before the next tick: the monitor, the OOM diagnosis and (with --health-port) the health server.
+  const watch = await watchSupervisor(supervisor, {
+    limits,
+    plan,
+    log,
+    monitor: config.monitor,
+    monitorIntervalMs: config.monitorIntervalMs,
+    healthPort: config.healthPort,
+    healthHost: config.healthHost,
+    mainCommand: commandName(plan.argv),
+  });
+  const code = await supervisor.exitCode;
+  await watch.stop();
+  return code;
 }

@@ -1,7 +1,6 @@
 // What runs beside the supervised child (and beside the sidecar's watched process): the memory monitor, the OOM
 // diagnosis and, with --health-port, the health server, all looking at one cgroup and one process. The health
 // server module (and prom-client behind it) is imported only when a port is given.
-import { writeFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
@@ -10,7 +9,9 @@ import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
 import { statusReport, type StatusReport, type StatusSource } from '../health/status-report.js';
 import type { HealthServer } from '../health/server.js';
 import { MemoryMonitor } from './monitor.js';
+export { commandName } from './oom-watch.js';
 import { OomWatch } from './oom-watch.js';
+export { spawnPreferredAsOomVictim } from './oom-score.js';
 
 declare const MEMSHIM_VERSION: string;
 export const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
@@ -113,28 +114,10 @@ export async function watchSupervisor(handle: SupervisorHandle, options: Omit<Wa
   const spawned = (pid: number) => {
     startedAtMs = Date.now();
     watch.oom.setMainPid(pid);
-    shieldFromOomKiller(options.log);
   };
   if (handle.pid !== null) spawned(handle.pid);
   handle.on('spawn', spawned);
   handle.on('reaped', (reaped) => watch.oom.onDeath(reaped));
   await watch.serve();
   return watch;
-}
-
-/**
- * Make memshim a poor choice for the OOM killer once the child runs. In a small limit memshim (Node, ~40 MiB) can
- * be the biggest process in its own cgroup: the kernel would kill the supervisor and leave nobody to explain
- * anything. The child forked earlier keeps its own score (oom_score_adj is copied at fork), so only memshim moves.
- * Lowering needs CAP_SYS_RESOURCE: without it (most containers) this stays as it was, said at debug.
- */
-let shielded = false;
-function shieldFromOomKiller(log: Logger): void {
-  if (shielded) return;
-  shielded = true;
-  try {
-    writeFileSync('/proc/self/oom_score_adj', '-900');
-  } catch (error) {
-    log.debug({ event: 'oom_score_adj' }, `memshim keeps its OOM score: ${(error as Error).message}`);
-  }
 }
