@@ -8,6 +8,9 @@ import { dryRunReport, type DryRunReport } from '../dry-run.js';
 import { formatBytes } from '../quantity.js';
 import { signalName } from '../supervisor/signals.js';
 
+declare const MEMSHIM_VERSION: string;
+export const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
+
 export type StatusSource = 'memshim' | 'sidecar' | 'cgroup';
 
 export interface ProcessUsage {

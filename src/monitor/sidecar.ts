@@ -1,4 +1,186 @@
+// `memshim sidecar --pid N | --match REGEX`: for a pod with shareProcessNamespace, watch a process of another
+// container. Find it (by pid, or the oldest process whose command line matches), read its limits from its own
+// cgroup (through /proc/N/root when readable), judge its OOM-kill risks, serve the same endpoints, log the same
+// memory_pressure and oom_kill events, and exit when the process is gone, saying how it ended when that is known.
+// The command lines scanned for --match are never logged: only pids and executable names.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { SidecarConfig } from '../config.js';
-export async function sidecarCommand(_config: SidecarConfig): Promise<number> {
-  throw new Error('memshim sidecar: not built yet (issue 5)');
+import { createLogger, type Logger } from '../log.js';
+import { readLimits } from '../cgroup/index.js';
+import { planCommand } from '../runtimes/index.js';
+import { exitCodeForSignal } from '../exit-codes.js';
+import { SIGKILL } from './oom.js';
+import { Watch } from './watch.js';
+
+/** What /proc/N/stat says: enough to tell the process from a later one with the same pid, and a zombie's status. */
+export interface ProcStat {
+  comm: string;
+  state: string;
+  ppid: number;
+  /** Clock ticks after boot: with the pid, the identity of a process. */
+  startTime: number;
+  /** The wait status (a zombie's exit code and signal), field 52; null on old kernels. */
+  exitStatus: number | null;
+}
+
+export function parseProcStat(text: string): ProcStat | null {
+  // comm may hold spaces and parentheses: it ends at the LAST ')'.
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const startTime = Number(rest[19]);
+  if (!rest[0] || !Number.isFinite(startTime)) return null;
+  const exitStatus = rest[49] === undefined ? null : Number(rest[49]);
+  return { comm: text.slice(open + 1, close), state: rest[0], ppid: Number(rest[1]), startTime, exitStatus: Number.isFinite(exitStatus) ? exitStatus : null };
+}
+
+function readStat(procfs: string, pid: number): ProcStat | null {
+  try {
+    return parseProcStat(readFileSync(`${procfs}/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function readArgv(procfs: string, pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`${procfs}/${pid}/cmdline`, 'utf8');
+    return raw ? raw.replace(/\0$/, '').split('\0') : null;
+  } catch {
+    return null;
+  }
+}
+
+function readEnviron(procfs: string, pid: number): Record<string, string> {
+  try {
+    const env: Record<string, string> = {};
+    for (const entry of readFileSync(`${procfs}/${pid}/environ`, 'utf8').split('\0')) {
+      const at = entry.indexOf('=');
+      if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    return env;
+  } catch {
+    return {};
+  }
+}
+
+/** memshim itself and its ancestors: their command lines contain the --match pattern itself. */
+function ownLineage(procfs: string): Set<number> {
+  const lineage = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !lineage.has(pid); ) {
+    lineage.add(pid);
+    pid = readStat(procfs, pid)?.ppid ?? 0;
+  }
+  return lineage;
+}
+
+/** The oldest process whose command line (arguments joined by spaces) matches, other than memshim's own lineage. */
+export function findProcess(procfs: string, match: RegExp): { pid: number; stat: ProcStat; candidates: number } | null {
+  const skip = ownLineage(procfs);
+  let best: { pid: number; stat: ProcStat } | null = null;
+  let candidates = 0;
+  for (const name of readdirSync(procfs)) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (skip.has(pid)) continue;
+    const argv = readArgv(procfs, pid);
+    if (!argv || !match.test(argv.join(' '))) continue;
+    const stat = readStat(procfs, pid);
+    if (!stat || stat.state === 'Z') continue;
+    candidates++;
+    if (!best || stat.startTime < best.stat.startTime) best = { pid, stat };
+  }
+  return best ? { ...best, candidates } : null;
+}
+
+async function waitForMatch(config: SidecarConfig, match: RegExp, log: Logger): Promise<{ pid: number; stat: ProcStat }> {
+  let told = false;
+  for (;;) {
+    const found = findProcess(config.reader.procfs, match);
+    if (found) {
+      if (found.candidates > 1) log.warn({ event: 'sidecar_match', pid: found.pid, candidates: found.candidates }, `${found.candidates} processes match --match: watching the oldest, pid ${found.pid} (${found.stat.comm})`);
+      return found;
+    }
+    if (!told) log.info({ event: 'sidecar_waiting' }, 'no process matches --match yet: looking again every interval');
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, config.monitorIntervalMs));
+  }
+}
+
+/** How a process that is not memshim's child ended, as far as can be told. */
+export function describeEnd(oomKilled: boolean, zombie: ProcStat | null): { code: number; how: string } {
+  if (oomKilled) return { code: exitCodeForSignal(SIGKILL), how: 'OOM-killed by the kernel' };
+  const status = zombie?.exitStatus ?? null;
+  if (status === null) return { code: 0, how: 'gone (its exit status is for its parent to see)' };
+  const signal = status & 0x7f;
+  return signal ? { code: exitCodeForSignal(signal), how: `killed by signal ${signal}` } : { code: (status >> 8) & 0xff, how: `exited with ${(status >> 8) & 0xff}` };
+}
+
+export async function sidecarCommand(config: SidecarConfig): Promise<number> {
+  const log = await createLogger(config.log.format, config.log.level);
+  const procfs = config.reader.procfs;
+  let target: { pid: number; stat: ProcStat };
+  if (config.pid !== null) {
+    const stat = readStat(procfs, config.pid);
+    if (!stat || stat.state === 'Z') {
+      process.stderr.write(`memshim: no process ${config.pid} (is the process namespace shared with this container?)\n`);
+      return 1;
+    }
+    target = { pid: config.pid, stat };
+  } else {
+    target = await waitForMatch(config, config.match!, log);
+  }
+  const { pid } = target;
+
+  // The target's own view of /sys (its mount namespace) finds its cgroup; this container's /sys is the fallback.
+  const theirSys = `${procfs}/${pid}/root/sys`;
+  const reader = { ...config.reader, sysfs: existsSync(`${theirSys}/fs/cgroup`) ? theirSys : config.reader.sysfs };
+  const limits = await readLimits(reader, pid);
+  for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
+  const argv = readArgv(procfs, pid) ?? [target.stat.comm];
+  // Judged as it runs (nothing can be tuned from here): the risks of its own settings under its limits.
+  const plan = planCommand({
+    limits,
+    argv,
+    env: readEnviron(procfs, pid),
+    facts: {},
+    options: { tune: false, pythonMemoryCap: false, exitOnOutOfMemory: false, supervisorOverheadBytes: 0 },
+  });
+  log.info(
+    { event: 'start', pid, command: target.stat.comm, runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus },
+    `watching pid ${pid} (${target.stat.comm}), ${plan.runtime}`,
+  );
+  for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
+
+  const startedAtMs = Date.now();
+  let running = true;
+  const watch = new Watch(
+    { limits, plan, log, monitor: true, monitorIntervalMs: config.monitorIntervalMs, healthPort: config.healthPort, healthHost: config.healthHost, mainCommand: target.stat.comm, source: 'sidecar' },
+    () => ({ pid, running, shuttingDown: !running, startedAtMs, stats: null }),
+  );
+  watch.oom.setMainPid(pid);
+  await watch.serve();
+
+  // The process is not ours to wait for: look at it every interval (the same pid with the same start time).
+  let last: ProcStat | null = target.stat;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = readStat(procfs, pid);
+      if (now && now.startTime === target.stat.startTime && now.state !== 'Z') {
+        last = now;
+        return;
+      }
+      last = now && now.startTime === target.stat.startTime ? now : null;
+      clearInterval(timer);
+      resolve();
+    }, config.monitorIntervalMs);
+  });
+  running = false;
+  // Gone with the counter up: the kernel killed it (a vanished process is taken for the SIGKILL it would need).
+  const report = watch.oom.onDeath({ pid, main: true, signal: SIGKILL });
+  const end = describeEnd(report !== null, last);
+  log.info({ event: 'child_exit', pid, oomKilled: report !== null, code: end.code }, `pid ${pid} (${target.stat.comm}) ${end.how}`);
+  await watch.stop();
+  return end.code;
 }

@@ -6,15 +6,13 @@ import type { Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { SupervisorHandle, SupervisorStats } from '../supervisor/types.js';
 import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
-import { statusReport, type StatusReport, type StatusSource } from '../health/status-report.js';
+import { statusReport, VERSION, type StatusReport, type StatusSource } from '../health/status-report.js';
 import type { HealthServer } from '../health/server.js';
 import { MemoryMonitor } from './monitor.js';
 export { commandName } from './oom-watch.js';
 import { OomWatch } from './oom-watch.js';
 export { spawnPreferredAsOomVictim } from './oom-score.js';
 
-declare const MEMSHIM_VERSION: string;
-export const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
 
 export interface WatchOptions {
   limits: Limits;
