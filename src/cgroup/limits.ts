@@ -75,7 +75,10 @@ function smallestOverAncestors(reader: FileReader, dir: string, mountRoot: strin
   for (const level of ancestors(dir, mountRoot)) {
     const file = join(level, fileName);
     const value = reader.parsed(file, parse, LEVEL_UNLIMITED, quiet || level === mountRoot);
-    if (value?.kind === 'value') best = smaller(best, value.value, level);
+    if (value?.kind !== 'value') continue;
+    // No process (memshim included) could run under a limit of 0: a bogus value, not one to plan with.
+    if (value.value === 0 && !fileName.includes('swap')) reader.warn(file, 'a limit of 0', LEVEL_UNLIMITED);
+    else best = smaller(best, value.value, level);
   }
   return best;
 }
@@ -97,7 +100,7 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   // bind mount shows the container's cgroup as the top).
   const stat = reader.parsed(join(dir, 'memory.stat'), (text) => parseKeyValues(text), 'ancestors above the mount point are not considered');
   const hierarchical = parseLimit(String(stat?.get('hierarchical_memory_limit') ?? 'max'));
-  if (hierarchical?.kind === 'value' && (limit === null || hierarchical.value < limit.value)) limit = { value: hierarchical.value, from: dir };
+  if (hierarchical?.kind === 'value' && hierarchical.value > 0 && (limit === null || hierarchical.value < limit.value)) limit = { value: hierarchical.value, from: dir };
   // memsw (memory + swap) is there only with swap accounting on; without it the swap allowance is unknown.
   let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, true);
   const hierarchicalMemsw = parseLimit(String(stat?.get('hierarchical_memsw_limit') ?? 'max'));
