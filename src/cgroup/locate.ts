@@ -40,9 +40,12 @@ export function locateCgroup(procfs: string, sysfs: string, pid: number | 'self'
   const cgroupText = readFileText(cgroupFile);
   const mountText = readFileText(mountinfoFile);
   const fallback = "no cgroup: the host's memory and CPUs are the limits";
-  if (!cgroupText.ok || !mountText.ok) {
-    const bad = !cgroupText.ok ? { file: cgroupFile, reason: cgroupText.reason } : { file: mountinfoFile, reason: mountText.ok ? '' : mountText.reason };
-    warnings.push({ file: bad.file, message: `${bad.reason}`, fallback });
+  if (!cgroupText.ok) {
+    warnings.push({ file: cgroupFile, message: cgroupText.reason, fallback });
+    return { ...NO_LOCATION };
+  }
+  if (!mountText.ok) {
+    warnings.push({ file: mountinfoFile, message: mountText.reason, fallback });
     return { ...NO_LOCATION };
   }
   const lines = parseProcCgroup(cgroupText.text);
@@ -58,6 +61,10 @@ export function locateCgroup(procfs: string, sysfs: string, pid: number | 'self'
   const cpu = find('cpu');
   const cpuset = find('cpuset');
   const cpuacct = findV1(context, 'cpuacct');
+  if (memory === null) {
+    // A container started without /sys/fs/cgroup mounted, or a kernel without the memory controller.
+    warnings.push({ file: mountinfoFile, message: 'no memory cgroup is mounted for this process', fallback: "the host's memory is the ceiling" });
+  }
   const version = memory?.version ?? cpu?.version ?? (unified?.controllers.size ? 2 : null);
   return {
     version,
