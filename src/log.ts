@@ -14,7 +14,7 @@ export async function createLogger(format: LogFormat, level: LogLevel, fd = 2): 
     // pino-pretty as a plain stream, not a transport: a transport starts a worker thread, which a PID 1
     // cannot afford and which a bundled single executable cannot resolve. Imported only when asked for.
     const { default: pretty } = await import('pino-pretty');
-    return pino(options, pretty({ destination: fd, sync: true, colorize: false, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
+    return pino(options, pretty({ destination: fd, sync: true, colorize: false, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
   }
   return pino(options, pino.destination({ fd, sync: true }));
 }
