@@ -41,7 +41,7 @@ export function parseJavaCommand(argv: readonly string[]): JavaCommand {
       continue;
     }
     if (word.startsWith('--class-path=')) command.classpath = word.slice('--class-path='.length).split(':').filter(Boolean);
-    options.push(word);
+    else options.push(word);
   }
   return command;
 }
