@@ -69,16 +69,26 @@ function smaller(current: Smallest | null, value: number, from: string): Smalles
 
 const LEVEL_UNLIMITED = 'this level is taken as unlimited';
 
-/** Smallest limit in `fileName` over dir and its ancestors. A missing file is quiet at the mount point only. */
-function smallestOverAncestors(reader: FileReader, dir: string, mountRoot: string | null, fileName: string, parse: (text: string) => LimitValue | null, quiet = false): Smallest | null {
+interface WalkOptions {
+  /** No warning for a missing file (files that exist only with a kernel option: memsw, swap). */
+  quiet?: boolean;
+  /** What 0 means: a real allowance (swap), a bogus limit no process could run under (warn), or nothing (v1 soft limit). */
+  zero?: 'keep' | 'warn' | 'ignore';
+}
+
+/** Smallest limit in `fileName` over dir and its ancestors. A missing file is always quiet at the mount point. */
+function smallestOverAncestors(reader: FileReader, dir: string, mountRoot: string | null, fileName: string, parse: (text: string) => LimitValue | null, options: WalkOptions = {}): Smallest | null {
+  const zero = options.zero ?? 'warn';
   let best: Smallest | null = null;
   for (const level of ancestors(dir, mountRoot)) {
     const file = join(level, fileName);
-    const value = reader.parsed(file, parse, LEVEL_UNLIMITED, quiet || level === mountRoot);
+    const value = reader.parsed(file, parse, LEVEL_UNLIMITED, options.quiet === true || level === mountRoot);
     if (value?.kind !== 'value') continue;
-    // No process (memshim included) could run under a limit of 0: a bogus value, not one to plan with.
-    if (value.value === 0 && !fileName.includes('swap')) reader.warn(file, 'a limit of 0', LEVEL_UNLIMITED);
-    else best = smaller(best, value.value, level);
+    if (value.value === 0 && zero !== 'keep') {
+      if (zero === 'warn') reader.warn(file, 'a limit of 0', LEVEL_UNLIMITED);
+      continue;
+    }
+    best = smaller(best, value.value, level);
   }
   return best;
 }
@@ -88,7 +98,7 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   const mountRoot = location.memoryMountRoot;
   if (dir === null) return { limit: null, high: null, swapBytes: null };
   if (location.version === 2) {
-    const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, true);
+    const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, { quiet: true, zero: 'keep' });
     return {
       limit: smallestOverAncestors(reader, dir, mountRoot, 'memory.max', parseLimit),
       high: smallestOverAncestors(reader, dir, mountRoot, 'memory.high', parseLimit),
@@ -102,12 +112,12 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   const hierarchical = parseLimit(String(stat?.get('hierarchical_memory_limit') ?? 'max'));
   if (hierarchical?.kind === 'value' && hierarchical.value > 0 && (limit === null || hierarchical.value < limit.value)) limit = { value: hierarchical.value, from: dir };
   // memsw (memory + swap) is there only with swap accounting on; without it the swap allowance is unknown.
-  let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, true);
+  let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, { quiet: true });
   const hierarchicalMemsw = parseLimit(String(stat?.get('hierarchical_memsw_limit') ?? 'max'));
   if (hierarchicalMemsw?.kind === 'value') memsw = smaller(memsw, hierarchicalMemsw.value, dir);
   return {
     limit,
-    high: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, true),
+    high: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, { quiet: true, zero: 'ignore' }),
     swapBytes: memsw === null || limit === null ? null : Math.max(0, memsw.value - limit.value),
   };
 }
