@@ -135,8 +135,11 @@ function pickMount(candidates: MountInfo[], path: string): MountInfo {
   return candidates.reduce((best, m) => (score(m) > score(best) ? m : best));
 }
 
+/** Whether `path` lies at or below the mount's root, without climbing out of it through `..`. */
 function isUnder(path: string, root: string): boolean {
-  return root === '/' || path === root || path.startsWith(`${root}/`);
+  if (path === root) return true;
+  const rest = root === '/' ? path : path.startsWith(`${root}/`) ? path.slice(root.length) : null;
+  return rest !== null && !rest.split('/').includes('..');
 }
 
 function resolveInMount(context: Context, mount: MountInfo, path: string, version: 1 | 2): Found | null {
