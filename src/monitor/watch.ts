@@ -27,6 +27,9 @@ export interface WatchOptions {
   source: Exclude<StatusSource, 'cgroup'>;
 }
 
+/** Endpoints answer with a reading at most this old: a probe right after a burst must see the burst. */
+const FRESH_MS = 100;
+
 /** The watched process as the health endpoints describe it. */
 export interface ProcessView {
   pid: number | null;
@@ -68,7 +71,7 @@ export class Watch {
   snapshot(): StatusReport {
     const view = this.view();
     const location = this.options.limits.cgroup;
-    const memory = this.monitor ? this.monitor.current(this.options.monitorIntervalMs).memory : readMemoryUsage(location);
+    const memory = this.monitor ? this.monitor.current(FRESH_MS).memory : readMemoryUsage(location);
     return statusReport({
       source: this.options.source,
       version: VERSION,

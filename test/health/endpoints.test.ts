@@ -27,7 +27,7 @@ t.test('while the child runs', { skip: canMakeCgroups() ?? false }, async (t) =>
   // The inner sh leaves an orphan (reaped by memshim: a zombie reaped); the main sleep ignores SIGUSR1.
   const script = 'sh -c "sleep 0.05 &"; trap "" USR1; exec sleep 30';
   const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--monitor-interval', '0.2', '--', 'sh', '-c', script], { cgroup: group });
-  t.teardown(() => run.child.kill('SIGKILL'));
+  t.teardown(() => run.stop());
   const port = await portOf(run);
   const start = await run.waitFor('start');
 
@@ -80,7 +80,7 @@ t.test('503 once the child died, while memshim shuts down', async (t) => {
   // The main sh exits after 0.3 s; its background sleep ignores SIGTERM, so memshim waits out the grace period.
   const script = '(trap "" TERM; exec sleep 30) & sleep 0.3';
   const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '2', '--', 'sh', '-c', script]);
-  t.teardown(() => run.child.kill('SIGKILL'));
+  t.teardown(() => run.stop());
   const port = await portOf(run);
   t.equal((await get(port, '/healthz')).status, 200, 'up first');
   await run.waitFor('shutdown');
@@ -97,7 +97,7 @@ t.test('503 once the child died, while memshim shuts down', async (t) => {
 
 t.test('a port already taken: one error line, the child still runs', async (t) => {
   const first = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--', 'sleep', '30']);
-  t.teardown(() => first.child.kill('SIGKILL'));
+  t.teardown(() => first.stop());
   const port = await portOf(first);
   const second = startMemshim(['--health-port', String(port), '--health-host', '127.0.0.1', '--', 'sh', '-c', 'exit 4']);
   t.equal((await second.exited).code, 4, 'the child ran and its code came back');

@@ -15,7 +15,7 @@ t.test('a secret in env and argv appears in no endpoint and no log line', async 
     ['--memory', '512Mi', '--log-level', 'trace', '--health-port', '0', '--health-host', '127.0.0.1', '--monitor-interval', '0.1', '--', 'node', '-e', 'setInterval(() => {}, 1000)', '--', `--token=${ARGV_SECRET}`],
     { env },
   );
-  t.teardown(() => run.child.kill('SIGKILL'));
+  t.teardown(() => run.stop());
   const port = (await run.waitFor('health_server')).port as number;
   await run.waitFor('start');
   await new Promise((resolve) => setTimeout(resolve, 300));

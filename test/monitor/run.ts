@@ -15,6 +15,8 @@ export interface Running {
   /** Resolves with the first line of this event (rejects after timeoutMs). */
   waitFor: (name: string, timeoutMs?: number) => Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** For teardowns: SIGTERM (memshim stops its child and exits), SIGKILL if it is still there after 3 s. */
+  stop: () => Promise<void>;
 }
 
 export function startMemshim(args: string[], options: { cgroup?: TestCgroup; env?: NodeJS.ProcessEnv } = {}): Running {
@@ -48,5 +50,12 @@ export function startMemshim(args: string[], options: { cgroup?: TestCgroup; env
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
-  return { child, stdout: () => out, stderr: () => err, lines, events, waitFor, exited };
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { child, stdout: () => out, stderr: () => err, lines, events, waitFor, exited, stop };
 }
