@@ -55,7 +55,7 @@ export interface Libc {
   getrlimit: Fn<[resource: number, rlim: BigUint64Array]>;
   prlimit: Fn<[pid: number, resource: number, rlim: BigUint64Array | null, old: BigUint64Array | null]>;
   fcntl: (fd: number, cmd: number, ...rest: unknown[]) => number;
-  execvpe: Fn<[file: string, argv: (string | null)[], envp: (string | null)[]]>;
+  execve: Fn<[path: string, argv: (string | null)[], envp: (string | null)[]]>;
   errno: () => number;
 }
 
@@ -104,7 +104,7 @@ export function libc(): Libc | null {
       getrlimit: f('int getrlimit(int resource, void *rlim)'),
       prlimit: f('int prlimit(int pid, int resource, void *rlim, void *old)'),
       fcntl: f('int fcntl(int fd, int cmd, ...)'),
-      execvpe: f('int execvpe(const char *file, const char **argv, const char **envp)'),
+      execve: f('int execve(const char *path, const char **argv, const char **envp)'),
       errno: () => koffi.errno(),
     };
   } catch {

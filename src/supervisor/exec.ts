@@ -55,7 +55,9 @@ function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logge
 
 /** Replaces memshim by the command; returns only when that failed, with the exit code (127/126) to exit with. */
 export function execCommand(options: ExecOptions, log: Logger): number {
-  const command = options.argv[0] ?? '';
+  // String(): a numeric word after `--` can arrive as a number (yargs); koffi would read it as an address.
+  const argv = options.argv.map(String);
+  const command = argv[0] ?? '';
   const lib = libc();
   const nodeExecve = (process as ProcessWithExecve).execve;
   if (!lib && !nodeExecve) {
@@ -65,22 +67,22 @@ export function execCommand(options: ExecOptions, log: Logger): number {
   log.info({ event: 'exec', command }, `replacing memshim by ${command}`);
   if (lib) prepareProcess(lib, options.rlimits, log);
   else if (options.rlimits.length > 0) log.warn({ event: 'rlimit_failed' }, 'no koffi: the rlimits of the plan are not set');
-  let errno: number;
-  if (nodeExecve) {
-    const found = resolveOnPath(command, options.env.PATH ?? process.env.PATH);
-    if ('errno' in found) errno = found.errno;
-    else {
+  // PATH searched here, as posix_spawnp does it: no fallback to /bin/sh for a file that is not a program
+  // (execvp's), so ENOEXEC is 126 in both modes.
+  const found = resolveOnPath(command, process.env.PATH);
+  let errno = 'errno' in found ? found.errno : 0;
+  if ('file' in found) {
+    if (nodeExecve) {
       const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
       try {
-        nodeExecve.call(process, found.file, [...options.argv], env);
+        nodeExecve.call(process, found.file, argv, env);
       } catch (error) {
-        errno = -(((error as { errno?: number }).errno ?? -EACCES));
+        errno = -((error as { errno?: number }).errno ?? -EACCES);
       }
-      errno ??= EACCES;
+    } else {
+      lib!.execve(found.file, [...argv, null], environmentBlock(options.env));
+      errno = lib!.errno();
     }
-  } else {
-    lib!.execvpe(command, [...options.argv, null], environmentBlock(options.env));
-    errno = lib!.errno();
   }
   const failure = spawnFailure(command, errno);
   log.error({ event: 'exec_failed', command, exitCode: failure.exitCode }, failure.reason);

@@ -4,8 +4,10 @@
 // terminal's foreground when memshim held it.
 import { getSystemErrorMap } from 'node:util';
 import { EXIT } from '../exit-codes.js';
-import { environmentBlock, OPAQUE_BYTES, SPAWN, type Libc } from '../native/libc.js';
+import { environmentBlock, OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
 
+// argv is mapped through String(): a numeric word after `--` can reach here as a number (yargs), and koffi
+// would take a number for an address.
 export interface SpawnRequest {
   /** Looked up on PATH (memshim's own PATH, as a shell would) unless it holds a slash. */
   file: string;
@@ -20,9 +22,12 @@ export type SpawnResult = { ok: true; pid: number; foreground: boolean } | { ok:
 const ENOENT = 2;
 const ENOTDIR = 20;
 
+/** libuv's table has no text for these two exec errors. */
+const EXEC_ERRORS: Record<number, string> = { 8: 'exec format error', 26: 'text file busy' };
+
 /** posix_spawn's error number -> memshim's exit code and one line (127: not found; 126: cannot execute). */
 export function spawnFailure(command: string, errno: number): { exitCode: number; reason: string } {
-  const description = getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
+  const description = EXEC_ERRORS[errno] ?? getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
   if (errno === ENOENT || errno === ENOTDIR) return { exitCode: EXIT.NOT_FOUND, reason: `${command}: command not found (${description})` };
   return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (${description})` };
 }
@@ -43,17 +48,24 @@ export function spawnChild(lib: Libc, request: SpawnRequest): SpawnResult {
   try {
     lib.sigemptyset(empty);
     lib.sigfillset(all);
+    // sigfillset leaves out glibc's internal 32 and 33, and glibc's spawn then sets them to SIG_IGN in the
+    // child (exec keeps that). Their bits set by hand: the child gets them at SIG_DFL like every other.
+    all.writeUInt8(all.readUInt8(3) | 0x80, 3);
+    all.writeUInt8(all.readUInt8(4) | 0x01, 4);
     lib.posix_spawnattr_setflags(attr, SPAWN.SETPGROUP | SPAWN.SETSIGMASK | SPAWN.SETSIGDEF);
     lib.posix_spawnattr_setpgroup(attr, 0);
     lib.posix_spawnattr_setsigmask(attr, empty);
     lib.posix_spawnattr_setsigdefault(attr, all);
     // Node marks fds 0-2 close-on-exec; dup2 onto themselves clears that in the child only.
     for (const fd of [0, 1, 2]) lib.posix_spawn_file_actions_adddup2(actions, fd, fd);
+    // O_NONBLOCK lives in the open file, shared with the child: libuv sets it on a pipe memshim touched
+    // (process.stdout), and a child that writes a lot would get EAGAIN. memshim itself writes synchronously.
+    restoreBlockingStdio(lib);
     const foreground = holdsForeground(lib);
     // In the child, before exec: no window in which the child reads the terminal from a background group.
     const inChild = foreground && lib.posix_spawn_file_actions_addtcsetpgrp_np !== null && lib.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0) === 0;
     const pid = [0];
-    const error = lib.posix_spawnp(pid, request.file, actions, attr, [...request.argv, null], environmentBlock(request.env));
+    const error = lib.posix_spawnp(pid, request.file, actions, attr, [...request.argv.map(String), null], environmentBlock(request.env));
     if (error !== 0) return { ok: false, ...spawnFailure(command, error) };
     const childPid = pid[0]!;
     // glibc without addtcsetpgrp_np: hand the terminal over from here, at once.

@@ -1,0 +1,144 @@
+// memshim as a real init for the supervisor tests (and bench/init): PID 1 of a new PID namespace
+// (`unshare --pid --fork --mount-proc`), or a plain child of the test. Helper programs in C (test/supervisor/c)
+// are compiled once per process into a temporary directory.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
+
+const SOURCES = fileURLToPath(new URL('./c/', import.meta.url));
+let buildDir: string | null = null;
+
+/** Path of the compiled test/supervisor/c/NAME.c (gcc), built on first use and removed at exit. */
+export function cProgram(name: 'recorder' | 'orphans'): string {
+  if (!buildDir) {
+    buildDir = mkdtempSync(join(tmpdir(), 'memshim-init-'));
+    const dir = buildDir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const out = join(buildDir, name);
+  try {
+    readFileSync(out);
+  } catch {
+    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(SOURCES, `${name}.c`)], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`gcc ${name}.c failed: ${built.stderr}`);
+  }
+  return out;
+}
+
+/** Why PID-namespace tests cannot run here (a tap skip reason), or false. */
+export function cannotUnshare(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root for unshare --pid';
+  const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
+  return probe.status === 0 ? false : 'unshare --pid --fork --mount-proc does not work here';
+}
+
+export interface Init {
+  /** The process the test started (unshare, or memshim itself). */
+  proc: ChildProcess;
+  /** memshim's pid as the test sees it (outside the namespace). */
+  memshimPid(): Promise<number>;
+  /** Resolves with the first stdout line matching, waiting as long as it takes (tap's timeout bounds it). */
+  line(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Every stdout line so far. */
+  lines(): string[];
+  stderr(): string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartOptions {
+  /** true (default): memshim is PID 1 of a new PID namespace. */
+  pid1?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts memshim through `env -u NODE_OPTIONS`: tap's processinfo puts its --import hooks into NODE_OPTIONS of
+ * every process a test spawns (whatever env the test passes), and in memshim those hooks (signal-exit)
+ * re-raise each SIGTERM memshim handles, so memshim would see every SIGTERM twice.
+ */
+const WITHOUT_TAP_HOOKS = ['env', '-u', 'NODE_OPTIONS'];
+
+/** Starts `memshim ARGS` with stdout piped (line by line) and stderr collected. */
+export function startMemshim(args: string[], options: StartOptions = {}): Init {
+  ensureBuilt();
+  const pid1 = options.pid1 ?? true;
+  const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), MEMSHIM, ...args];
+  const proc = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const seen: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  let partial = '';
+  let stderr = '';
+  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    for (const text of parts) {
+      seen.push(text);
+      for (const waiter of [...waiters]) {
+        const match = text.match(waiter.pattern);
+        if (match) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(match);
+        }
+      }
+    }
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  return {
+    proc,
+    exit,
+    lines: () => [...seen],
+    stderr: () => stderr,
+    line(pattern) {
+      for (const text of seen) {
+        const match = text.match(pattern);
+        if (match) return Promise.resolve(match);
+      }
+      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+    },
+    async memshimPid() {
+      // env execs in place: proc.pid is memshim itself, or unshare, whose only child is memshim (--fork).
+      if (!pid1) return proc.pid!;
+      for (;;) {
+        const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim();
+        if (children) return Number(children.split(/\s+/)[0]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+  };
+}
+
+/** The direct children of a process (as seen from here). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The one-letter state of a process (R S D T Z ...), or null when it is gone. */
+export function processState(pid: number): string | null {
+  try {
+    return /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Polls until `check` is true (tap's timeout bounds the wait; no timing threshold here). */
+export async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** memshim's JSON log lines (stderr) with the given event. */
+export function logEvents(stderr: string, event: string): Record<string, unknown>[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.event === event);
+}
