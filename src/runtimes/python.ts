@@ -35,9 +35,9 @@ export function webServer(argv: readonly string[]): 'gunicorn' | 'uvicorn' | nul
   return target === 'gunicorn' || target === 'uvicorn' ? target : null;
 }
 
-/** The worker count given on the command line (-w N / --workers N / --workers=N). */
+/** Whether the worker count is given on the command line (-w N, -wN, --workers N, --workers=N). */
 function workersInArgv(argv: readonly string[]): boolean {
-  return argv.some((word, i) => word === '-w' || word === '--workers' || word.startsWith('--workers=') || (/^-w\d+$/.test(word) && i > 0));
+  return argv.some((word) => word === '-w' || /^-w\d+$/.test(word) || word === '--workers' || word.startsWith('--workers='));
 }
 
 export function planPython(input: PlanInput, budget: Budget): RuntimeDecision {

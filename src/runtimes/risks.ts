@@ -22,7 +22,7 @@ export function limitRisks(limits: Limits): Risk[] {
     });
   }
   if (limits.swapBytes === 0) {
-    risks.push({ level: 'info', code: 'SWAP_DISABLED', message: `swap is off: going over ${fmt(limits.memoryBytes)} is an immediate kernel OOM kill, so heaps are sized to stay below it` });
+    risks.push({ level: 'info', code: 'SWAP_DISABLED', message: `swap is off: going over ${fmt(limits.memoryBytes)} is an immediate kernel OOM kill (exit 137), nothing is swapped out first; keep heaps below the limit (memshim's plan does)` });
   } else if (limits.swapBytes !== null && limits.swapBytes > 0) {
     risks.push({
       level: 'info',
