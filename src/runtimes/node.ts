@@ -13,6 +13,8 @@ const DEFAULT_SEMI_SPACE_MIB = 16;
 const HEADROOM_SHARE = 0.05;
 const MIN_HEAP = 16 * MiB;
 export const NODE_MINIMUM_BYTES = 64 * MiB;
+/** npm, npx, yarn and pnpm stay resident beside the app they start (and read NODE_OPTIONS too). */
+const PACKAGE_MANAGER_BYTES = 64 * MiB;
 /** libuv's default thread pool. */
 const UV_DEFAULT_THREADS = 4;
 
@@ -69,13 +71,16 @@ export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
   const decision = emptyDecision();
   const { argv, env, options, limits } = input;
   const user = userNodeFlags(argv, env);
-  const regions = nodeRegions(budget.totalBytes, user.semiSpace?.value);
+  const packageManager = /(^|\/)(npm|npx|yarn|pnpm)$/.exec(argv[0] ?? '')?.[2];
+  const appBytes = Math.max(0, budget.totalBytes - (packageManager ? PACKAGE_MANAGER_BYTES : 0));
+  const regions = nodeRegions(appBytes, user.semiSpace?.value);
+  const nonHeapBytes = regions.nonHeapBytes + (packageManager ? PACKAGE_MANAGER_BYTES : 0);
   decision.risks.push(...minimumRisk(budget, 'Node', NODE_MINIMUM_BYTES));
 
   const userHeap = user.oldSpace ?? (user.oldSpacePercent && { value: Math.floor((budget.limitBytes * user.oldSpacePercent.value) / 100), source: user.oldSpacePercent.source });
   const fix = `set --max-old-space-size=${wholeMiB(regions.heapBytes)}`;
-  if (userHeap) decision.risks.push(...heapRisks(budget, { source: userHeap.source, heapBytes: userHeap.value, nonHeapBytes: regions.nonHeapBytes, fix: `lower it to ${wholeMiB(regions.heapBytes)} or remove it and let memshim size the heap` }));
-  else if (!options.tune) decision.risks.push(...defaultHeapRisk(budget, 'Node', nodeDefaultHeap(memorySeenByLeafReader(limits)), regions.nonHeapBytes, fix));
+  if (userHeap) decision.risks.push(...heapRisks(budget, { source: userHeap.source, heapBytes: userHeap.value, nonHeapBytes, fix: `lower it to ${wholeMiB(regions.heapBytes)} or remove it and let memshim size the heap` }));
+  else if (!options.tune) decision.risks.push(...defaultHeapRisk(budget, 'Node', nodeDefaultHeap(memorySeenByLeafReader(limits)), nonHeapBytes, fix));
   if (!options.tune) return decision;
 
   const added: string[] = [];
@@ -83,8 +88,9 @@ export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
     if (!userHeap) added.push(`--max-old-space-size=${wholeMiB(regions.heapBytes)}`);
     if (!user.semiSpace && regions.semiSpaceMiB < DEFAULT_SEMI_SPACE_MIB) added.push(`--max-semi-space-size=${regions.semiSpaceMiB}`);
     const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : fmt(budget.totalBytes);
+    if (packageManager) decision.notes.push(`${packageManager} stays resident beside the app: ${fmt(PACKAGE_MANAGER_BYTES)} more is kept out of the heap; run node directly to give the app that memory`);
     decision.notes.push(
-      `Node budget ${from}: old space ${fmt(regions.heapBytes)}, young generation 3 × ${regions.semiSpaceMiB} MiB semi-space, ${fmt(NODE_BASE)} for Node itself, headroom ${fmt(Math.round(budget.totalBytes * HEADROOM_SHARE))} (buffers, native)`,
+      `Node budget ${from}: old space ${fmt(regions.heapBytes)}, young generation 3 × ${regions.semiSpaceMiB} MiB semi-space, ${fmt(NODE_BASE)} for Node itself, headroom ${fmt(Math.round(appBytes * HEADROOM_SHARE))} (buffers, native)`,
     );
     if (userHeap) decision.notes.push(`the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`);
     if (budget.totalBytes < 2 * GiB && !userHeap) decision.notes.push(`without it Node would size its heap at ${fmt(nodeDefaultHeap(memorySeenByLeafReader(limits)))}`);

@@ -35,10 +35,19 @@ export function webServer(argv: readonly string[]): 'gunicorn' | 'uvicorn' | nul
   return target === 'gunicorn' || target === 'uvicorn' ? target : null;
 }
 
-/** Whether the worker count is given on the command line (-w N, -wN, --workers N, --workers=N). */
-function workersInArgv(argv: readonly string[]): boolean {
-  return argv.some((word) => word === '-w' || /^-w\d+$/.test(word) || word === '--workers' || word.startsWith('--workers='));
+/** The worker count given on the command line (-w N, -wN, --workers N, --workers=N): a number, NaN when unreadable, null when absent. */
+function workersInArgv(argv: readonly string[]): number | null {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '-w' || word === '--workers') return Number(argv[i + 1]);
+    const joined = /^(?:-w|--workers=)(.*)$/.exec(word);
+    if (joined) return Number(joined[1]);
+  }
+  return null;
 }
+
+/** What a server's master process keeps beside its workers. */
+const MASTER_BYTES = 32 * MiB;
 
 export function planPython(input: PlanInput, budget: Budget): RuntimeDecision {
   const decision = emptyDecision();
@@ -56,15 +65,22 @@ export function planPython(input: PlanInput, budget: Budget): RuntimeDecision {
     decision.notes.push('MALLOC_ARENA_MAX=2: glibc otherwise keeps up to 8 arenas per CPU, memory that is never given back');
   }
   const server = webServer(argv);
-  if (server && budget.limited && !userEnv(env, 'WEB_CONCURRENCY') && !workersInArgv(argv)) {
-    const workers = webConcurrency(budget.totalBytes, budget.effectiveCpus);
-    decision.env.WEB_CONCURRENCY = String(workers);
-    decision.notes.push(`WEB_CONCURRENCY=${workers} ${server} workers: 2 × CPUs + 1, at most ${fmt(budget.totalBytes)} / ${fmt(WORKER_BYTES)} per worker`);
+  const userWorkers = workersInArgv(argv) ?? (userEnv(env, 'WEB_CONCURRENCY') === undefined ? null : Number(env.WEB_CONCURRENCY));
+  let workers = 1;
+  if (server && budget.limited) {
+    if (userWorkers === null) {
+      workers = webConcurrency(budget.totalBytes, budget.effectiveCpus);
+      decision.env.WEB_CONCURRENCY = String(workers);
+      decision.notes.push(`WEB_CONCURRENCY=${workers} ${server} workers: 2 × CPUs + 1, at most ${fmt(budget.totalBytes)} / ${fmt(WORKER_BYTES)} per worker`);
+    } else workers = Number.isInteger(userWorkers) && userWorkers > 0 ? userWorkers : 1;
   }
   if (options.pythonMemoryCap && budget.limited) {
-    const bytes = pythonMemoryCap(budget.totalBytes);
+    // The rlimit holds per process: with workers, each gets its share, or together they would pass the limit.
+    const perProcess = workers > 1 ? (budget.totalBytes - MASTER_BYTES) / workers : budget.totalBytes;
+    const bytes = pythonMemoryCap(perProcess);
     decision.rlimits.push({ resource: 'RLIMIT_DATA', bytes });
-    decision.notes.push(`RLIMIT_DATA ${fmt(bytes)} (--python-memory-cap): an allocation past it raises MemoryError with a traceback instead of a kernel OOM kill`);
+    const share = workers > 1 ? ` per process (${workers} workers share the budget)` : '';
+    decision.notes.push(`RLIMIT_DATA ${fmt(bytes)}${share} (--python-memory-cap): an allocation past it raises MemoryError with a traceback instead of a kernel OOM kill`);
   } else if (budget.limited) {
     decision.notes.push('Python has no heap limit: if it grows past the limit the kernel OOM-kills it (exit 137); --python-memory-cap turns that into a MemoryError');
   }

@@ -63,3 +63,11 @@ t.test('UV_THREADPOOL_SIZE only where more CPUs than the default 4 help', async 
   }
   t.equal(planCommand(inputOf(['node', 'a.js'], GiB, { env: { UV_THREADPOOL_SIZE: '16' }, limits: { cpus: 8, cpuSource: 'cgroup' } })).env.UV_THREADPOOL_SIZE, undefined);
 });
+
+t.test('npm / npx / yarn stay resident beside the app: their memory comes out of the heap', async (t) => {
+  const direct = flagMiB(planCommand(inputOf(['node', 'server.js'], GiB)).env.NODE_OPTIONS, OLD)!;
+  const viaNpm = planCommand(inputOf(['npm', 'start'], GiB));
+  t.equal(viaNpm.runtime, 'node');
+  t.ok(flagMiB(viaNpm.env.NODE_OPTIONS, OLD)! <= direct - 60, 'about 64 MiB less heap (less its 5% headroom)');
+  t.ok(viaNpm.notes.some((n) => n.startsWith('npm stays resident')));
+});

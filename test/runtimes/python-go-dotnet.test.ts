@@ -72,3 +72,16 @@ t.test('every command gets MEMSHIM_MEMORY_LIMIT_BYTES and MEMSHIM_CPU_LIMIT; gen
   t.same(plan.env, { MEMSHIM_MEMORY_LIMIT_BYTES: String(512 * MiB), MEMSHIM_CPU_LIMIT: '1.5' });
   t.equal(planCommand(inputOf(['./run.sh'], 512 * MiB)).env.MEMSHIM_CPU_LIMIT, '2', 'no CPU limit: the CPUs it may run on');
 });
+
+t.test('the Python memory cap is per process: workers share the budget', async (t) => {
+  const single = planCommand(inputOf(['python3', 'app.py'], 2 * GiB, { options: { pythonMemoryCap: true } })).rlimits[0]!.bytes;
+  const server = planCommand(inputOf(['gunicorn', 'app:app'], 2 * GiB, { options: { pythonMemoryCap: true }, limits: { cpus: 2, cpuSource: 'cgroup' } }));
+  t.equal(server.env.WEB_CONCURRENCY, '5');
+  const perWorker = server.rlimits[0]!.bytes;
+  t.ok(perWorker * 5 + 32 * MiB <= 2 * GiB - SUPERVISOR, 'five workers and the master fit the budget');
+  t.ok(perWorker < single / 4);
+  const userWorkers = planCommand(inputOf(['gunicorn', '--workers=2', 'app:app'], 2 * GiB, { options: { pythonMemoryCap: true } }));
+  t.equal(userWorkers.env.WEB_CONCURRENCY, undefined);
+  t.ok(userWorkers.rlimits[0]!.bytes * 2 <= 2 * GiB - SUPERVISOR, "the user's 2 workers share it");
+  t.ok(userWorkers.notes.some((n) => /2 workers share the budget/.test(n)));
+});
