@@ -43,18 +43,21 @@ export class OomWatch {
   private lastQuietMicros = nowMicros();
   private grace: NodeJS.Timeout | null = null;
   private mainPid: number | null = null;
+  private mainCommand: string | null;
   /** Every report logged, in order. */
   readonly reports: OomReport[] = [];
 
   constructor(options: OomWatchOptions) {
     this.options = options;
+    this.mainCommand = options.mainCommand;
     this.seen = this.counter() ?? 0;
     options.monitor?.onReading((reading) => this.onReading(reading));
   }
 
-  /** The pid of the main process, for the sidecar (which never waits) and for naming the victim. */
-  setMainPid(pid: number | null): void {
+  /** The pid of the main process, for the sidecar (which never waits) and for naming the victim; its name after an exec. */
+  setMainPid(pid: number | null, command?: string): void {
     this.mainPid = pid;
+    if (command !== undefined) this.mainCommand = command;
   }
 
   /** OOM kills counted by the kernel in memshim's cgroup tree (null: the kernel does not say). */
@@ -136,7 +139,7 @@ export class OomWatch {
     if (attribution.kind === 'this' && death) {
       const named = kernel.find((k) => k.pid === death.pid);
       const main = death.main || death.pid === this.mainPid;
-      return { pid: death.pid, main, command: named?.task ?? (main ? this.options.mainCommand : null), count: 1 };
+      return { pid: death.pid, main, command: named?.task ?? (main ? this.mainCommand : null), count: 1 };
     }
     // Not waited for by memshim: the kernel log, when readable, names it; the main process when its pid matches.
     const count = attribution.kind === 'other' ? attribution.count : 1;

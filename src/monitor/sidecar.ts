@@ -3,8 +3,9 @@
 // cgroup (through /proc/N/root when readable), judge its OOM-kill risks, serve the same endpoints, log the same
 // memory_pressure and oom_kill events, and exit when the process is gone, saying how it ended when that is known.
 // The command lines scanned for --match are never logged: only pids and executable names.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import type { SidecarConfig } from '../config.js';
+import type { CgroupLocation } from '../cgroup/types.js';
 import { createLogger, type Logger } from '../log.js';
 import { readLimits } from '../cgroup/index.js';
 import { planCommand } from '../runtimes/index.js';
@@ -108,6 +109,23 @@ async function waitForMatch(config: SidecarConfig, match: RegExp, log: Logger): 
   }
 }
 
+/**
+ * Paths under /proc/N/root vanish with process N, exactly when its OOM-kill counter must be read. An open directory
+ * fd keeps the cgroup directory reachable (as /proc/self/fd/FD) after the process is gone.
+ */
+export function pinCgroupDirs(location: CgroupLocation, procfs: string, pid: number): CgroupLocation {
+  const theirs = `${procfs}/${pid}/root/`;
+  const pin = (dir: string | null | undefined): string | null => {
+    if (!dir || !dir.startsWith(theirs)) return dir ?? null;
+    try {
+      return `/proc/self/fd/${openSync(dir, 'r')}`;
+    } catch {
+      return dir;
+    }
+  };
+  return { ...location, memoryPath: pin(location.memoryPath), cpuPath: pin(location.cpuPath), cpuacctPath: pin(location.cpuacctPath) };
+}
+
 /** How a process that is not memshim's child ended, as far as can be told. */
 export function describeEnd(oomKilled: boolean, zombie: ProcStat | null): { code: number; how: string } {
   if (oomKilled) return { code: exitCodeForSignal(SIGKILL), how: 'OOM-killed by the kernel' };
@@ -136,7 +154,8 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   // The target's own view of /sys (its mount namespace) finds its cgroup; this container's /sys is the fallback.
   const theirSys = `${procfs}/${pid}/root/sys`;
   const reader = { ...config.reader, sysfs: existsSync(`${theirSys}/fs/cgroup`) ? theirSys : config.reader.sysfs };
-  const limits = await readLimits(reader, pid);
+  const found = await readLimits(reader, pid);
+  const limits = { ...found, cgroup: pinCgroupDirs(found.cgroup, procfs, pid) };
   for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
   const argv = readArgv(procfs, pid) ?? [target.stat.comm];
   // Judged as it runs (nothing can be tuned from here): the risks of its own settings under its limits.
@@ -168,6 +187,8 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
     const timer = setInterval(() => {
       const now = readStat(procfs, pid);
       if (now && now.startTime === target.stat.startTime && now.state !== 'Z') {
+        // A wrapper script that exec'd its program keeps the pid: name the program.
+        if (now.comm !== last?.comm) watch.oom.setMainPid(pid, now.comm);
         last = now;
         return;
       }
@@ -180,7 +201,7 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   // Gone with the counter up: the kernel killed it (a vanished process is taken for the SIGKILL it would need).
   const report = watch.oom.onDeath({ pid, main: true, signal: SIGKILL });
   const end = describeEnd(report !== null, last);
-  log.info({ event: 'child_exit', pid, oomKilled: report !== null, code: end.code }, `pid ${pid} (${target.stat.comm}) ${end.how}`);
+  log.info({ event: 'child_exit', pid, oomKilled: report !== null, code: end.code }, `pid ${pid} (${last?.comm ?? target.stat.comm}) ${end.how}`);
   await watch.stop();
   return end.code;
 }

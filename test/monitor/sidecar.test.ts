@@ -1,0 +1,70 @@
+// `memshim sidecar`: watching a process memshim did not start (as in a pod with a shared process namespace), in a
+// real cgroup other than memshim's own. It finds the process, reads ITS limits, serves the endpoints, reports the
+// kernel's OOM kill of it, and exits when it is gone.
+import t from 'tap';
+import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
+import { startMemshim } from './run.js';
+import { runMemshim } from '../helpers/memshim.js';
+
+const MiB = 1024 * 1024;
+const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';
+
+t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: canMakeCgroups() ?? false }, async (t) => {
+  const group = TestCgroup.create('memshim-sidecar', { memoryBytes: 128 * MiB });
+  t.teardown(() => group.remove());
+  const target = group.spawn(['sleep', '2']);
+  const run = startMemshim(['sidecar', '--pid', String(target.pid), '--monitor-interval', '0.1', '--health-port', '0', '--health-host', '127.0.0.1']);
+  t.teardown(() => run.stop());
+  const port = (await run.waitFor('health_server')).port as number;
+  const start = run.events('start')[0]!;
+  t.equal(start.pid, target.pid);
+  t.equal(start.command, 'sleep');
+  t.equal(start.memoryBytes, 128 * MiB, "the target's limit, not memshim's");
+  t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { source: string; child: { pid: number; running: boolean }; limits: { memoryBytes: number }; memshimPid: number };
+  t.equal(status.source, 'sidecar');
+  t.equal(status.child.pid, target.pid);
+  t.equal(status.child.running, true);
+  t.equal(status.limits.memoryBytes, 128 * MiB);
+  const { code } = await run.exited;
+  t.equal(code, 0, 'exits when the process is gone');
+  t.equal(run.events('child_exit')[0]?.oomKilled, false);
+  t.equal(run.events('oom_kill').length, 0);
+});
+
+t.test('--match: waits for the process, then reports its OOM kill and exits 137', { skip: canMakeCgroups() ?? false }, async (t) => {
+  const group = TestCgroup.create('memshim-sidecar-oom', { memoryBytes: 64 * MiB, noSwap: true });
+  t.teardown(() => group.remove());
+  const marker = `sidecar-target-${process.pid}`;
+  const run = startMemshim(['sidecar', '--match', `(^|/)python3 -c [\\s\\S]* ${marker}$`, '--monitor-interval', '0.1', '--health-port', '0', '--health-host', '127.0.0.1']);
+  t.teardown(() => run.stop());
+  await run.waitFor('sidecar_waiting');
+  // It waits a little before it fills memory: time for the sidecar to find it and take its first reading.
+  const hog = group.spawn(['python3', '-c', `import time\ntime.sleep(0.6)\n${HOG}`, marker]);
+  const { code } = await run.exited;
+  t.equal(code, 137, `exit 137; stderr:\n${run.stderr()}`);
+  t.equal(run.events('start')[0]?.pid, hog.pid, 'found the process by its command line');
+  const kills = run.events('oom_kill');
+  t.equal(kills.length, 1, 'exactly one oom_kill event');
+  t.equal(kills[0]!.main, true);
+  t.equal(kills[0]!.pid, hog.pid);
+  t.equal(kills[0]!.limitBytes, 64 * MiB);
+  t.notOk(run.stderr().includes(marker), 'the command line matched is never logged');
+});
+
+t.test('--pid of no process: one line, exit 1', async (t) => {
+  const result = runMemshim(['sidecar', '--pid', '999999999', '--health-port', '0']);
+  t.equal(result.code, 1);
+  t.equal(result.stderr, 'memshim: no process 999999999 (is the process namespace shared with this container?)\n');
+});
+
+t.test('reading /proc/N/stat and how a process ended', async (t) => {
+  const { parseProcStat, describeEnd } = await import('../../src/monitor/sidecar.js');
+  const fields = (state: string, exit: number) => `1234 (we(ird) name) ${state} 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 200 1 1 1 1 1 1 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 ${exit}\n`;
+  t.same(parseProcStat(fields('S', 0)), { comm: 'we(ird) name', state: 'S', ppid: 1, startTime: 98765, exitStatus: 0 }, 'comm with spaces and parentheses');
+  t.equal(parseProcStat('garbage'), null);
+  t.same(describeEnd(true, null), { code: 137, how: 'OOM-killed by the kernel' });
+  t.same(describeEnd(false, parseProcStat(fields('Z', 3 << 8))), { code: 3, how: 'exited with 3' });
+  t.same(describeEnd(false, parseProcStat(fields('Z', 15))), { code: 143, how: 'killed by signal 15' });
+  t.same(describeEnd(false, null), { code: 0, how: 'gone (its exit status is for its parent to see)' });
+});
