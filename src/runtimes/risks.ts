@@ -70,7 +70,7 @@ export function heapRisks(budget: Budget, judged: HeapJudgement): Risk[] {
       {
         level: 'warn',
         code: 'HEAP_PLUS_OVERHEAD_EXCEEDS_LIMIT',
-        message: `the heap set by ${judged.source} (${fmt(judged.heapBytes)}) plus about ${fmt(judged.nonHeapBytes)} outside the heap${memshim} needs ${fmt(needed)}, more than the ${fmt(limitBytes)} limit: a full heap ends in a kernel OOM kill (exit 137); ${judged.fix}`,
+        message: `the heap set by ${judged.source} (${fmt(judged.heapBytes)}) plus about ${fmt(judged.nonHeapBytes)} outside the heap${memshim} needs ${fmt(needed)}, more than the ${fmt(limitBytes)} limit: once the heap fills, the kernel can OOM-kill the process (exit 137) before the runtime reports running out of heap; ${judged.fix}`,
       },
     ];
   }
