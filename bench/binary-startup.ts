@@ -1,0 +1,69 @@
+// Startup of the single executable (dist/memshim, Node 24 inside) against what a container could use instead
+// (by hand, not in npm test; needs hyperfine and tini: apt-get install -y tini hyperfine):
+//   npm run bench -- bench/binary-startup.ts [--runs 50] [--json FILE] [--binary PATH]
+// Each is `X -- /bin/true` (hyperfine -N: no shell between), beside a bare `node -e 0` of each Node and
+// `/bin/true` itself. Builds dist/memshim first when it is missing or older than src/ (--binary: measure
+// another build instead, e.g. one with a code cache turned off).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
+import { BINARY, ensureBinary } from '../test/packaging/container.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, json: { type: 'string' }, binary: { type: 'string' } } });
+const RUNS = Number(values.runs);
+
+for (const tool of ['hyperfine', 'tini']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`${tool} is missing: apt-get install -y tini hyperfine`);
+    process.exit(1);
+  }
+}
+ensureBuilt();
+if (!values.binary) ensureBinary();
+const binary = values.binary ?? BINARY;
+const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
+const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+const commands: Record<string, string> = {
+  '/bin/true': '/bin/true',
+  [`node -e 0 (system ${process.version})`]: 'node -e 0',
+  [`node -e 0 (${node24Version}, the executable's Node)`]: `${NODE24} -e 0`,
+  'tini -s -- /bin/true': 'tini -s -- /bin/true',
+  'tini-static -s -- /bin/true': 'tini-static -s -- /bin/true',
+  [`bin/memshim -- /bin/true (npm, ${process.version})`]: `${MEMSHIM} -- /bin/true`,
+  'dist/memshim -- /bin/true (single executable)': `${binary} -- /bin/true`,
+  'dist/memshim --no-monitor -- /bin/true': `${binary} --no-monitor -- /bin/true`,
+};
+
+const env = { ...process.env };
+delete env.NODE_OPTIONS; // the tap/TypeScript hooks of `npm run bench` must not slow the Nodes measured
+const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-binary-'));
+const exported = join(dir, 'hyperfine.json');
+const args = ['-N', '--warmup', '5', '--runs', String(RUNS), '--export-json', exported, '--style', 'none'];
+for (const [name, command] of Object.entries(commands)) args.push('-n', name, command);
+const run = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+if (run.status !== 0) process.exit(run.status ?? 1);
+
+interface HyperfineResult {
+  command: string;
+  mean: number;
+  stddev: number;
+  median: number;
+  min: number;
+  max: number;
+}
+const results = (JSON.parse(readFileSync(exported, 'utf8')) as { results: HyperfineResult[] }).results;
+const node20 = results.find((r) => r.command.startsWith('node -e 0 (system'))!.median;
+const node24 = results.find((r) => r.command.startsWith(`node -e 0 (${node24Version}`))!.median;
+const ms = (seconds: number) => (seconds * 1000).toFixed(2);
+
+console.log(`Startup, median of ${RUNS} (hyperfine -N, 5 warm-up), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, load ${loadavg()[0]!.toFixed(2)}`);
+console.log(`${values.binary ?? 'dist/memshim'}: ${(statSync(binary).size / 2 ** 20).toFixed(1)} MiB`);
+console.log('');
+console.log(`| command | median ms | mean ± sd ms | min ms | vs node -e 0 (${process.version}) | vs node -e 0 (${node24Version}) |`);
+console.log('|---|---|---|---|---|---|');
+for (const r of results) console.log(`| ${r.command} | ${ms(r.median)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.median / node20).toFixed(2)}x | ${(r.median / node24).toFixed(2)}x |`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ runs: RUNS, results }, null, 2));
