@@ -67,6 +67,9 @@ async function bundleForSea() {
     banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), MEMSHIM_SEA: 'true', 'import.meta.url': '__memshimImportMetaUrl' },
     plugins: [koffiNativeFromAsset()],
+    // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported
+    // in a single executable with a code cache, even where 24 happens to resolve built-ins.
+    supported: { 'dynamic-import': false },
     legalComments: 'none',
     logLevel: 'warning',
   });
@@ -102,6 +105,9 @@ function seaBlob(nodeBinary, main) {
         // A snapshot needs the code to be snapshot-aware; the code cache is measured in bench/binary-startup.
         useSnapshot: false,
         useCodeCache: true,
+        // NODE_OPTIONS in a container's environment is meant for the application's Node (memshim itself sets
+        // it for a Node child): it must not reach memshim's own (`--require ./tracing.js` would run in PID 1).
+        execArgvExtension: 'none',
         assets: { 'koffi.node': koffiNode },
       },
       null,
