@@ -36,8 +36,10 @@ const PROBES: { name: string; argv: string[]; read: (out: string) => string }[] 
     read: (out) => `${Math.round(Number(out.trim().split('\n').pop()) / MiB)} MiB`,
   },
   {
-    name: 'Node CPUs',
-    argv: ['node', '-e', "console.log(require('os').availableParallelism())"],
+    // Node has no flag for its CPU count (os.availableParallelism() ignores quotas); what can be sized is
+    // libuv's thread pool: UV_THREADPOOL_SIZE, 4 when unset.
+    name: 'Node libuv threads',
+    argv: ['node', '-e', "console.log(process.env.UV_THREADPOOL_SIZE || 4)"],
     read: (out) => out.trim().split('\n').pop() ?? '?',
   },
   {
