@@ -46,6 +46,10 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   private leftoversTold = false;
   private timer: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
+  // Holds the event loop open until finish(). Node 24 (the single executable's; newer ones too) has no
+  // process.binding('signal_wrap'), and the process.on() signal handles that replace it are unref()ed: with
+  // nothing else pending, memshim would exit 0 at once while its child runs.
+  private keepAlive: NodeJS.Timeout | null = setInterval(() => {}, 2 ** 30);
   private finished = false;
 
   constructor(
@@ -184,6 +188,8 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   private finish(code: number): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
     if (this.timer) clearTimeout(this.timer);
     if (this.retry) clearTimeout(this.retry);
     this.signals?.close();
