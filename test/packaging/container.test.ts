@@ -9,7 +9,6 @@ import { buildRootFs, commandLine, containerUnsupported, ensureBinary, enter, na
 
 const MiB = 1024 * 1024;
 // Known gaps outside this area (src/supervisor), marked todo so the suite says what is missing; remove when fixed.
-const KEEP_ALIVE = 'supervisor: on Node 24 (the executable) process.binding("signal_wrap") is gone, process.on() signal handles are unref()ed, so memshim exits 0 while the child still runs';
 const WITHOUT_KOFFI = 'supervisor: throws "cannot supervise without koffi" instead of running without the features that need it';
 // Generous: these wait for something that happens at once when memshim works, and only bound a hang.
 const HANG_GUARD_MS = 30_000;
@@ -101,7 +100,7 @@ function defineTests(rootfs: RootFs): void {
     t.same(report.argv, ['/probe', 'exit', '0']);
   });
 
-  t.test('the exit code is the child\'s; a missing command is 127', { todo: KEEP_ALIVE }, async (t) => {
+  t.test('the exit code is the child\'s; a missing command is 127', async (t) => {
     const exit = await start('exit', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'exit', '7']).running.done;
     if (supervisorMissing(t, exit)) return;
     t.equal(exit.code, 7, "the child's exit code", { stderr: exit.stderr });
@@ -109,7 +108,7 @@ function defineTests(rootfs: RootFs): void {
     t.equal(missing.code, 127, 'command not found', { stderr: missing.stderr });
   });
 
-  t.test('memshim is PID 1 and forwards signals to the child', { todo: KEEP_ALIVE }, async (t) => {
+  t.test('memshim is PID 1 and forwards signals to the child', async (t) => {
     const { running } = start('signals', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'signals']);
     const ready = await Promise.race([until('the probe ready', () => /ready pid=(\d+) ppid=(\d+)/.exec(running.stdout()), running), running.done]);
     if (!Array.isArray(ready)) {
@@ -134,14 +133,14 @@ function defineTests(rootfs: RootFs): void {
     t.notMatch(ran.stderr, /koffi/i, "koffi's native module loaded from the executable: no warning about it");
   });
 
-  t.test('orphans left to PID 1 are reaped', { todo: KEEP_ALIVE }, async (t) => {
+  t.test('orphans left to PID 1 are reaped', async (t) => {
     const ran = await start('orphans', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'orphans', '50']).running.done;
     if (supervisorMissing(t, ran)) return;
     t.match(ran.stdout, 'orphans=50 left=0 zombies=0', 'no orphan left, no zombie', { stderr: ran.stderr });
     t.equal(ran.code, 0, 'the probe saw every orphan reaped');
   });
 
-  t.test("the kernel's OOM kill of the child is diagnosed", { todo: KEEP_ALIVE }, async (t) => {
+  t.test("the kernel's OOM kill of the child is diagnosed", async (t) => {
     const { cgroup, running } = start('oom', { memoryBytes: 160 * MiB, noSwap: true }, rootfs, ['--', '/probe', 'hog']);
     const ran = await running.done;
     if (supervisorMissing(t, ran)) return;
