@@ -50,10 +50,17 @@ t.test('while the child runs', { skip: canMakeCgroups() ?? false }, async (t) =>
   t.ok(Array.isArray(status.plan.risks));
   t.type(status.memory.workingSetBytes, 'number');
 
-  // Let the orphan be reaped, then forward one signal.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The orphan is reaped soon after it ends; then one signal is forwarded. Polled: no timing assumed.
+  const until = async (done: (text: string) => boolean) => {
+    for (let i = 0; i < 500; i++) {
+      const text = (await get(port, '/metrics')).body;
+      if (done(text)) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  await until((text) => metric(text, 'memshim_zombies_reaped_total') === 1);
   process.kill(run.child.pid!, 'SIGUSR1');
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await until((text) => metric(text, 'memshim_signals_forwarded_total{signal="SIGUSR1"}') === 1);
   const metrics = await get(port, '/metrics');
   t.equal(metrics.status, 200);
   t.match(metrics.type, /^text\/plain; version=0\.0\.4/);
@@ -77,12 +84,14 @@ t.test('while the child runs', { skip: canMakeCgroups() ?? false }, async (t) =>
 });
 
 t.test('503 once the child died, while memshim shuts down', async (t) => {
-  // The main sh exits after 0.3 s; its background sleep ignores SIGTERM, so memshim waits out the grace period.
-  const script = '(trap "" TERM; exec sleep 30) & sleep 0.3';
-  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '2', '--', 'sh', '-c', script]);
+  // The main sh prints the pid of a background sleep that ignores SIGTERM and exits when the test writes a line:
+  // memshim then waits out the grace period for that sleep, until the test kills it.
+  const script = '(trap "" TERM; exec sleep 30) & echo $!; read x';
+  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '60', '--', 'sh', '-c', script], { stdin: 'pipe' });
   t.teardown(() => run.stop());
   const port = await portOf(run);
   t.equal((await get(port, '/healthz')).status, 200, 'up first');
+  run.child.stdin!.write('exit\n');
   await run.waitFor('shutdown');
   const healthz = await get(port, '/healthz');
   t.equal(healthz.status, 503, '/healthz 503');
@@ -92,6 +101,7 @@ t.test('503 once the child died, while memshim shuts down', async (t) => {
   t.equal(status.child.running, false);
   t.equal(status.child.shuttingDown, true);
   t.equal(metric((await get(port, '/metrics')).body, 'memshim_child_up'), 0);
+  process.kill(Number(run.stdout().trim()), 'SIGKILL');
   t.equal((await run.exited).code, 0, "the main process's exit code");
 });
 

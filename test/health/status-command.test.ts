@@ -36,13 +36,18 @@ t.test('asks a running memshim: summary with the child and per-process usage', a
 });
 
 t.test('--check fails when the child is down (memshim shutting down)', async (t) => {
-  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '2', '--', 'sh', '-c', '(trap "" TERM; exec sleep 30) & sleep 0.2']);
+  // As in endpoints.test.ts: a background sleep deaf to SIGTERM holds memshim in its grace period until killed.
+  const script = '(trap "" TERM; exec sleep 30) & echo $!; read x';
+  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '60', '--', 'sh', '-c', script], { stdin: 'pipe' });
   t.teardown(() => run.stop());
   const port = (await run.waitFor('health_server')).port as number;
+  run.child.stdin!.write('exit\n');
   await run.waitFor('shutdown');
   const check = runMemshim(['status', '--check', '--url', `http://127.0.0.1:${port}`]);
   t.equal(check.code, 1, 'exit 1');
   t.match(check.stdout, /UNHEALTHY: the child is not running/);
+  process.kill(Number(run.stdout().trim()), 'SIGKILL');
+  t.equal((await run.exited).code, 0);
 });
 
 t.test('no memshim answers: reads the cgroup directly', async (t) => {

@@ -19,10 +19,11 @@ export interface Running {
   stop: () => Promise<void>;
 }
 
-export function startMemshim(args: string[], options: { cgroup?: TestCgroup; env?: NodeJS.ProcessEnv } = {}): Running {
+/** stdin 'pipe': the child reads memshim's stdin, so a test can let it go on (`read x` in sh) when it is ready. */
+export function startMemshim(args: string[], options: { cgroup?: TestCgroup; env?: NodeJS.ProcessEnv; stdin?: 'pipe' } = {}): Running {
   ensureBuilt();
   const argv = [process.execPath, MEMSHIM, ...args];
-  const spawnOptions = { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
+  const spawnOptions = { env: options.env ?? process.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
   const child = options.cgroup ? options.cgroup.spawn(argv, spawnOptions) : spawn(argv[0]!, argv.slice(1), spawnOptions);
   let out = '';
   let err = '';

@@ -12,7 +12,8 @@ const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';
 t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: canMakeCgroups() ?? false }, async (t) => {
   const group = TestCgroup.create('memshim-sidecar', { memoryBytes: 128 * MiB });
   t.teardown(() => group.remove());
-  const target = group.spawn(['sleep', '2']);
+  // It runs until the test ends it: however slowly the sidecar starts, the target is there.
+  const target = group.spawn(['sleep', '30']);
   const run = startMemshim(['sidecar', '--pid', String(target.pid), '--monitor-interval', '0.1', '--health-port', '0', '--health-host', '127.0.0.1']);
   t.teardown(() => run.stop());
   const port = (await run.waitFor('health_server')).port as number;
@@ -26,6 +27,7 @@ t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: can
   t.equal(status.child.pid, target.pid);
   t.equal(status.child.running, true);
   t.equal(status.limits.memoryBytes, 128 * MiB);
+  target.kill('SIGTERM');
   const { code } = await run.exited;
   t.equal(code, 0, 'exits when the process is gone');
   t.equal(run.events('child_exit')[0]?.oomKilled, false);
@@ -39,8 +41,10 @@ t.test('--match: waits for the process, then reports its OOM kill and exits 137'
   const run = startMemshim(['sidecar', '--match', `(^|/)python3 -c [\\s\\S]* ${marker}$`, '--monitor-interval', '0.1', '--health-port', '0', '--health-host', '127.0.0.1']);
   t.teardown(() => run.stop());
   await run.waitFor('sidecar_waiting');
-  // It waits a little before it fills memory: time for the sidecar to find it and take its first reading.
-  const hog = group.spawn(['python3', '-c', `import time\ntime.sleep(0.6)\n${HOG}`, marker]);
+  // It fills memory only once told to (a line on stdin), after the sidecar found it.
+  const hog = group.spawn(['python3', '-c', `import sys\nsys.stdin.readline()\n${HOG}`, marker], { stdio: ['pipe', 'ignore', 'inherit'] });
+  await run.waitFor('health_server');
+  hog.stdin!.write('go\n');
   const { code } = await run.exited;
   t.equal(code, 137, `exit 137; stderr:\n${run.stderr()}`);
   t.equal(run.events('start')[0]?.pid, hog.pid, 'found the process by its command line');

@@ -7,15 +7,17 @@ import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { startMemshim } from './run.js';
 
 const MiB = 1024 * 1024;
+// Fills to the target, then waits for a line on stdin, frees, waits for another line, exits: the test says when,
+// after it saw the line it expects, so no timing is assumed.
 const FILL = `
-import sys, time
+import sys
 usage_file, limit, target = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 held = []
 while int(open(usage_file).read()) < target * limit:
     held.append(bytearray(1 << 20))
-time.sleep(1.2)
+sys.stdin.readline()
 del held[:]
-time.sleep(1.2)
+sys.stdin.readline()
 `;
 
 t.test('crossing 80% and falling back: one line each', { skip: canMakeCgroups() ?? false }, async (t) => {
@@ -23,7 +25,16 @@ t.test('crossing 80% and falling back: one line each', { skip: canMakeCgroups() 
   const group = TestCgroup.create('memshim-thresholds', { memoryBytes: limit, noSwap: true });
   t.teardown(() => group.remove());
   const usageFile = join(group.dirs.memory, group.dirs.version === 2 ? 'memory.current' : 'memory.usage_in_bytes');
-  const run = startMemshim(['--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'], { cgroup: group });
+  const run = startMemshim(['--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'], { cgroup: group, stdin: 'pipe' });
+  t.teardown(() => run.stop());
+  await run.waitFor('memory_pressure');
+  // Several more readings at 86%: still one line.
+  const readings = async (n: number) => new Promise((resolve) => setTimeout(resolve, n * 100));
+  await readings(5);
+  run.child.stdin!.write('free\n');
+  for (let i = 0; i < 500 && run.events('memory_pressure').length < 2; i++) await readings(0.2);
+  await readings(5);
+  run.child.stdin!.write('exit\n');
   const { code } = await run.exited;
   t.equal(code, 0);
   const pressure = run.events('memory_pressure').map((e) => `${e.kind} ${e.level}`);
@@ -40,7 +51,9 @@ t.test('--no-monitor: no readings, no memory lines', { skip: canMakeCgroups() ??
   const group = TestCgroup.create('memshim-nomonitor', { memoryBytes: limit, noSwap: true });
   t.teardown(() => group.remove());
   const usageFile = join(group.dirs.memory, group.dirs.version === 2 ? 'memory.current' : 'memory.usage_in_bytes');
-  const run = startMemshim(['--no-monitor', '--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'], { cgroup: group });
+  const run = startMemshim(['--no-monitor', '--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'], { cgroup: group, stdin: 'pipe' });
+  t.teardown(() => run.stop());
+  run.child.stdin!.write('free\nexit\n');
   t.equal((await run.exited).code, 0);
   t.equal(run.events('memory_pressure').length, 0);
 });
