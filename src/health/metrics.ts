@@ -45,7 +45,7 @@ export function createMetrics(snapshot: Snapshot): Metrics {
   gauge('memshim_memory_working_set_bytes', 'Usage minus inactive file cache: what the kubelet evicts on.', (r) => r.memory.workingSetBytes);
   gauge('memshim_memory_working_set_ratio', 'Working set divided by the memory limit (the kernel OOM-kills at 1).', (r) => r.memory.ratio);
   gauge('memshim_memory_peak_bytes', 'Highest usage the cgroup reached.', (r) => r.memory.peakBytes);
-  const psi = new Gauge({
+  new Gauge({
     name: 'memshim_memory_pressure_avg10_percent',
     help: 'Memory PSI avg10: percent of the last 10 s in which some (or all) tasks stalled on memory.',
     labelNames: ['kind'] as const,
@@ -57,7 +57,6 @@ export function createMetrics(snapshot: Snapshot): Metrics {
       if (r.memory.psiFullAvg10 !== null) this.set({ kind: 'full' }, r.memory.psiFullAvg10);
     },
   });
-  void psi;
   counter('memshim_memory_pressure_stalled_seconds_total', 'Memory PSI some total: seconds in which some task stalled on memory.', (r) =>
     r.memory.psiSomeTotalMicros === null ? null : r.memory.psiSomeTotalMicros / 1e6,
   );

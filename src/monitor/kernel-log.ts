@@ -3,7 +3,7 @@
 // /dev/kmsg is readable by root on a host and usually not inside a container (no CAP_SYSLOG, or not mounted):
 // then this says nothing and the report names the victim as far as memshim itself knows it. Read only when an
 // OOM kill is already known, never on the monitor's interval.
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync, readSync } from 'node:fs';
 
 export interface KernelOomKill {
   pid: number;
@@ -60,4 +60,16 @@ export function readOomKillsSince(sinceMicros: number, device = '/dev/kmsg'): Ke
 /** Microseconds since boot now, on the kernel log's clock. */
 export function nowMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** The kernel's own PID namespace (PROC_PID_INIT_INO): the pids in its log are the ones memshim sees only there. */
+const INIT_PID_NAMESPACE = 'pid:[4026531836]';
+
+/** Whether the pids of the kernel log are memshim's pids (not so inside a container's PID namespace). */
+export function kernelPidsAreOurs(): boolean {
+  try {
+    return readlinkSync('/proc/self/ns/pid') === INIT_PID_NAMESPACE;
+  } catch {
+    return false;
+  }
 }

@@ -14,7 +14,7 @@ import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';
 import { readMemoryUsage } from '../cgroup/usage.js';
 import { attributeDeath, attributeUnexplained, oomMessage, oomReport, type OomAttribution, type OomReport, type OomVictim } from './oom.js';
-import { nowMicros, readOomKillsSince } from './kernel-log.js';
+import { kernelPidsAreOurs, nowMicros, readOomKillsSince } from './kernel-log.js';
 import type { MemoryMonitor, Reading } from './monitor.js';
 
 /** How long an unexplained increment waits for the death that would explain it (the reap follows the kill closely). */
@@ -137,15 +137,17 @@ export class OomWatch {
   private victim(attribution: Exclude<OomAttribution, { kind: 'none' }>, death: Pick<Reaped, 'pid' | 'main' | 'signal'> | null): OomVictim {
     const kernel = readOomKillsSince(this.lastQuietMicros - KERNEL_LOG_SLACK_MICROS);
     if (attribution.kind === 'this' && death) {
-      const named = kernel.find((k) => k.pid === death.pid);
+      const named = kernelPidsAreOurs() ? kernel.find((k) => k.pid === death.pid) : undefined;
       const main = death.main || death.pid === this.mainPid;
       return { pid: death.pid, main, command: named?.task ?? (main ? this.mainCommand : null), count: 1 };
     }
-    // Not waited for by memshim: the kernel log, when readable, names it; the main process when its pid matches.
+    // Not waited for by memshim: the kernel log, when readable, names it (its pid only where the kernel's pids are
+    // memshim's: not inside a container's PID namespace); the main process when its pid matches.
     const count = attribution.kind === 'other' ? attribution.count : 1;
     const last = kernel[kernel.length - 1];
-    const main = last !== undefined && last.pid === this.mainPid;
-    return { pid: last?.pid ?? null, main, command: last?.task ?? null, count };
+    const pid = last !== undefined && kernelPidsAreOurs() ? last.pid : null;
+    const main = pid !== null && pid === this.mainPid;
+    return { pid, main, command: last?.task ?? null, count };
   }
 }
 

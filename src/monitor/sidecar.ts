@@ -183,7 +183,15 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
 
   // The process is not ours to wait for: look at it every interval (the same pid with the same start time).
   let last: ProcStat | null = target.stat;
+  let told = null as NodeJS.Signals | null;
   await new Promise<void>((resolve) => {
+    // The pod stopping the sidecar (SIGTERM) is an ordinary end: close the server, exit 0.
+    const stop = (signal: NodeJS.Signals) => {
+      told = signal;
+      clearInterval(timer);
+      resolve();
+    };
+    process.once('SIGTERM', stop).once('SIGINT', stop);
     const timer = setInterval(() => {
       const now = readStat(procfs, pid);
       if (now && now.startTime === target.stat.startTime && now.state !== 'Z') {
@@ -198,6 +206,11 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
     }, config.monitorIntervalMs);
   });
   running = false;
+  if (told) {
+    log.info({ event: 'shutdown', reason: 'signal', signal: told }, `${told} received: no longer watching pid ${pid}`);
+    await watch.stop();
+    return 0;
+  }
   // Gone with the counter up: the kernel killed it (a vanished process is taken for the SIGKILL it would need).
   const report = watch.oom.onDeath({ pid, main: true, signal: SIGKILL });
   const end = describeEnd(report !== null, last);

@@ -65,3 +65,13 @@ t.test('the event line says who, limit, peak, working set before, and the fix', 
   const other = oomReport({ plan: null, limits, victim: { pid: null, main: false, command: null, count: 2 }, peakBytes: null, workingSetBeforeBytes: null, oomKills: 2 });
   t.match(oomMessage(other), /^the kernel OOM-killed 2 processes in its tree: limit 64 MiB, peak unknown, working set just before unknown/);
 });
+
+t.test('kernel log records: the oom-kill line names the task', async (t) => {
+  const { parseOomKillRecord } = await import('../../src/monitor/kernel-log.js');
+  const record =
+    '6,498,571783682,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/process_api/x/probe,task_memcg=/process_api/x/probe,task=python3,pid=8054,uid=0\n SUBSYSTEM=memory';
+  t.same(parseOomKillRecord(record), { pid: 8054, task: 'python3', memcg: '/process_api/x/probe', atMicros: 571783682 });
+  t.equal(parseOomKillRecord('6,499,571783699,-;Memory cgroup out of memory: Killed process 8054 (python3)'), null, 'not the oom-kill line');
+  t.equal(parseOomKillRecord('6,500,1,-;oom-kill:constraint=CONSTRAINT_NONE,task=,pid=x'), null, 'malformed');
+  t.equal(parseOomKillRecord(''), null);
+});

@@ -56,6 +56,19 @@ t.test('--match: waits for the process, then reports its OOM kill and exits 137'
   t.notOk(run.stderr().includes(marker), 'the command line matched is never logged');
 });
 
+t.test('SIGTERM to the sidecar: an ordinary end, exit 0, the process left alone', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const target = spawn('sleep', ['30']);
+  t.teardown(() => target.kill('SIGKILL'));
+  const run = startMemshim(['sidecar', '--pid', String(target.pid), '--health-port', '0', '--health-host', '127.0.0.1']);
+  t.teardown(() => run.stop());
+  await run.waitFor('health_server');
+  run.child.kill('SIGTERM');
+  t.equal((await run.exited).code, 0);
+  t.equal(run.events('shutdown')[0]?.signal, 'SIGTERM');
+  t.equal(target.exitCode, null, 'the watched process still runs');
+});
+
 t.test('--pid of no process: one line, exit 1', async (t) => {
   const result = runMemshim(['sidecar', '--pid', '999999999', '--health-port', '0']);
   t.equal(result.code, 1);
