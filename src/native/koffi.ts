@@ -1,6 +1,6 @@
 // Loads koffi, the FFI through which memshim calls the libc functions Node lacks (waitpid, prctl, tcsetpgrp,
 // setrlimit, posix_spawn, execve). Returns null when it cannot be loaded: callers then run without the
-// features that need it and say so once (warnOnceWithoutKoffi).
+// features that need it and say so once (koffiFailure() says why).
 // Installed from npm, koffi comes from node_modules. In the single executable (scripts/build-binary.mjs) its JS
 // is bundled and its native module comes from an asset written to a private temporary file (sea-native.ts);
 // with no writable, executable place for that file, loadKoffi() returns null.
@@ -10,7 +10,6 @@ import { seaNativeFailure } from './sea-native.js';
 type Koffi = typeof import('koffi');
 let cached: Koffi | null | undefined;
 let failure: string | null = null;
-let warned = false;
 
 // true only in the single executable's bundle (esbuild define in scripts/build-binary.mjs).
 declare const MEMSHIM_SEA: boolean | undefined;
@@ -34,17 +33,4 @@ export function loadKoffi(): Koffi | null {
 /** Why loadKoffi() returned null, for the one warning that says which features are off. */
 export function koffiFailure(): string | null {
   return failure;
-}
-
-/**
- * When koffi is missing, calls `warn` the first time only (per process), with why and what is off; returns
- * whether koffi is there. `features` names what the caller does without it.
- */
-export function warnOnceWithoutKoffi(warn: (message: string) => void, features: string): boolean {
-  if (loadKoffi()) return true;
-  if (!warned) {
-    warned = true;
-    warn(`running without koffi (${failure ?? 'not loaded'}): ${features}`);
-  }
-  return false;
 }

@@ -4,6 +4,8 @@
 // diagnosed; and where no writable place exists for koffi's native module, memshim still runs and says so once.
 import t, { type Test } from 'tap';
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { canMakeCgroups, TestCgroup, type TestCgroupLimits } from '../helpers/real-cgroup.js';
 import { buildRootFs, commandLine, containerUnsupported, ensureBinary, enter, namespaceInitPid, type EnterOptions, type RootFs } from './container.js';
 
@@ -89,9 +91,12 @@ function supervisorMissing(t: Test, ran: Pick<Ran, 'stderr'>): boolean {
 
 function defineTests(rootfs: RootFs): void {
   t.test('the plan reads the container cgroup limits (--dry-run --json, no Node or shell inside)', async (t) => {
-    const { cgroup, running } = start('plan', { memoryBytes: 192 * MiB, cpus: 0.5 }, rootfs, ['--dry-run', '--json', '--', '/probe', 'exit', '0']);
+    // NODE_OPTIONS is the application's: the executable's own Node must not read it (here it would fail on
+    // a --require of a file that is not there).
+    const env = { NODE_OPTIONS: '--require /no-such-preload.js' };
+    const { cgroup, running } = start('plan', { memoryBytes: 192 * MiB, cpus: 0.5 }, rootfs, ['--dry-run', '--json', '--', '/probe', 'exit', '0'], { env });
     const ran = await running.done;
-    t.equal(ran.code, 0, 'exit 0', { stderr: ran.stderr });
+    t.equal(ran.code, 0, 'exit 0, NODE_OPTIONS ignored', { stderr: ran.stderr });
     const report = JSON.parse(ran.stdout) as { cgroup: { version: number }; limits: { memoryBytes: number; memorySource: string; cpus: number | null }; argv: string[] };
     t.equal(report.cgroup.version, cgroup.dirs.version, 'finds the cgroup through /proc and /sys of the container');
     t.equal(report.limits.memoryBytes, 192 * MiB, 'the memory limit');
@@ -131,6 +136,7 @@ function defineTests(rootfs: RootFs): void {
     t.match(ran.stdout, 'got SIGTERM');
     t.equal(ran.code, 42, "memshim exits with the child's code", { stderr: ran.stderr });
     t.notMatch(ran.stderr, /koffi/i, "koffi's native module loaded from the executable: no warning about it");
+    t.same(readdirSync(join(rootfs.root, 'tmp')), [], 'and its temporary copy is gone from /tmp');
   });
 
   t.test('orphans left to PID 1 are reaped', async (t) => {

@@ -78,6 +78,8 @@ export function sharedLibraries(binary: string): string[] {
 export interface EnterOptions {
   /** Mount the root read-only, with no /dev/shm or /run: no place to write koffi's native module. */
   readOnly?: boolean;
+  /** More environment for memshim (and so for its child). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -102,7 +104,7 @@ export function enter(cgroup: TestCgroup, rootfs: RootFs, args: string[], option
   ].join(' && ');
   return cgroup.spawn(['unshare', '--pid', '--mount', '--fork', '/bin/sh', '-c', setup, 'sh', ...args], {
     // Nothing of the host's environment goes in; a container's would be as small.
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' },
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
