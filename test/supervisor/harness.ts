@@ -52,6 +52,8 @@ export interface StartOptions {
   /** true (default): memshim is PID 1 of a new PID namespace. */
   pid1?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Give memshim (and so the command) a pipe on stdin: proc.stdin. Default: /dev/null. */
+  stdin?: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export function startMemshim(args: string[], options: StartOptions = {}): Init {
   ensureBuilt();
   const pid1 = options.pid1 ?? true;
   const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), MEMSHIM, ...args];
-  const proc = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const proc = spawn(command[0]!, command.slice(1), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   const seen: string[] = [];
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   let partial = '';
