@@ -6,7 +6,7 @@
 // moves with no SIGKILL death in sight. That is explained at the next death memshim sees (the parent exiting, as
 // `sh -c 'hog; exit 3'` does), or, when nobody dies (a worker pool that restarts its worker), after a short grace
 // period following the reading that saw it — never twice, since every report advances `seen`.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { CgroupLocation, Limits } from '../cgroup/types.js';
@@ -44,6 +44,8 @@ export class OomWatch {
   private grace: NodeJS.Timeout | null = null;
   private mainPid: number | null = null;
   private mainCommand: string | null;
+  /** In the host's root memory cgroup every other cgroup is a sub-cgroup: their OOM kills are not memshim's. */
+  private readonly atHostRoot = inHostRootMemoryCgroup();
   /** Every report logged, in order. */
   readonly reports: OomReport[] = [];
 
@@ -65,7 +67,7 @@ export class OomWatch {
     const { location } = this.options;
     // v2's counter is hierarchical; v1 counts only in the victim's own cgroup, so add the sub-cgroups a grandchild
     // may have moved to.
-    if (own === null || location.version === 2 || location.memoryPath === null) return own;
+    if (own === null || location.version === 2 || location.memoryPath === null || this.atHostRoot) return own;
     let total = own;
     for (const dir of subgroups(location.memoryPath)) total += readMemoryUsage({ ...location, memoryPath: dir }).oomKills ?? 0;
     return total;
@@ -148,6 +150,18 @@ export class OomWatch {
     const pid = last !== undefined && kernelPidsAreOurs() ? last.pid : null;
     const main = pid !== null && pid === this.mainPid;
     return { pid, main, command: last?.task ?? null, count };
+  }
+}
+
+/** The host's own root memory cgroup, as seen from the host's cgroup namespace (not a container's root). */
+function inHostRootMemoryCgroup(): boolean {
+  try {
+    const memory = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((line) => line.split(':')[1]?.split(',').includes('memory'));
+    return memory?.split(':')[2] === '/' && readlinkSync('/proc/self/ns/cgroup') === 'cgroup:[4026531835]';
+  } catch {
+    return false;
   }
 }
 

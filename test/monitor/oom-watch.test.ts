@@ -98,6 +98,17 @@ t.test('real OOM kills and a plain kill -9', { skip: canMakeCgroups() ?? false }
     t.equal(captured.events('oom_kill').length, 2, 'never twice');
   });
 
+  await t.test('v1: a process that moved to a sub-cgroup is still counted (the counter is the victim cgroup\'s only)', async (t) => {
+    const sub = group.child('worker');
+    const parent = sub.spawn(['sh', '-c', `python3 -c '${HOG}'; exit 5`]);
+    const died = await death(parent);
+    t.equal(died.code, 5);
+    const before = captured.events('oom_kill').length;
+    t.ok(watch.onDeath({ pid: died.pid, main: true, signal: died.signal }), 'reported');
+    t.equal(captured.events('oom_kill').length, before + 1, 'one event');
+    if (group.dirs.version === 1) t.equal(sub.oomKills(), 1, 'counted in the sub-cgroup');
+  });
+
   await t.test('an OOM kill nobody reaps (a pool restarting its worker) is reported after the grace period', async (t) => {
     const parent = group.spawn(['sh', '-c', `python3 -c '${HOG}'; sleep 30`]);
     t.teardown(() => parent.kill('SIGKILL'));
