@@ -3,23 +3,15 @@ import type { Limits } from './cgroup/types.js';
 import type { Plan, Risk } from './runtimes/types.js';
 import { formatBytes } from './quantity.js';
 
+/** The limits shown, in this order (the location and the warnings have keys of their own). */
+const LIMIT_KEYS = [
+  'memoryBytes', 'memorySource', 'memoryLimitFrom', 'memoryHighBytes', 'swapBytes',
+  'cpus', 'cpuSource', 'cpuLimitFrom', 'cpuShares', 'cpuWeight', 'affinityCpus', 'hostMemoryBytes', 'hostCpus',
+] as const satisfies readonly (keyof Limits)[];
+
 export interface DryRunReport {
   cgroup: { version: 1 | 2 | null; memoryPath: string | null; cpuPath: string | null };
-  limits: {
-    memoryBytes: number;
-    memorySource: Limits['memorySource'];
-    memoryLimitFrom: string | null;
-    memoryHighBytes: number | null;
-    swapBytes: number | null;
-    cpus: number | null;
-    cpuSource: Limits['cpuSource'];
-    cpuLimitFrom: string | null;
-    cpuShares: number | null;
-    cpuWeight: number | null;
-    affinityCpus: number;
-    hostMemoryBytes: number;
-    hostCpus: number;
-  };
+  limits: Pick<Limits, (typeof LIMIT_KEYS)[number]>;
   runtime: Plan['runtime'];
   env: Record<string, string>;
   argv: string[];
@@ -32,21 +24,7 @@ export interface DryRunReport {
 export function dryRunReport(limits: Limits, plan: Plan): DryRunReport {
   return {
     cgroup: { version: limits.cgroup.version, memoryPath: limits.cgroup.memoryPath, cpuPath: limits.cgroup.cpuPath },
-    limits: {
-      memoryBytes: limits.memoryBytes,
-      memorySource: limits.memorySource,
-      memoryLimitFrom: limits.memoryLimitFrom,
-      memoryHighBytes: limits.memoryHighBytes,
-      swapBytes: limits.swapBytes,
-      cpus: limits.cpus,
-      cpuSource: limits.cpuSource,
-      cpuLimitFrom: limits.cpuLimitFrom,
-      cpuShares: limits.cpuShares,
-      cpuWeight: limits.cpuWeight,
-      affinityCpus: limits.affinityCpus,
-      hostMemoryBytes: limits.hostMemoryBytes,
-      hostCpus: limits.hostCpus,
-    },
+    limits: Object.fromEntries(LIMIT_KEYS.map((key) => [key, limits[key]])) as DryRunReport['limits'],
     runtime: plan.runtime,
     env: plan.env,
     argv: plan.argv,
