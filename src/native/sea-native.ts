@@ -30,8 +30,8 @@ export function seaModule(): SeaModule | null {
 }
 
 /** Places to try, in order: $TMPDIR (or /tmp), then memory-backed ones a read-only root filesystem still has. */
-export function temporaryDirectories(env: NodeJS.ProcessEnv = process.env): string[] {
-  const candidates = [env.TMPDIR || tmpdir(), '/tmp', '/dev/shm', '/run'];
+export function temporaryDirectories(): string[] {
+  const candidates = [tmpdir(), '/tmp', '/dev/shm', '/run'];
   return candidates.filter((dir, index) => dir !== '' && candidates.indexOf(dir) === index);
 }
 
