@@ -9,8 +9,12 @@ import { dryRunReport, renderDryRunText } from './dry-run.js';
 import type { Limits } from './cgroup/types.js';
 import type { Plan } from './runtimes/types.js';
 
-/** What memshim keeps resident while it supervises (measured in bench/): charged to the same cgroup. */
-export const SUPERVISOR_OVERHEAD_BYTES = 48 * 1024 * 1024;
+/**
+ * What memshim keeps resident while it supervises, charged to the same cgroup: its anonymous RSS (RssAnon)
+ * with the monitor on, 15.2 MiB measured by bench/init.ts (README "PID 1 duties"), rounded up. Its file pages
+ * (the node binary, about 41 MiB) are shared page cache the kernel can reclaim, so they are not budgeted.
+ */
+export const SUPERVISOR_OVERHEAD_BYTES = 16 * 1024 * 1024;
 
 export async function decide(config: RunConfig): Promise<{ limits: Limits; plan: Plan }> {
   const limits = await readLimits(config.reader);

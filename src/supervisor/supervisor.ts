@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
-import { exitCodeForSignal } from '../exit-codes.js';
+import { EXIT, exitCodeForSignal } from '../exit-codes.js';
 import { koffiFailure } from '../native/koffi.js';
 import { ESRCH, libc, PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
 import { decideForward, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
@@ -53,12 +53,21 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   private finished = false;
 
   constructor(
-    private readonly lib: Libc,
+    private readonly libOrNull: Libc | null,
     private readonly options: SuperviseOptions,
     private readonly log: Logger,
   ) {
     super();
     this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  private get lib(): Libc {
+    return this.libOrNull!;
+  }
+
+  /** Nothing was started: exitCode resolves with `code` at once. */
+  fail(code: number): void {
+    this.finish(code);
   }
 
   start(): void {
@@ -160,7 +169,8 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     if (!this.shuttingDown) {
       this.shuttingDown = true;
       this.emit('shutdown', reason);
-      this.log.info({ event: 'shutdown', reason, gracePeriodMs: this.options.gracePeriodMs }, reason === 'signal' ? 'SIGTERM received: stopping the child' : 'the child exited: stopping what is left');
+      const what = reason === 'signal' ? 'SIGTERM received: stopping the child' : nothingLeft ? 'the child exited, nothing else is left' : 'the child exited: stopping what is left';
+      this.log.info({ event: 'shutdown', reason, gracePeriodMs: this.options.gracePeriodMs }, what);
     }
     if (nothingLeft) return;
     if (reason === 'child-exited') this.signalEveryone(SIG.TERM);
@@ -203,7 +213,13 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
  */
 export function supervise(options: SuperviseOptions, log: Logger): SupervisorHandle {
   const lib = libc();
-  if (!lib) throw new Error(`cannot supervise without koffi (${koffiFailure() ?? 'libc.so.6 not loadable'})`);
+  if (!lib) {
+    // No way to spawn or wait without libc: one line, and the handle says the command could not run.
+    const failed = new Supervisor(null, options, log);
+    log.error({ event: 'spawn_failed', command: String(options.argv[0] ?? '') }, `cannot run the command: no koffi/libc for spawning and reaping (${koffiFailure() ?? 'libc.so.6 not loadable'})`);
+    failed.fail(EXIT.CANNOT_EXECUTE);
+    return failed;
+  }
   const supervisor = new Supervisor(lib, options, log);
   supervisor.start();
   return supervisor;
