@@ -63,8 +63,15 @@ async function bundleForSea() {
     platform: 'node',
     format: 'cjs',
     target: `node${NODE_MAJOR}`,
-    // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
-    banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: {
+      js: [
+        // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
+        "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+        // Node 24 names its main thread "MainThread", which is the process's name in ps, top and pgrep: give
+        // back the one the kernel set at exec (the executable's file name), as a PID 1 should be seen.
+        "try { require('node:fs').writeFileSync('/proc/self/comm', require('node:path').basename(process.execPath).slice(0, 15)); } catch {}",
+      ].join('\n'),
+    },
     define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), MEMSHIM_SEA: 'true', 'import.meta.url': '__memshimImportMetaUrl' },
     plugins: [koffiNativeFromAsset()],
     // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported

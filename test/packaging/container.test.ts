@@ -4,7 +4,7 @@
 // diagnosed; and where no writable place exists for koffi's native module, memshim still runs and says so once.
 import t, { type Test } from 'tap';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canMakeCgroups, TestCgroup, type TestCgroupLimits } from '../helpers/real-cgroup.js';
 import { buildRootFs, commandLine, containerUnsupported, ensureBinary, enter, namespaceInitPid, type EnterOptions, type RootFs } from './container.js';
@@ -126,6 +126,7 @@ function defineTests(rootfs: RootFs): void {
     t.ok(init, 'unshare has one child, the namespace init');
     t.match(commandLine(init!), /^\/memshim /, 'PID 1 of the container is the single executable');
     t.match(commandLine(init!), /\/probe signals$/);
+    t.equal(readFileSync(`/proc/${init}/comm`, 'utf8').trim(), 'memshim', 'named memshim in ps and top (not Node 24\'s "MainThread")');
     for (const signal of ['SIGUSR1', 'SIGHUP'] as const) {
       process.kill(init!, signal);
       await until(`got ${signal}`, () => running.stdout().includes(`got ${signal}`), running);
