@@ -11,7 +11,7 @@ import { buildRootFs, commandLine, containerUnsupported, ensureBinary, enter, na
 
 const MiB = 1024 * 1024;
 // Known gaps outside this area (src/supervisor), marked todo so the suite says what is missing; remove when fixed.
-const WITHOUT_KOFFI = 'supervisor: throws "cannot supervise without koffi" instead of running without the features that need it';
+const WITHOUT_KOFFI = 'supervisor: without koffi it refuses the command (one error line, exit 126) instead of running it without the features that need it (issue 6)';
 // Generous: these wait for something that happens at once when memshim works, and only bound a hang.
 const HANG_GUARD_MS = 30_000;
 
