@@ -14,6 +14,8 @@ export interface WaitedProcess {
 
 export interface ReapRound {
   waited: WaitedProcess[];
+  /** Children that stopped (SIGSTOP, SIGTSTP from the terminal, ...) since the last round. */
+  stopped: number[];
   /** 'none': memshim has no child left; 'running': some still run; 'libuv': a libuv child is due, try again soon. */
   left: 'none' | 'running' | 'libuv';
 }
@@ -31,6 +33,7 @@ function libuvChildPids(): Set<number> {
 
 export function reapRound(lib: Libc): ReapRound {
   const waited: WaitedProcess[] = [];
+  const stopped: number[] = [];
   const libuv = libuvChildPids();
   const info = libuv.size > 0 ? Buffer.alloc(OPAQUE_BYTES.siginfo) : null;
   const status = [0];
@@ -40,22 +43,24 @@ export function reapRound(lib: Libc): ReapRound {
       info.fill(0);
       if (lib.waitid(P_ALL, 0, info, WAIT.WEXITED | WAIT.WNOHANG | WAIT.WNOWAIT) === -1) {
         if (lib.errno() === EINTR) continue;
-        return { waited, left: 'none' };
+        return { waited, stopped, left: 'none' };
       }
       target = info.readInt32LE(16);
-      if (target === 0) return { waited, left: 'running' };
-      if (libuv.has(target)) return { waited, left: 'libuv' };
+      if (target === 0) return { waited, stopped, left: 'running' };
+      if (libuv.has(target)) return { waited, stopped, left: 'libuv' };
     }
-    const pid = lib.waitpid(target, status, WAIT.WNOHANG);
+    // WUNTRACED: a stop is reported once, and the stopped child stays (job control, see supervisor.ts).
+    const pid = lib.waitpid(target, status, WAIT.WNOHANG | WAIT.WUNTRACED);
     if (pid > 0) {
-      const { code, signal } = decodeWaitStatus(status[0]!);
-      waited.push({ pid, code, signal });
+      const { code, signal, stopped: isStop } = decodeWaitStatus(status[0]!);
+      if (isStop) stopped.push(pid);
+      else waited.push({ pid, code, signal });
       continue;
     }
-    if (pid === 0) return { waited, left: 'running' };
+    if (pid === 0) return { waited, stopped, left: 'running' };
     const errno = lib.errno();
     if (errno === EINTR) continue;
-    return { waited, left: errno === ECHILD ? 'none' : 'running' };
+    return { waited, stopped, left: errno === ECHILD ? 'none' : 'running' };
   }
 }
 

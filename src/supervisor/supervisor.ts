@@ -51,6 +51,8 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   // nothing else pending, memshim would exit 0 at once while its child runs.
   private keepAlive: NodeJS.Timeout | null = setInterval(() => {}, 2 ** 30);
   private finished = false;
+  /** The child's group was given the terminal's foreground at spawn (job control applies). */
+  private foreground = false;
 
   constructor(
     private readonly libOrNull: Libc | null,
@@ -89,6 +91,7 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     }
     this.pid = result.pid;
     this.running = true;
+    this.foreground = result.foreground;
     for (const limit of launch.lateRlimits) {
       const ok = this.lib.prlimit(result.pid, RLIMIT[limit.resource], new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]), null) === 0;
       this.log.debug({ event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok }, `${limit.resource} set on the child just after its start`);
@@ -108,6 +111,8 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     if (this.finished) return;
     const decision = decideForward(received, this.options.rewrite, this.options.singleChild);
     if (this.running && decision.signal !== 0) {
+      // `fg` in the shell that started memshim: memshim holds the terminal again; give it back to the child.
+      if (decision.signal === SIG.CONT) this.handTerminalBack();
       const target = this.target();
       if (this.lib.kill(target, decision.signal) === 0) {
         this.stats.signalsForwarded.set(decision.signal, (this.stats.signalsForwarded.get(decision.signal) ?? 0) + 1);
@@ -122,9 +127,25 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     if (decision.suspendSelf && process.pid !== 1) this.lib.kill(process.pid, SIG.STOP);
   }
 
+  /**
+   * Job control when memshim was started from a shell on a terminal: Ctrl-Z stops the child's group (the
+   * foreground), and memshim stops too, so the shell sees its job stopped and takes the terminal back.
+   */
+  private onStopped(pids: readonly number[]): void {
+    if (!this.foreground || process.pid === 1 || !pids.includes(this.pid!)) return;
+    this.log.debug({ event: 'child_stopped', pid: this.pid }, 'the child stopped: memshim stops too (job control)');
+    this.lib.kill(process.pid, SIG.STOP);
+  }
+
+  private handTerminalBack(): void {
+    // Only from the foreground: a background tcsetpgrp would bring SIGTTOU on memshim's group.
+    if (this.foreground && this.lib.isatty(0) === 1 && this.lib.tcgetpgrp(0) === this.lib.getpgrp()) this.lib.tcsetpgrp(0, this.pid!);
+  }
+
   private reap(): void {
     if (this.finished) return;
     const round = reapRound(this.lib);
+    if (round.stopped.length > 0) this.onStopped(round.stopped);
     for (const waited of round.waited) {
       const main = waited.pid === this.pid;
       const reaped: Reaped = { ...waited, main, at: performance.now() };

@@ -6,14 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
 import { logEvents } from './harness.js';
 
-// Runs argv on a new pty; writes `answer` once `cue` was printed; prints what the terminal showed, then the status.
+// Runs argv on a new pty; for each [cue, answer] in turn, writes the answer once the cue was printed (after
+// the previous one); prints what the terminal showed, then the exit status.
 const PTY_DRIVER = `
 import json, os, pty, sys
-argv, cue, answer = json.loads(sys.argv[1])
+argv, steps = json.loads(sys.argv[1])
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(argv[0], argv)
-seen, sent = b'', False
+seen, mark = b'', 0
 while True:
     try:
         chunk = os.read(fd, 4096)
@@ -22,19 +23,20 @@ while True:
     if not chunk:
         break
     seen += chunk
-    if cue and not sent and cue.encode() in seen:
-        os.write(fd, answer.encode())
-        sent = True
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.flush()
+    while steps and steps[0][0].encode() in seen[mark:]:
+        mark = seen.index(steps[0][0].encode(), mark) + len(steps[0][0])
+        os.write(fd, steps.pop(0)[1].encode())
 _, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors='replace'))
 print('STATUS', os.waitstatus_to_exitcode(status))
 `;
 
-function onPty(args: string[], cue = '', answer = '') {
+function onPty(args: string[], steps: [cue: string, answer: string][] = [], argv = ['env', '-u', 'NODE_OPTIONS', MEMSHIM, ...args]) {
   ensureBuilt();
   // env -u NODE_OPTIONS: tap's hooks would otherwise load into memshim (see harness.ts).
-  const argv = ['env', '-u', 'NODE_OPTIONS', MEMSHIM, ...args];
-  const ran = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify([argv, cue, answer])], { encoding: 'utf8' });
+  // The timeout only stops a hung run (the test then fails on what was printed); it asserts nothing.
+  const ran = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify([argv, steps])], { encoding: 'utf8', timeout: 60_000 });
   // The terminal echoes Ctrl-C as ^C in front of the next line.
   const output = ran.stdout.replace(/\r/g, '').replace(/\^C/g, '\n');
   return { output, status: Number(/STATUS (-?\d+)/.exec(output)?.[1]) };
@@ -49,10 +51,31 @@ t.test('on a terminal, the child is the foreground process group', { skip }, asy
 });
 
 t.test('Ctrl-C on the terminal reaches the child directly, not through memshim', { skip }, async (t) => {
-  const { output, status } = onPty(['--log-level', 'debug', '--no-monitor', '--', 'sh', '-c', 'echo ready; exec sleep 100'], 'ready', '\x03');
+  const { output, status } = onPty(['--log-level', 'debug', '--no-monitor', '--', 'sh', '-c', 'echo ready; exec sleep 100'], [['ready', '\x03']]);
   t.equal(status, 130, 'the child died of SIGINT: 128 + 2');
   t.equal(logEvents(output, 'signal_forwarded').length, 0, 'memshim (in the background group) got no SIGINT to forward');
   t.equal(logEvents(output, 'child_exit')[0]?.signal, 2);
+});
+
+t.test('job control from an interactive shell: Ctrl-Z stops the job, fg resumes it with the terminal', { skip }, async (t) => {
+  // bash -i on the pty runs memshim as a job; the child prints a line per line it reads from the terminal.
+  const memshim = `env -u NODE_OPTIONS ${MEMSHIM} --log-level warn --no-monitor -- sh -c 'echo $((6*7))-ready; while read l; do echo got-$l; done'`;
+  const { output, status } = onPty([], [
+    ['$ ', `${memshim}\n`],
+    // Cues the typed command line does not hold: only the child's own output matches.
+    ['42-ready', '\x1a'],
+    ['Stopped', 'echo back-$((40+2))\n'],
+    ['back-42', 'fg\n'],
+    ['while read', 'line1\n'],
+    ['got-line1', '\x03'],
+    ['$ ', 'echo status=$?; exit\n'],
+  ], ['env', 'PS1=$ ', 'bash', '--norc', '--noprofile', '-i']);
+  if (!/status=130/.test(output)) t.comment(output);
+  t.match(output, /Stopped/, 'the shell saw its job stop (memshim stopped with the child)');
+  t.match(output, /back-42/, 'the shell had the terminal back');
+  t.match(output, /got-line1/, 'after fg the child reads the terminal again (it has the foreground)');
+  t.match(output, /status=130/, 'Ctrl-C after fg: the child died of SIGINT, memshim exited 130');
+  t.equal(status, 0);
 });
 
 t.test('--python-memory-cap: the rlimit holds in the child from its start, stdio and signals as usual', async (t) => {
