@@ -115,6 +115,9 @@ function seaBlob(nodeBinary, main) {
         // NODE_OPTIONS in a container's environment is meant for the application's Node (memshim itself sets
         // it for a Node child): it must not reach memshim's own (`--require ./tracing.js` would run in PID 1).
         execArgvExtension: 'none',
+        // Node 24 removed process.binding('signal_wrap'); its internalBinding is the only way to listen for the
+        // real-time signals 34-64 that PID 1 must forward (src/supervisor/signal-source.ts).
+        execArgv: ['--expose-internals'],
         assets: { 'koffi.node': koffiNode },
       },
       null,

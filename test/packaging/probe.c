@@ -2,7 +2,7 @@
  * The command memshim starts inside the minimal root filesystem of test/packaging/container.test.ts: built
  * with `gcc -static`, so the root needs nothing for it (no shell, no libc, no Node).
  *   probe exit N        exit with N
- *   probe signals       print "ready", report SIGUSR1 and SIGHUP, exit 42 on SIGTERM
+ *   probe signals       print "ready", report SIGUSR1, SIGHUP and SIGRTMIN+2, exit 42 on SIGTERM
  *   probe orphans N     leave N orphans to PID 1 (half already dead, half dying 200 ms later), then wait until
  *                       /proc shows no zombie and no process but PID 1 and itself; print how it ended
  *   probe hog           allocate and touch memory until the kernel kills it
@@ -33,6 +33,7 @@ static int signals(void) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+  sigaction(SIGRTMIN + 2, &sa, NULL);
   printf("ready pid=%d ppid=%d\n", (int)getpid(), (int)getppid());
   fflush(stdout);
   for (;;) {
@@ -46,6 +47,7 @@ static int signals(void) {
     }
     if (sig == SIGUSR1) printf("got SIGUSR1\n");
     if (sig == SIGHUP) printf("got SIGHUP\n");
+    if (sig == SIGRTMIN + 2) printf("got SIGRTMIN+2\n");
     fflush(stdout);
   }
 }
