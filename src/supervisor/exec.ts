@@ -1,5 +1,7 @@
 // --exec: no supervision. memshim sets the limits and hands the process over to the command (execve), so
-// nothing of memshim stays resident. What the command inherits must be what it would get if started
+// nothing of memshim stays resident. execve goes through koffi when it is there (a failed exec returns, and
+// memshim says why with 127/126); process.execve (Node >= 22.15) only without koffi, because it aborts
+// the whole process when the exec fails. What the command inherits must be what it would get if started
 // directly: blocking stdio that stays open (Node marks fds 0-2 close-on-exec, libuv may make them
 // non-blocking), an empty signal mask and default dispositions (Node ignores SIGPIPE).
 import { accessSync, constants, statSync } from 'node:fs';
@@ -72,16 +74,21 @@ export function execCommand(options: ExecOptions, log: Logger): number {
   const found = resolveOnPath(command, process.env.PATH);
   let errno = 'errno' in found ? found.errno : 0;
   if ('file' in found) {
-    if (nodeExecve) {
-      const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-      try {
-        nodeExecve.call(process, found.file, argv, env);
-      } catch (error) {
-        errno = -((error as { errno?: number }).errno ?? -EACCES);
-      }
+    if (lib) {
+      lib.execve(found.file, [...argv, null], environmentBlock(options.env));
+      errno = lib.errno();
     } else {
-      lib!.execve(found.file, [...argv, null], environmentBlock(options.env));
-      errno = lib!.errno();
+      // Only without koffi: Node's execve aborts the process when exec fails (checked on Node 24.21), so the
+      // usual failures are caught first: a directory, or no permission to execute.
+      errno = statSync(found.file).isDirectory() ? EACCES : 0;
+      if (errno === 0) {
+        try {
+          accessSync(found.file, constants.X_OK);
+        } catch {
+          errno = EACCES;
+        }
+      }
+      if (errno === 0) nodeExecve!.call(process, found.file, argv, Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined)));
     }
   }
   const failure = spawnFailure(command, errno);

@@ -80,3 +80,18 @@ export function decideForward(received: number, rewrite: ReadonlyMap<number, num
   const signal = rewritten ?? (!singleChild && TTY_STOPS.has(received) ? SIG.STOP : received);
   return { signal, suspendSelf: TTY_STOPS.has(received), startsGrace: received === SIG.TERM && signal !== 0 };
 }
+
+/** [34, 35, ..., 64, 7] -> "SIGRTMIN..SIGRTMIN+30 (34-64), SIGBUS": runs of consecutive numbers as ranges. */
+export function describeSignals(signals: readonly number[]): string {
+  const sorted = [...new Set(signals)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    const first = sorted[i]!;
+    const last = sorted[j]!;
+    parts.push(j - i >= 2 ? `${signalName(first)}..${signalName(last)} (${first}-${last})` : sorted.slice(i, j + 1).map(signalName).join(', '));
+    i = j + 1;
+  }
+  return parts.join(', ');
+}

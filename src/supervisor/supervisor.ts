@@ -9,7 +9,7 @@ import type { RlimitSetting } from '../runtimes/types.js';
 import { EXIT, exitCodeForSignal } from '../exit-codes.js';
 import { koffiFailure } from '../native/koffi.js';
 import { ESRCH, libc, PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
-import { decideForward, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
+import { decideForward, describeSignals, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
 import { listenToSignals, type SignalSubscription } from './signal-source.js';
 import { ownChildren, reapRound } from './reaper.js';
 import { spawnChild } from './spawn.js';
@@ -80,7 +80,10 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     }
     // Listening before the spawn: a signal or an exit in between is not lost.
     this.signals = listenToSignals([SIG.CHLD, ...FORWARDED_SIGNALS], (n) => (n === SIG.CHLD ? this.reap() : this.forward(n)));
-    if (this.signals.missed.length > 0) this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${this.signals.missed.map(signalName).join(' ')}: not forwarded`);
+    if (this.signals.missed.length > 0) {
+      // Node >= 24 without --expose-internals (the single executable has it): only the named signals.
+      this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`);
+    }
     const command = this.options.argv[0] ?? '';
     const launch = withRlimits(this.options.argv, this.options.env, this.options.rlimits);
     const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideForward, FORWARDED_SIGNALS, parseRewrite, SIG } from '../../src/supervisor/signals.js';
+import { decideForward, describeSignals, FORWARDED_SIGNALS, parseRewrite, SIG } from '../../src/supervisor/signals.js';
 import { decodeWaitStatus, environmentBlock } from '../../src/native/libc.js';
 import { spawnFailure } from '../../src/supervisor/spawn.js';
 import { resolveOnPath } from '../../src/supervisor/exec.js';
@@ -73,4 +73,10 @@ t.test('resolveOnPath: like execvp, without the /bin/sh fallback', async (t) => 
 
 t.test('environmentBlock', async (t) => {
   t.same(environmentBlock({ A: '1', B: undefined, C: 'x=y' }), ['A=1', 'C=x=y', null]);
+});
+
+t.test('describeSignals: ranges for runs', async (t) => {
+  t.equal(describeSignals(Array.from({ length: 31 }, (_, i) => 34 + i)), 'SIGRTMIN..SIGRTMIN+30 (34-64)');
+  t.equal(describeSignals([10, 12]), 'SIGUSR1, SIGUSR2');
+  t.equal(describeSignals([1, 2, 3, 15]), 'SIGHUP..SIGQUIT (1-3), SIGTERM');
 });
