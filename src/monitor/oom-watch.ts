@@ -13,7 +13,7 @@ import type { CgroupLocation, Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';
 import { readMemoryUsage } from '../cgroup/usage.js';
-import { attributeDeath, attributeUnexplained, oomMessage, oomReport, type OomAttribution, type OomReport, type OomVictim } from './oom.js';
+import { attributeDeath, attributeUnexplained, oomMessage, oomReport, SIGKILL, type OomAttribution, type OomReport, type OomVictim } from './oom.js';
 import { kernelPidsAreOurs, nowMicros, readOomKillsSince } from './kernel-log.js';
 import type { MemoryMonitor, Reading } from './monitor.js';
 
@@ -75,6 +75,9 @@ export class OomWatch {
 
   /** A process memshim waited for (or, in the sidecar, saw vanish). Returns the report when it was an OOM kill. */
   onDeath(death: Pick<Reaped, 'pid' | 'main' | 'signal'>): OomReport | null {
+    // An orphan that exited by itself says nothing about OOM kills: skip the cgroup reads (2000 orphans would
+    // cost 2000 of them). Its increments, if any, are caught by the next reading or by flush().
+    if (!death.main && death.signal !== SIGKILL) return null;
     const attribution = attributeDeath(this.seen, this.counter(), death.signal);
     return this.report(attribution, death);
   }

@@ -22,6 +22,9 @@ export interface Ran {
 
 export function runMemshim(args: string[], options: SpawnSyncOptions = {}): Ran {
   ensureBuilt();
-  const result = spawnSync(MEMSHIM, args, { encoding: 'utf8', timeout: 60_000, ...options });
+  // tap puts its loaders in NODE_OPTIONS for every process a test starts: memshim is run as a user would run it.
+  const env = { ...(options.env ?? process.env) };
+  delete env.NODE_OPTIONS;
+  const result = spawnSync(MEMSHIM, args, { encoding: 'utf8', timeout: 60_000, ...options, env });
   return { code: result.status, signal: result.signal, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }
