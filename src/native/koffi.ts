@@ -15,8 +15,15 @@ let failure: string | null = null;
 declare const MEMSHIM_SEA: boolean | undefined;
 const IN_SEA = typeof MEMSHIM_SEA !== 'undefined' && MEMSHIM_SEA;
 
+/** Debugging switch: MEMSHIM_NO_KOFFI=1 runs memshim as it runs where koffi cannot load (README packaging). */
+export const NO_KOFFI_SWITCH = 'MEMSHIM_NO_KOFFI';
+
 export function loadKoffi(): Koffi | null {
   if (cached !== undefined) return cached;
+  if (process.env[NO_KOFFI_SWITCH] === '1') {
+    failure = `${NO_KOFFI_SWITCH}=1 is set`;
+    return (cached = null);
+  }
   try {
     cached = IN_SEA
       ? // A literal require: esbuild bundles koffi's JS here; its '@koromix/koffi-linux-x64' is sea-native.ts.

@@ -4,7 +4,9 @@
 // the whole process when the exec fails. What the command inherits must be what it would get if started
 // directly: blocking stdio that stays open (Node marks fds 0-2 close-on-exec, libuv may make them
 // non-blocking), an empty signal mask and default dispositions (Node ignores SIGPIPE).
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, fstatSync, statSync, type Stats } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isatty } from 'node:tty';
 import { delimiter, join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
@@ -55,6 +57,43 @@ function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logge
   lib.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
 }
 
+/** 0 when `file` looks executable, else the errno execve would give (ENOENT, ENOTDIR, EACCES). */
+function cannotExecute(file: string): number {
+  try {
+    if (statSync(file).isDirectory()) return EACCES;
+    accessSync(file, constants.X_OK);
+    return 0;
+  } catch (error) {
+    return (osConstants.errno as Record<string, number>)[(error as NodeJS.ErrnoException).code ?? ''] ?? EACCES;
+  }
+}
+
+/**
+ * The same without libc, for process.execve: libuv clears O_NONBLOCK of a pipe or terminal it is asked to make
+ * blocking, and sets a signal back to SIG_DFL when its last listener goes (Node ignores SIGPIPE and SIGXFSZ).
+ * The signal mask is already empty (Node blocks nothing in the main thread).
+ */
+function prepareWithoutLibc(): void {
+  const streams = [() => process.stdin, () => process.stdout, () => process.stderr];
+  streams.forEach((stream, fd) => {
+    // Only a pipe, socket or terminal has a libuv handle; reaching process.stdin on a file would start a read.
+    let kind: Stats;
+    try {
+      kind = fstatSync(fd);
+    } catch {
+      return;
+    }
+    if (!kind.isFIFO() && !kind.isSocket() && !kind.isCharacterDevice()) return;
+    if (kind.isCharacterDevice() && !isatty(fd)) return;
+    (stream() as unknown as { _handle?: { setBlocking?(blocking: boolean): number } })._handle?.setBlocking?.(true);
+  });
+  for (const name of ['SIGPIPE', 'SIGXFSZ'] as const) {
+    const ignore = () => {};
+    process.on(name, ignore);
+    process.off(name, ignore);
+  }
+}
+
 /** Replaces memshim by the command; returns only when that failed, with the exit code (127/126) to exit with. */
 export function execCommand(options: ExecOptions, log: Logger): number {
   // String(): a numeric word after `--` can arrive as a number (yargs); koffi would read it as an address.
@@ -68,7 +107,7 @@ export function execCommand(options: ExecOptions, log: Logger): number {
   }
   log.info({ event: 'exec', command }, `replacing memshim by ${command}`);
   if (lib) prepareProcess(lib, options.rlimits, log);
-  else if (options.rlimits.length > 0) log.warn({ event: 'rlimit_failed' }, 'no koffi: the rlimits of the plan are not set');
+  else if (options.rlimits.length > 0) log.warn({ event: 'rlimit_failed' }, `no koffi (${koffiFailure() ?? 'libc.so.6 not loadable'}): the rlimits of the plan are not set`);
   // PATH searched here, as posix_spawnp does it: no fallback to /bin/sh for a file that is not a program
   // (execvp's), so ENOEXEC is 126 in both modes.
   const found = resolveOnPath(command, process.env.PATH);
@@ -79,15 +118,9 @@ export function execCommand(options: ExecOptions, log: Logger): number {
       errno = lib.errno();
     } else {
       // Only without koffi: Node's execve aborts the process when exec fails (checked on Node 24.21), so the
-      // usual failures are caught first: a directory, or no permission to execute.
-      errno = statSync(found.file).isDirectory() ? EACCES : 0;
-      if (errno === 0) {
-        try {
-          accessSync(found.file, constants.X_OK);
-        } catch {
-          errno = EACCES;
-        }
-      }
+      // usual failures are caught first: missing, a directory, or no permission to execute.
+      errno = cannotExecute(found.file);
+      if (errno === 0) prepareWithoutLibc();
       if (errno === 0) nodeExecve!.call(process, found.file, argv, Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined)));
     }
   }

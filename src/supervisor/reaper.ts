@@ -3,8 +3,8 @@
 // tini. libuv waits by pid for the children it spawned itself (node:child_process, used by other parts of
 // memshim or by libraries); taking one of those would leave its 'exit' unreported forever. So when such
 // children exist, each candidate is first looked at with waitid(WNOWAIT) and a libuv child is left to libuv.
-import { readdirSync, readFileSync } from 'node:fs';
 import { decodeWaitStatus, ECHILD, EINTR, OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
+import type { CollectRound } from './process-control.js';
 
 export interface WaitedProcess {
   pid: number;
@@ -12,13 +12,8 @@ export interface WaitedProcess {
   signal: number | null;
 }
 
-export interface ReapRound {
-  waited: WaitedProcess[];
-  /** Children that stopped (SIGSTOP, SIGTSTP from the terminal, ...) since the last round. */
-  stopped: number[];
-  /** 'none': memshim has no child left; 'running': some still run; 'libuv': a libuv child is due, try again soon. */
-  left: 'none' | 'running' | 'libuv';
-}
+/** left 'retry': a libuv child is due (libuv reaps it), try again soon. */
+export type ReapRound = CollectRound;
 
 /** Pids of the children libuv spawned and still waits for (node:child_process). */
 function libuvChildPids(): Set<number> {
@@ -47,7 +42,7 @@ export function reapRound(lib: Libc): ReapRound {
       }
       target = info.readInt32LE(16);
       if (target === 0) return { waited, stopped, left: 'running' };
-      if (libuv.has(target)) return { waited, stopped, left: 'libuv' };
+      if (libuv.has(target)) return { waited, stopped, left: 'retry' };
     }
     // WUNTRACED: a stop is reported once, and the stopped child stays (job control, see supervisor.ts).
     const pid = lib.waitpid(target, status, WAIT.WNOHANG | WAIT.WUNTRACED);
@@ -62,18 +57,4 @@ export function reapRound(lib: Libc): ReapRound {
     if (errno === EINTR) continue;
     return { waited, stopped, left: errno === ECHILD ? 'none' : 'running' };
   }
-}
-
-/** memshim's own children still there (any state), from /proc/self/task/T/children. */
-export function ownChildren(): number[] {
-  const pids: number[] = [];
-  try {
-    for (const task of readdirSync('/proc/self/task')) {
-      const text = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim();
-      if (text) for (const pid of text.split(/\s+/)) pids.push(Number(pid));
-    }
-  } catch {
-    // No /proc or no CONFIG_PROC_CHILDREN: the group signal still reaches the main child's processes.
-  }
-  return pids;
 }

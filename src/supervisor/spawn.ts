@@ -5,6 +5,7 @@
 import { getSystemErrorMap } from 'node:util';
 import { EXIT } from '../exit-codes.js';
 import { environmentBlock, OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
+import type { SpawnResult } from './process-control.js';
 
 // argv is mapped through String(): a numeric word after `--` can reach here as a number (yargs), and koffi
 // would take a number for an address.
@@ -17,7 +18,6 @@ export interface SpawnRequest {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-export type SpawnResult = { ok: true; pid: number; foreground: boolean } | { ok: false; exitCode: number; reason: string };
 
 const ENOENT = 2;
 const ENOTDIR = 20;

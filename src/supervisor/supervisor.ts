@@ -1,19 +1,21 @@
-// memshim as init: one event loop, like tini. Start the main child (spawn.ts), forward every signal memshim
-// receives to the child's group (or the child alone with --single-child), reap every child on SIGCHLD
-// (reaper.ts), and shut down when the main child exits or memshim is told to stop: SIGTERM what is left,
-// wait the grace period, SIGKILL the rest, exit with the main child's status. Never hang.
+// memshim as init: one event loop, like tini. Start the main child, forward every signal memshim receives to
+// the child's group (or the child alone with --single-child), collect every child that ends, and shut down
+// when the main child exits or memshim is told to stop: SIGTERM what is left, wait the grace period, SIGKILL
+// the rest, exit with the main child's status. Never hang. How processes are started, signalled and waited
+// for is a ProcessControl: libc through koffi (every child reaped), or node:child_process when koffi cannot
+// load (the main child only; what is lost is said once, here).
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
-import { EXIT, exitCodeForSignal } from '../exit-codes.js';
+import { exitCodeForSignal } from '../exit-codes.js';
 import { koffiFailure } from '../native/koffi.js';
-import { ESRCH, libc, PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
+import { ESRCH, libc } from '../native/libc.js';
 import { decideForward, describeSignals, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
 import { listenToSignals, type SignalSubscription } from './signal-source.js';
-import { ownChildren, reapRound } from './reaper.js';
-import { spawnChild } from './spawn.js';
-import { withRlimits } from './rlimits.js';
+import { LibcProcessControl } from './libc-control.js';
+import { NodeProcessControl } from './node-control.js';
+import { ownChildren, type ProcessControl, type SpawnResult } from './process-control.js';
 import type { Reaped, SupervisorHandle, SupervisorStats } from './types.js';
 
 export interface SuperviseOptions {
@@ -28,8 +30,8 @@ export interface SuperviseOptions {
 
 /** After SIGKILL, how long memshim still waits for the killed to be reaped before it exits anyway. */
 const AFTER_KILL_MS = 1000;
-/** How soon to look again when a child libuv waits for is ahead of memshim's in the queue. */
-const LIBUV_RETRY_MS = 10;
+/** How soon to look again when the control says so (a libuv child ahead in the queue; without koffi, leftovers). */
+const RETRY_MS = 10;
 
 class Supervisor extends EventEmitter implements SupervisorHandle {
   pid: number | null = null;
@@ -54,8 +56,10 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   /** The child's group was given the terminal's foreground at spawn (job control applies). */
   private foreground = false;
 
+  /** Set once, before start(): the control may call back (a child ended) from the first tick on. */
+  private control!: ProcessControl;
+
   constructor(
-    private readonly libOrNull: Libc | null,
     private readonly options: SuperviseOptions,
     private readonly log: Logger,
   ) {
@@ -63,20 +67,12 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
-  private get lib(): Libc {
-    return this.libOrNull!;
-  }
-
-  /** Nothing was started: exitCode resolves with `code` at once. */
-  fail(code: number): void {
-    this.finish(code);
-  }
-
-  start(): void {
+  start(control: ProcessControl): void {
+    this.control = control;
     if (process.pid !== 1) {
       // Orphans of the child's tree then come to memshim instead of to the real init: reaped here.
-      const ok = this.lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
-      this.log.debug({ event: 'subreaper', ok }, ok ? `not PID 1 (pid ${process.pid}): child subreaper, orphans are reaped here` : `not PID 1 and PR_SET_CHILD_SUBREAPER failed: orphans go to the real init`);
+      const ok = control.becomeSubreaper();
+      this.log.debug({ event: 'subreaper', ok }, ok ? `not PID 1 (pid ${process.pid}): child subreaper, orphans are reaped here` : `not PID 1 and no child subreaper: orphans go to the real init`);
     }
     // Listening before the spawn: a signal or an exit in between is not lost.
     this.signals = listenToSignals([SIG.CHLD, ...FORWARDED_SIGNALS], (n) => (n === SIG.CHLD ? this.reap() : this.forward(n)));
@@ -84,9 +80,14 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
       // Node >= 24 without --expose-internals (the single executable has it): only the named signals.
       this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`);
     }
-    const command = this.options.argv[0] ?? '';
-    const launch = withRlimits(this.options.argv, this.options.env, this.options.rlimits);
-    const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command });
+    const command = String(this.options.argv[0] ?? '');
+    const { argv, env, rlimits } = this.options;
+    const result = control.spawn({ argv, env, rlimits, command });
+    if (result instanceof Promise) void result.then((failed) => this.started(command, failed));
+    else this.started(command, result);
+  }
+
+  private started(command: string, result: SpawnResult): void {
     if (!result.ok) {
       this.log.error({ event: 'spawn_failed', command, exitCode: result.exitCode }, result.reason);
       this.finish(result.exitCode);
@@ -95,10 +96,6 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     this.pid = result.pid;
     this.running = true;
     this.foreground = result.foreground;
-    for (const limit of launch.lateRlimits) {
-      const ok = this.lib.prlimit(result.pid, RLIMIT[limit.resource], new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]), null) === 0;
-      this.log.debug({ event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok }, `${limit.resource} set on the child just after its start`);
-    }
     this.log.info({ event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground }, `started ${command} (pid ${result.pid})`);
     process.nextTick(() => this.emit('spawn', result.pid));
     // An exit before the SIGCHLD listener could see it is still a zombie: the first round finds it.
@@ -117,7 +114,7 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
       // `fg` in the shell that started memshim: memshim holds the terminal again; give it back to the child.
       if (decision.signal === SIG.CONT) this.handTerminalBack();
       const target = this.target();
-      if (this.lib.kill(target, decision.signal) === 0) {
+      if (this.control.kill(target, decision.signal) === 0) {
         this.stats.signalsForwarded.set(decision.signal, (this.stats.signalsForwarded.get(decision.signal) ?? 0) + 1);
         this.emit('signal', decision.signal, target);
         this.log.debug({ event: 'signal_forwarded', received, signal: decision.signal, target }, `forwarded ${signalName(decision.signal)} to ${target < 0 ? 'group' : 'pid'} ${Math.abs(target)}`);
@@ -127,7 +124,7 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     }
     if (decision.startsGrace) this.beginShutdown('signal');
     // Like dumb-init: stop memshim too so a job-control shell sees the job stopped. PID 1 cannot stop itself.
-    if (decision.suspendSelf && process.pid !== 1) this.lib.kill(process.pid, SIG.STOP);
+    if (decision.suspendSelf && process.pid !== 1) this.control.kill(process.pid, SIG.STOP);
   }
 
   /**
@@ -137,17 +134,21 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   private onStopped(pids: readonly number[]): void {
     if (!this.foreground || process.pid === 1 || !pids.includes(this.pid!)) return;
     this.log.debug({ event: 'child_stopped', pid: this.pid }, 'the child stopped: memshim stops too (job control)');
-    this.lib.kill(process.pid, SIG.STOP);
+    this.control.kill(process.pid, SIG.STOP);
   }
 
   private handTerminalBack(): void {
-    // Only from the foreground: a background tcsetpgrp would bring SIGTTOU on memshim's group.
-    if (this.foreground && this.lib.isatty(0) === 1 && this.lib.tcgetpgrp(0) === this.lib.getpgrp()) this.lib.tcsetpgrp(0, this.pid!);
+    if (this.foreground) this.control.handTerminalBack(this.pid!);
+  }
+
+  /** The control's notice that a child ended without a SIGCHLD memshim could see (node:child_process). */
+  childEnded(): void {
+    this.reap();
   }
 
   private reap(): void {
     if (this.finished) return;
-    const round = reapRound(this.lib);
+    const round = this.control.collect();
     if (round.stopped.length > 0) this.onStopped(round.stopped);
     for (const waited of round.waited) {
       const main = waited.pid === this.pid;
@@ -167,22 +168,22 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
       this.beginShutdown('child-exited', round.left === 'none');
     }
     if (this.mainStatus !== null && round.left === 'none') return this.finish(this.mainStatus);
-    if (round.left === 'libuv' && !this.retry) {
+    if (round.left === 'retry' && !this.retry) {
       this.retry = setTimeout(() => {
         this.retry = null;
         this.reap();
-      }, LIBUV_RETRY_MS);
+      }, RETRY_MS);
     }
   }
 
   /** SIGTERM (or SIGKILL) to the main child's group and to every child memshim still has. */
   private signalEveryone(signal: number): void {
     if (this.pid !== null) {
-      const group = this.lib.kill(-this.pid, signal);
+      const group = this.control.kill(-this.pid, signal);
       // --single-child: the child may have left its group; it must still be told.
-      if (group !== 0 || this.options.singleChild) this.lib.kill(this.pid, signal);
+      if (group !== 0 || this.options.singleChild) this.control.kill(this.pid, signal);
     }
-    for (const pid of ownChildren()) if (this.lib.kill(pid, signal) !== 0 && this.lib.errno() !== ESRCH) this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
+    for (const pid of ownChildren()) if (![0, ESRCH].includes(this.control.kill(pid, signal))) this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
   }
 
   /**
@@ -231,20 +232,27 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   }
 }
 
+/** What runs differently without koffi, in the one warning that says so. */
+const LOST_WITHOUT_LIBC = [
+  'no reaping of orphans (they stay zombies)',
+  'no child subreaper',
+  'no rlimits (--python-memory-cap)',
+  'no terminal hand-over (the child runs in its own session)',
+];
+
 /**
  * Starts the command as memshim's supervised child and returns the handle at once (the 'spawn' event comes on
  * the next tick, so listeners attached right after this call see it). exitCode resolves when all is done.
  */
 export function supervise(options: SuperviseOptions, log: Logger): SupervisorHandle {
+  const supervisor = new Supervisor(options, log);
   const lib = libc();
-  if (!lib) {
-    // No way to spawn or wait without libc: one line, and the handle says the command could not run.
-    const failed = new Supervisor(null, options, log);
-    log.error({ event: 'spawn_failed', command: String(options.argv[0] ?? '') }, `cannot run the command: no koffi/libc for spawning and reaping (${koffiFailure() ?? 'libc.so.6 not loadable'})`);
-    failed.fail(EXIT.CANNOT_EXECUTE);
-    return failed;
+  if (lib) {
+    supervisor.start(new LibcProcessControl(lib, log));
+  } else {
+    const reason = koffiFailure() ?? 'libc.so.6 not loadable';
+    log.warn({ event: 'no_koffi', lost: LOST_WITHOUT_LIBC }, `running the command without koffi (${reason}): ${LOST_WITHOUT_LIBC.join('; ')}`);
+    supervisor.start(new NodeProcessControl(() => supervisor.childEnded()));
   }
-  const supervisor = new Supervisor(lib, options, log);
-  supervisor.start();
   return supervisor;
 }

@@ -10,8 +10,6 @@ import { canMakeCgroups, TestCgroup, type TestCgroupLimits } from '../helpers/re
 import { buildRootFs, commandLine, containerUnsupported, ensureBinary, enter, namespaceInitPid, type EnterOptions, type RootFs } from './container.js';
 
 const MiB = 1024 * 1024;
-// Known gaps outside this area (src/supervisor), marked todo so the suite says what is missing; remove when fixed.
-const WITHOUT_KOFFI = 'supervisor: without koffi it refuses the command (one error line, exit 126) instead of running it without the features that need it (issue 6)';
 // Generous: these wait for something that happens at once when memshim works, and only bound a hang.
 const HANG_GUARD_MS = 30_000;
 
@@ -162,12 +160,36 @@ function defineTests(rootfs: RootFs): void {
     t.equal(oom?.limitBytes, 160 * MiB, 'with the limit it hit');
   });
 
-  t.test('a read-only root: no place for koffi\'s native module; memshim runs anyway and says so once', { todo: WITHOUT_KOFFI }, async (t) => {
+  t.test('a read-only root: no place for koffi\'s native module; memshim runs anyway and says so once', async (t) => {
     const ran = await start('readonly', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'exit', '5'], { readOnly: true }).running.done;
     if (supervisorMissing(t, ran)) return;
     t.equal(ran.code, 5, "the child's exit code", { stderr: ran.stderr });
     const mentions = ran.stderr.split('\n').filter((line) => /koffi/i.test(line));
     t.equal(mentions.length, 1, 'one line about koffi', { stderr: ran.stderr });
     t.match(mentions[0] ?? '', /no writable, executable temporary directory/);
+    t.match(mentions[0] ?? '', /"level":40,/, 'a warning, not an error');
+    t.match(mentions[0] ?? '', /no reaping of orphans.*no rlimits/, 'naming what is off');
+
+    // Signals still reach the child (node:child_process, process.kill), the real-time ones included.
+    const { running } = start('readonly-signals', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'signals'], { readOnly: true });
+    const ready = await until('the probe ready', () => /ready pid=(\d+) ppid=(\d+)/.exec(running.stdout()), running);
+    t.equal(ready[2], '1', "the probe's parent is PID 1");
+    const init = namespaceInitPid(running.child.pid!)!;
+    for (const [signal, name] of [['SIGUSR1', 'SIGUSR1'], [36, 'SIGRTMIN+2']] as const) {
+      process.kill(init, signal);
+      await until(`got ${name}`, () => running.stdout().includes(`got ${name}`), running);
+      t.pass(`${name} reached the child`);
+    }
+    process.kill(init, 'SIGTERM');
+    const signalled = await running.done;
+    t.match(signalled.stdout, 'got SIGTERM');
+    t.equal(signalled.code, 42, "memshim exits with the child's code", { stderr: signalled.stderr });
+
+    // --exec: the executable's Node has process.execve; the checks before it give 127 instead of an abort.
+    const exec = await start('readonly-exec', { memoryBytes: 192 * MiB }, rootfs, ['--exec', '--', '/probe', 'exit', '6'], { readOnly: true }).running.done;
+    t.equal(exec.code, 6, '--exec replaced memshim by the command', { stderr: exec.stderr });
+    const missing = await start('readonly-exec-missing', { memoryBytes: 192 * MiB }, rootfs, ['--exec', '--', '/no-such-command'], { readOnly: true }).running.done;
+    t.equal(missing.code, 127, '--exec of a missing command: 127', { stderr: missing.stderr });
+    t.match(missing.stderr, /no-such-command: command not found/);
   });
 }

@@ -1,0 +1,43 @@
+// Processes through libc (koffi): the main child from posix_spawnp (spawn.ts) with the plan's rlimits
+// (rlimits.ts), every child of memshim waited for with waitpid(-1) (reaper.ts), the terminal handed over.
+import type { Logger } from '../log.js';
+import { PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
+import type { ChildRequest, CollectRound, ProcessControl, SpawnResult } from './process-control.js';
+import { reapRound } from './reaper.js';
+import { withRlimits } from './rlimits.js';
+import { spawnChild } from './spawn.js';
+
+export class LibcProcessControl implements ProcessControl {
+  constructor(
+    private readonly lib: Libc,
+    private readonly log: Logger,
+  ) {}
+
+  becomeSubreaper(): boolean {
+    return this.lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+  }
+
+  spawn(request: ChildRequest): SpawnResult {
+    const launch = withRlimits(request.argv, request.env, request.rlimits);
+    const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command: request.command });
+    if (!result.ok) return result;
+    for (const limit of launch.lateRlimits) {
+      const ok = this.lib.prlimit(result.pid, RLIMIT[limit.resource], new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]), null) === 0;
+      this.log.debug({ event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok }, `${limit.resource} set on the child just after its start`);
+    }
+    return result;
+  }
+
+  collect(): CollectRound {
+    return reapRound(this.lib);
+  }
+
+  kill(pid: number, signal: number): number {
+    return this.lib.kill(pid, signal) === 0 ? 0 : this.lib.errno();
+  }
+
+  handTerminalBack(pgid: number): void {
+    // Only from the foreground: a background tcsetpgrp would bring SIGTTOU on memshim's group.
+    if (this.lib.isatty(0) === 1 && this.lib.tcgetpgrp(0) === this.lib.getpgrp()) this.lib.tcsetpgrp(0, pgid);
+  }
+}

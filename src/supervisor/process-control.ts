@@ -1,0 +1,56 @@
+// How the supervisor starts, signals and waits for processes: the one part that differs between memshim with
+// libc through koffi (libc-control.ts: posix_spawnp, waitpid(-1) for every child, subreaper, tcsetpgrp,
+// rlimits) and memshim without it (node-control.ts: node:child_process, the main child only). supervisor.ts is
+// the one loop over either: forwarding, --rewrite, shutdown and the grace period live there, once.
+import { readdirSync, readFileSync } from 'node:fs';
+import type { RlimitSetting } from '../runtimes/types.js';
+import type { WaitedProcess } from './reaper.js';
+
+export interface ChildRequest {
+  argv: readonly string[];
+  /** The child's whole environment; undefined values are left out. */
+  env: Readonly<Record<string, string | undefined>>;
+  rlimits: readonly RlimitSetting[];
+  /** The name failures are reported under. */
+  command: string;
+}
+
+export type SpawnResult = { ok: true; pid: number; foreground: boolean } | { ok: false; exitCode: number; reason: string };
+
+export interface CollectRound {
+  waited: WaitedProcess[];
+  /** Children that stopped (SIGSTOP, SIGTSTP from the terminal, ...) since the last round. */
+  stopped: number[];
+  /**
+   * 'none': nothing of the child's is left; 'running': some still run and their end will be told (onChange);
+   * 'retry': look again soon (a child libuv waits for is ahead in the queue, or no notice comes for what is left).
+   */
+  left: 'none' | 'running' | 'retry';
+}
+
+export interface ProcessControl {
+  /** When not PID 1: become the child subreaper, so orphans come here. false when that is not possible. */
+  becomeSubreaper(): boolean;
+  /** Starts the main child (own process group); a failure carries 127/126 and one line. */
+  spawn(request: ChildRequest): SpawnResult | Promise<SpawnResult>;
+  /** What ended or stopped since the last call, and what is left. Called on SIGCHLD and on onChange. */
+  collect(): CollectRound;
+  /** kill(2): 0 when sent, else the errno (ESRCH: no such process). */
+  kill(pid: number, signal: number): number;
+  /** `fg` in the shell: give the terminal back to the child's group when memshim holds it (no-op without libc). */
+  handTerminalBack(pgid: number): void;
+}
+
+/** memshim's own children still there (any state, zombies included), from /proc/self/task/T/children. */
+export function ownChildren(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      const text = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim();
+      if (text) for (const pid of text.split(/\s+/)) pids.push(Number(pid));
+    }
+  } catch {
+    // No /proc or no CONFIG_PROC_CHILDREN: the group signal still reaches the main child's processes.
+  }
+  return pids;
+}
