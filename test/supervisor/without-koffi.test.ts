@@ -5,7 +5,7 @@ import t from 'tap';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cannotUnshare, childrenOf, cProgram, logEvents, processState, startMemshim, until } from './harness.js';
+import { cannotUnshare, childrenOf, cProgram, logEvents, onPty, processState, ptyUnsupported, startMemshim, until } from './harness.js';
 
 const skip = cannotUnshare();
 const env = { ...process.env, MEMSHIM_NO_KOFFI: '1' };
@@ -111,4 +111,14 @@ t.test('--exec without koffi: process.execve where Node has it, else one error l
     t.equal(errors.length, 1, 'one error line');
     t.match(errors[0], /--exec needs koffi on this Node \(MEMSHIM_NO_KOFFI=1 is set\) or Node >= 22\.15/);
   }
+});
+
+t.test('on a terminal without koffi: the child runs in its own session; Ctrl-C reaches it through memshim', { skip: ptyUnsupported() }, async (t) => {
+  const probe = 'import os; print("own session", os.getsid(0) == os.getpid(), "stdin a tty", os.isatty(0))';
+  const session = onPty(['--log-level', 'warn', '--no-monitor', '--', 'python3', '-c', probe], [], undefined, env);
+  t.match(session.output, /own session True stdin a tty True/, 'setsid (detached): no controlling terminal, the terminal still its stdin');
+  t.equal(session.status, 0);
+  const { output, status } = onPty(['--log-level', 'debug', '--no-monitor', '--', 'sh', '-c', 'echo ready; exec sleep 100'], [['ready', '\x03']], undefined, env);
+  t.equal(status, 130, 'the child died of SIGINT: 128 + 2');
+  t.equal(logEvents(output, 'signal_forwarded')[0]?.signal, 2, 'memshim (the foreground group) got SIGINT and forwarded it');
 });
