@@ -7,7 +7,10 @@ if (process.env.MEMSHIM_EVENTS_PROBE === '1') {
   const log = await createLogger('json', 'silent');
   // An orphan (sleep, once its shell exits), a signal through PID 1 (USR1, ignored by the child), exit 5 once
   // PID 1 has reaped the orphan (kill -0 succeeds on a zombie until it is reaped).
-  const script = 'trap "" USR1; pid=$(sh -c "sleep 0.1 >/dev/null & echo \\$!"); kill -USR1 1; while kill -0 $pid 2>/dev/null; do sleep 0.01; done; exit 5';
+  const withOrphan = 'trap "" USR1; pid=$(sh -c "sleep 0.1 >/dev/null & echo \\$!"); kill -USR1 1; while kill -0 $pid 2>/dev/null; do sleep 0.01; done; exit 5';
+  // Without koffi (MEMSHIM_NO_KOFFI=1) no orphan is ever reaped: the child waits for the forwarded USR1 instead.
+  const withoutOrphan = 'trap "got=1" USR1; kill -USR1 1; while [ -z "$got" ]; do sleep 0.01; done; exit 5';
+  const script = process.env.MEMSHIM_NO_KOFFI === '1' ? withoutOrphan : withOrphan;
   const handle = supervise({ argv: ['sh', '-c', script], env: process.env, rlimits: [], singleChild: false, rewrite: new Map(), gracePeriodMs: 2000 }, log);
   const events: unknown[][] = [];
   const pidAtReturn = handle.pid;
