@@ -42,7 +42,7 @@ function anythingLeft(pgid: number): boolean {
   if (ownChildren().some((pid) => alive(stateAndGroup(pid)))) return true;
   try {
     for (const entry of readdirSync('/proc')) {
-      if (entry.charCodeAt(0) > 57) continue; // not a pid
+      if (!/^\d+$/.test(entry)) continue; // not a process
       const info = stateAndGroup(entry);
       if (info?.pgrp === pgid && alive(info)) return true;
     }
