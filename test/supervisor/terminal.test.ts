@@ -21,26 +21,28 @@ t.test('Ctrl-C on the terminal reaches the child directly, not through memshim',
   t.equal(logEvents(output, 'child_exit')[0]?.signal, 2);
 });
 
-t.test('job control from an interactive shell: Ctrl-Z stops the job, fg resumes it with the terminal', { skip }, async (t) => {
-  // bash -i on the pty runs memshim as a job; the child prints a line per line it reads from the terminal.
-  const memshim = `env -u NODE_OPTIONS ${MEMSHIM} --log-level warn --no-monitor -- sh -c 'echo $((6*7))-ready; while read l; do echo got-$l; done'`;
-  const { output, status } = onPty([], [
-    ['$ ', `${memshim}\n`],
-    // Cues the typed command line does not hold: only the child's own output matches.
-    ['42-ready', '\x1a'],
-    ['Stopped', 'echo back-$((40+2))\n'],
-    ['back-42', 'fg\n'],
-    ['while read', 'line1\n'],
-    ['got-line1', '\x03'],
-    ['$ ', 'echo status=$?; exit\n'],
-  ], ['env', 'PS1=$ ', 'bash', '--norc', '--noprofile', '-i']);
-  if (!/status=130/.test(output)) t.comment(output);
-  t.match(output, /Stopped/, 'the shell saw its job stop (memshim stopped with the child)');
-  t.match(output, /back-42/, 'the shell had the terminal back');
-  t.match(output, /got-line1/, 'after fg the child reads the terminal again (it has the foreground)');
-  t.match(output, /status=130/, 'Ctrl-C after fg: the child died of SIGINT, memshim exited 130');
-  t.equal(status, 0);
-});
+for (const [mode, env] of [['', ''], [' (without koffi: memshim forwards what the terminal sends it)', 'MEMSHIM_NO_KOFFI=1 ']]) {
+  t.test(`job control from an interactive shell: Ctrl-Z stops the job, fg resumes it with the terminal${mode}`, { skip }, async (t) => {
+    // bash -i on the pty runs memshim as a job; the child prints a line per line it reads from the terminal.
+    const memshim = `env -u NODE_OPTIONS ${env}${MEMSHIM} --log-level warn --no-monitor -- sh -c 'echo $((6*7))-ready; while read l; do echo got-$l; done'`;
+    const { output, status } = onPty([], [
+      ['$ ', `${memshim}\n`],
+      // Cues the typed command line does not hold: only the child's own output matches.
+      ['42-ready', '\x1a'],
+      ['Stopped', 'echo back-$((40+2))\n'],
+      ['back-42', 'fg\n'],
+      ['while read', 'line1\n'],
+      ['got-line1', '\x03'],
+      ['$ ', 'echo status=$?; exit\n'],
+    ], ['env', 'PS1=$ ', 'bash', '--norc', '--noprofile', '-i']);
+    if (!/status=130/.test(output)) t.comment(output);
+    t.match(output, /Stopped/, 'the shell saw its job stop (memshim stopped with the child)');
+    t.match(output, /back-42/, 'the shell had the terminal back');
+    t.match(output, /got-line1/, 'after fg the child reads the terminal again');
+    t.match(output, /status=130/, 'Ctrl-C after fg: the child died of SIGINT, memshim exited 130');
+    t.equal(status, 0);
+  });
+}
 
 t.test('--python-memory-cap: the rlimit holds in the child from its start, stdio and signals as usual', async (t) => {
   ensureBuilt();
