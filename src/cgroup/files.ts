@@ -1,16 +1,37 @@
 // Reading the small pseudo-files of /proc and cgroupfs: synchronous (each is one page, served from memory, and
 // the monitor reads a handful every interval), and never a throw: the caller gets the text or the reason.
-import { readFileSync } from 'node:fs';
+// Under --procfs/--sysfs the tree is someone else's: a FIFO there would block PID 1 forever and a link to
+// /dev/zero would fill its memory, so only regular files are read (opened non-blocking), and at most MAX_BYTES.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 export type FileText = { ok: true; text: string } | { ok: false; missing: boolean; reason: string };
 
+/** Far above any real cgroup or /proc file memshim reads (a large host's mountinfo is tens of KiB). */
+export const MAX_BYTES = 4 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+
 export function readFileText(path: string): FileText {
+  let fd: number | null = null;
   try {
-    return { ok: true, text: readFileSync(path, 'utf8') };
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return { ok: false, missing: false, reason: 'not a regular file' };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const read = readSync(fd, chunk, 0, CHUNK, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+      if (total > MAX_BYTES) return { ok: false, missing: false, reason: `larger than ${MAX_BYTES} bytes` };
+    }
+    return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const missing = code === 'ENOENT' || code === 'ENOTDIR';
     return { ok: false, missing, reason: missing ? 'missing' : `unreadable (${code ?? (error as Error).message})` };
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

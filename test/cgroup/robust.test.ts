@@ -94,3 +94,20 @@ for (const [version, tree] of Object.entries(TREES)) {
     t.pass('200 random trees');
   });
 }
+
+t.test('a FIFO or a device in a captured tree is skipped with a warning, never read', async (t) => {
+  const { cpSync, symlinkSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const root = t.testdir();
+  cpSync(new URL('../fixtures/cgroup/k8s-v2-cgroup-namespace/', import.meta.url), root, { recursive: true });
+  mkdirSync(`${root}/proc`, { recursive: true });
+  rmSync(`${root}/proc/meminfo`, { force: true });
+  execFileSync('mkfifo', [`${root}/proc/meminfo`]);
+  const fifo = await readLimits({ procfs: `${root}/proc`, sysfs: `${root}/sys`, memoryOverride: null, cpusOverride: null });
+  t.ok(fifo.warnings.some((w) => w.file.endsWith('meminfo') && /not a regular file/.test(w.message)), 'the FIFO is named');
+  rmSync(`${root}/proc/meminfo`);
+  symlinkSync('/dev/zero', `${root}/proc/meminfo`);
+  const zero = await readLimits({ procfs: `${root}/proc`, sysfs: `${root}/sys`, memoryOverride: null, cpusOverride: null });
+  t.ok(zero.warnings.some((w) => w.file.endsWith('meminfo')), 'the device is named');
+  t.ok(zero.hostMemoryBytes > 0, 'the host memory falls back');
+});
