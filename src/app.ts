@@ -15,6 +15,14 @@ import type { Plan } from './runtimes/types.js';
  * (the node binary, about 41 MiB) are shared page cache the kernel can reclaim, so they are not budgeted.
  */
 export const SUPERVISOR_OVERHEAD_BYTES = 16 * 1024 * 1024;
+/** The health server adds prom-client and its registry once scraped: RssAnon 13 -> 18 MiB after a few scrapes. */
+export const HEALTH_SERVER_OVERHEAD_BYTES = 6 * 1024 * 1024;
+
+/** What memshim itself will keep resident beside the child, taken out of the runtime's budget. */
+export function supervisorOverheadBytes(config: Pick<RunConfig, 'exec' | 'healthPort'>): number {
+  if (config.exec) return 0;
+  return SUPERVISOR_OVERHEAD_BYTES + (config.healthPort === null ? 0 : HEALTH_SERVER_OVERHEAD_BYTES);
+}
 
 export async function decide(config: RunConfig): Promise<{ limits: Limits; plan: Plan }> {
   const limits = await readLimits(config.reader);
@@ -29,7 +37,7 @@ export async function decide(config: RunConfig): Promise<{ limits: Limits; plan:
       tune: config.tune,
       pythonMemoryCap: config.pythonMemoryCap,
       exitOnOutOfMemory: config.exitOnOutOfMemory,
-      supervisorOverheadBytes: config.exec ? 0 : SUPERVISOR_OVERHEAD_BYTES,
+      supervisorOverheadBytes: supervisorOverheadBytes(config),
     },
   });
   return { limits, plan };

@@ -104,3 +104,15 @@ t.test('subcommand help', async (t) => {
     t.match(ran.stdout, `Usage: memshim ${sub}`);
   }
 });
+
+t.test("the health server's own memory comes out of the runtime's budget", async (t) => {
+  const heap = (extra: string[]) => {
+    const ran = runMemshim(['--dry-run', '--json', '--memory', '512Mi', ...extra, '--', 'node', 'a.js']);
+    return Number(/--max-old-space-size=(\d+)/.exec(JSON.parse(ran.stdout).env.NODE_OPTIONS)?.[1]);
+  };
+  const plain = heap([]);
+  const withHealth = heap(['--health-port', '9464']);
+  t.ok(plain > 0 && withHealth > 0, `heaps ${plain} and ${withHealth} MiB`);
+  t.ok(withHealth < plain, 'a smaller heap with --health-port');
+  t.ok(heap(['--exec']) > plain, 'a larger one with --exec: nothing of memshim stays');
+});
