@@ -116,3 +116,19 @@ t.test("the health server's own memory comes out of the runtime's budget", async
   t.ok(withHealth < plain, 'a smaller heap with --health-port');
   t.ok(heap(['--exec']) > plain, 'a larger one with --exec: nothing of memshim stays');
 });
+
+t.test('each log line is one JSON object whose keys appear once', async (t) => {
+  const ran = runMemshim(['--', 'sh', '-c', 'exit 4']);
+  t.equal(ran.code, 4);
+  const lines = ran.stderr.trim().split('\n');
+  t.ok(lines.length >= 3, 'plan, start, child_exit at least');
+  for (const line of lines) {
+    const keys = [...line.matchAll(/"([A-Za-z_]+)":/g)].map((m) => m[1]);
+    t.same(keys.filter((key, i) => keys.indexOf(key) !== i), [], `no key twice in ${line}`);
+    const event = JSON.parse(line);
+    t.equal(typeof event.event, 'string', 'every line names its event');
+    t.equal(typeof event.memshimPid, 'number', "memshim's own pid is memshimPid");
+  }
+  const start = lines.map((l) => JSON.parse(l)).find((e) => e.event === 'start');
+  t.ok(start && start.pid !== start.memshimPid, "the start event's pid is the child's");
+});
