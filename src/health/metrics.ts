@@ -3,7 +3,7 @@
 // /status always agree. Counters the kernel or the supervisor keep (OOM kills, throttled periods, zombies) are
 // mirrored: reset and set to the absolute value at each scrape. Imported only at the first scrape.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { StatusReport } from './status-report.js';
+import type { ProcessUsage, StatusReport } from './status-report.js';
 
 type Snapshot = () => StatusReport;
 
@@ -80,6 +80,23 @@ export function createMetrics(snapshot: Snapshot): Metrics {
       for (const [signal, count] of Object.entries(report().stats?.signalsForwarded ?? {})) this.inc({ signal }, count);
     },
   });
+  // The watched process itself (pidusage; the sidecar samples it every interval): one series per process.
+  const perProcess = (name: string, help: string, value: (p: ProcessUsage) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pid', 'name'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of report().processes ?? []) {
+          const v = value(p);
+          if (v !== null && Number.isFinite(v)) this.set({ pid: String(p.pid), name: p.name ?? '' }, v);
+        }
+      },
+    });
+  perProcess('memshim_process_cpu_percent', 'CPU of the watched process: percent of one core since the previous sample (pidusage).', (p) => p.cpuPercent);
+  perProcess('memshim_process_resident_bytes', 'Resident memory of the watched process (pidusage: RSS from /proc/PID/stat).', (p) => p.memoryBytes);
 
   return {
     contentType: registry.contentType,

@@ -1,11 +1,13 @@
 // `memshim status [--json] [--url URL] [--check]`: ask a running memshim's /status; when none answers, read the
-// cgroup directly. Adds per-process CPU and memory (pidusage, imported only here). --check exits 1 when the child
-// is down or the working set is at or above 95% of the limit: a ready Docker HEALTHCHECK.
+// cgroup directly. Adds per-process CPU and memory (pidusage, through process-usage.ts). --check exits 1 when the
+// child is down, when the working set is at or above 95% of the limit, or when no memshim answers where one is
+// expected (--url or MEMSHIM_HEALTH_PORT): a ready Docker HEALTHCHECK.
 import { readFileSync } from 'node:fs';
-import type { StatusConfig } from '../config.js';
+import { DEFAULT_HEALTH_PORT, type StatusConfig } from '../config.js';
 import { readCpuUsage, readLimits, readMemoryUsage } from '../cgroup/index.js';
 import { EXIT } from '../exit-codes.js';
-import { renderStatusText, statusReport, unhealthyReason, VERSION, type ProcessUsage, type StatusReport } from './status-report.js';
+import { renderStatusText, statusReport, unhealthyReason, VERSION, type StatusReport } from './status-report.js';
+import { sampleProcesses } from './process-usage.js';
 
 /** How long to wait for a memshim to answer before reading the cgroup instead (a HEALTHCHECK must be quick). */
 const ASK_TIMEOUT_MS = 1500;
@@ -13,7 +15,7 @@ const ASK_TIMEOUT_MS = 1500;
 const MAX_PROCESSES = 32;
 
 /** The /status of a memshim at `url`, or null when none answers with one. */
-export async function askMemshim(url: string): Promise<StatusReport | null> {
+export async function askMemshim(url: string | URL): Promise<StatusReport | null> {
   try {
     const response = await fetch(new URL('/status', url), { signal: AbortSignal.timeout(ASK_TIMEOUT_MS) });
     if (!response.ok) return null;
@@ -57,44 +59,53 @@ function pidsToShow(report: StatusReport, local: boolean, procfs: string): numbe
   }
 }
 
-function commOf(pid: number): string | null {
+function isLocal(url: URL): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(url.hostname);
+}
+
+/** The health server's URL, or null when it is not an http(s) URL (a usage error). */
+export function parseHealthUrl(text: string): URL | null {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() || null;
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
   } catch {
     return null;
   }
 }
 
-async function processUsage(pids: number[]): Promise<ProcessUsage[]> {
-  if (pids.length === 0) return [];
-  const { default: pidusage } = await import('pidusage');
-  const usage: ProcessUsage[] = [];
-  for (const pid of pids) {
-    try {
-      const stat = await pidusage(pid);
-      usage.push({ pid, name: commOf(pid), cpuPercent: Math.round(stat.cpu * 10) / 10, memoryBytes: stat.memory });
-    } catch {
-      // Gone between the listing and the reading, or not ours to read: left out.
-    }
-  }
-  pidusage.clear();
-  return usage;
+export interface StatusOptions extends StatusConfig {
+  /**
+   * A memshim is expected to answer at the URL (--url given, or MEMSHIM_HEALTH_PORT set): with --check, silence
+   * there is unhealthy, not a reason to read the cgroup instead. Left out, it is inferred: a URL other than the
+   * default one, or MEMSHIM_HEALTH_PORT set.
+   */
+  serverExpected?: boolean;
 }
 
-function isLocal(url: string): boolean {
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(new URL(url).hostname);
-  } catch {
-    return false;
-  }
+function serverExpected(config: StatusOptions): boolean {
+  if (config.serverExpected !== undefined) return config.serverExpected;
+  const port = process.env.MEMSHIM_HEALTH_PORT;
+  return (port !== undefined && port !== '') || config.url !== `http://127.0.0.1:${DEFAULT_HEALTH_PORT}`;
 }
 
-export async function statusCommand(config: StatusConfig): Promise<number> {
-  const answered = await askMemshim(config.url);
+export async function statusCommand(config: StatusOptions): Promise<number> {
+  const url = parseHealthUrl(config.url);
+  if (!url) {
+    // The URL itself is not repeated: it may carry credentials.
+    process.stderr.write('memshim: --url must be an http:// or https:// URL such as http://127.0.0.1:9464\n');
+    return EXIT.USAGE;
+  }
+  const answered = await askMemshim(url);
+  if (!answered && config.check && serverExpected(config)) {
+    // A memshim whose health server could not bind would otherwise pass every HEALTHCHECK.
+    const reason = `no memshim answered at ${url.origin} (a health server is expected there)`;
+    process.stdout.write(config.json ? `${JSON.stringify({ healthy: false, unhealthyReason: reason })}\n` : `UNHEALTHY: ${reason}\n`);
+    return EXIT.UNHEALTHY;
+  }
   const report = answered ?? (await readDirectly(config));
-  report.processes = await processUsage(pidsToShow(report, isLocal(config.url), config.reader.procfs));
+  report.processes = await sampleProcesses(pidsToShow(report, isLocal(url), config.reader.procfs), { once: true });
   const reason = unhealthyReason(report);
   if (config.json) process.stdout.write(`${JSON.stringify({ ...report, healthy: reason === null, unhealthyReason: reason }, null, 2)}\n`);
-  else process.stdout.write(renderStatusText(report, answered ? null : `no memshim answered at ${config.url}: read the cgroup directly`));
+  else process.stdout.write(renderStatusText(report, answered ? null : `no memshim answered at ${url.origin}: read the cgroup directly`));
   return config.check && reason !== null ? EXIT.UNHEALTHY : 0;
 }

@@ -12,6 +12,8 @@ import { planCommand } from '../runtimes/index.js';
 import { exitCodeForSignal } from '../exit-codes.js';
 import { SIGKILL } from './oom.js';
 import { Watch } from './watch.js';
+import { sampleProcesses } from '../health/process-usage.js';
+import type { ProcessUsage } from '../health/status-report.js';
 
 /** What /proc/N/stat says: enough to tell the process from a later one with the same pid, and a zombie's status. */
 export interface ProcStat {
@@ -154,8 +156,9 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   // The target's own view of /sys (its mount namespace) finds its cgroup; this container's /sys is the fallback.
   const theirSys = `${procfs}/${pid}/root/sys`;
   const reader = { ...config.reader, sysfs: existsSync(`${theirSys}/fs/cgroup`) ? theirSys : config.reader.sysfs };
-  const found = await readLimits(reader, pid);
-  const limits = { ...found, cgroup: pinCgroupDirs(found.cgroup, procfs, pid) };
+  // Reported with its real paths; read through the pinned ones, which outlive the process.
+  const limits = await readLimits(reader, pid);
+  const readFrom = pinCgroupDirs(limits.cgroup, procfs, pid);
   for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
   const argv = readArgv(procfs, pid) ?? [target.stat.comm];
   // Judged as it runs (nothing can be tuned from here): the risks of its own settings under its limits.
@@ -174,9 +177,19 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
 
   const startedAtMs = Date.now();
   let running = true;
+  // Its own CPU and memory (pidusage reads /proc/N): known even when its cgroup cannot be read from here.
+  let processes: ProcessUsage[] = await sampleProcesses([pid], { once: false });
+  let sampling = false;
+  const sample = () => {
+    if (sampling) return;
+    sampling = true;
+    void sampleProcesses([pid], { once: false })
+      .then((usage) => (processes = running ? usage : []))
+      .finally(() => (sampling = false));
+  };
   const watch = new Watch(
-    { limits, plan, log, monitor: true, monitorIntervalMs: config.monitorIntervalMs, healthPort: config.healthPort, healthHost: config.healthHost, mainCommand: target.stat.comm, source: 'sidecar' },
-    () => ({ pid, running, shuttingDown: !running, startedAtMs, stats: null }),
+    { limits, readFrom, plan, log, monitor: true, monitorIntervalMs: config.monitorIntervalMs, healthPort: config.healthPort, healthHost: config.healthHost, mainCommand: target.stat.comm, source: 'sidecar' },
+    () => ({ pid, running, shuttingDown: !running, startedAtMs, stats: null, processes }),
   );
   watch.oom.setMainPid(pid);
   await watch.serve();
@@ -198,6 +211,7 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
         // A wrapper script that exec'd its program keeps the pid: name the program.
         if (now.comm !== last?.comm) watch.oom.setMainPid(pid, now.comm);
         last = now;
+        sample();
         return;
       }
       last = now && now.startTime === target.stat.startTime ? now : null;
@@ -206,6 +220,7 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
     }, config.monitorIntervalMs);
   });
   running = false;
+  processes = [];
   if (told) {
     log.info({ event: 'shutdown', reason: 'signal', signal: told }, `${told} received: no longer watching pid ${pid}`);
     await watch.stop();

@@ -2,11 +2,11 @@
 // diagnosis and, with --health-port, the health server, all looking at one cgroup and one process. The health
 // server module (and prom-client behind it) is imported only when a port is given.
 import type { Logger } from '../log.js';
-import type { Limits } from '../cgroup/types.js';
+import type { CgroupLocation, Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { SupervisorHandle, SupervisorStats } from '../supervisor/types.js';
 import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
-import { statusReport, VERSION, type StatusReport, type StatusSource } from '../health/status-report.js';
+import { statusReport, VERSION, type ProcessUsage, type StatusReport, type StatusSource } from '../health/status-report.js';
 import type { HealthServer } from '../health/server.js';
 import { MemoryMonitor } from './monitor.js';
 export { commandName } from './oom-watch.js';
@@ -15,7 +15,10 @@ export { spawnPreferredAsOomVictim } from './oom-score.js';
 
 
 export interface WatchOptions {
+  /** The limits as reported (their cgroup paths included). */
   limits: Limits;
+  /** Where to read the cgroup when that differs from limits.cgroup (the sidecar's pinned directories). */
+  readFrom?: CgroupLocation;
   plan: Plan | null;
   log: Logger;
   monitor: boolean;
@@ -38,6 +41,8 @@ export interface ProcessView {
   /** Date.now() when it started (or when the sidecar found it); null before. */
   startedAtMs: number | null;
   stats: SupervisorStats | null;
+  /** Per-process CPU and memory when the watcher samples them (the sidecar, through pidusage). */
+  processes?: ProcessUsage[];
 }
 
 export class Watch {
@@ -50,7 +55,7 @@ export class Watch {
   constructor(options: WatchOptions, view: () => ProcessView) {
     this.options = options;
     this.view = view;
-    const location = options.limits.cgroup;
+    const location = options.readFrom ?? options.limits.cgroup;
     this.monitor = options.monitor ? new MemoryMonitor({ location, limitBytes: options.limits.memoryBytes, log: options.log, intervalMs: options.monitorIntervalMs }) : null;
     this.oom = new OomWatch({ location, limits: options.limits, plan: options.plan, log: options.log, monitor: this.monitor, mainCommand: options.mainCommand });
     this.monitor?.start();
@@ -70,9 +75,9 @@ export class Watch {
 
   snapshot(): StatusReport {
     const view = this.view();
-    const location = this.options.limits.cgroup;
+    const location = this.options.readFrom ?? this.options.limits.cgroup;
     const memory = this.monitor ? this.monitor.current(FRESH_MS).memory : readMemoryUsage(location);
-    return statusReport({
+    const report = statusReport({
       source: this.options.source,
       version: VERSION,
       memshimPid: process.pid,
@@ -89,6 +94,8 @@ export class Watch {
       stats: view.stats,
       oomKillsReported: this.oom.reports.length,
     });
+    if (view.processes) report.processes = view.processes;
+    return report;
   }
 
   /** Explain what is still unexplained, stop the timers, close the server. */

@@ -1,5 +1,5 @@
 // `memshim status`: asks a running memshim, else reads the cgroup; --check is a HEALTHCHECK (exit 1 when the child
-// is down or memory is at or above 95%).
+// is down, memory is at or above 95%, or no memshim answers where one is expected); a bad --url is a usage error.
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,22 @@ import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { startMemshim } from '../monitor/run.js';
 
 const MiB = 1024 * 1024;
+
+/** A port nothing listens on: bound, then closed. */
+async function refusingPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The environment without MEMSHIM_HEALTH_PORT (the test runner's own may hold one). */
+function envWithout(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.MEMSHIM_HEALTH_PORT;
+  return env;
+}
 
 t.test('asks a running memshim: summary with the child and per-process usage', async (t) => {
   const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--', 'sleep', '30']);
@@ -51,11 +67,7 @@ t.test('--check fails when the child is down (memshim shutting down)', async (t)
 });
 
 t.test('no memshim answers: reads the cgroup directly', async (t) => {
-  // A port that refuses: bind one, close it.
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
+  const port = await refusingPort();
   const result = runMemshim(['status', '--url', `http://127.0.0.1:${port}`]);
   t.equal(result.code, 0);
   t.match(result.stdout, new RegExp(`^no memshim answered at http://127\\.0\\.0\\.1:${port}: read the cgroup directly\\n`));
@@ -63,6 +75,51 @@ t.test('no memshim answers: reads the cgroup directly', async (t) => {
   const json = JSON.parse(runMemshim(['status', '--json', '--url', `http://127.0.0.1:${port}`]).stdout);
   t.equal(json.source, 'cgroup');
   t.equal(json.child, null);
+});
+
+t.test('--check when a memshim is expected but none answers: exit 1, one line', async (t) => {
+  // What the HEALTHCHECK saw before: a memshim whose health server could not bind (another server holds its
+  // port and answers 404), and `memshim status --check` reading the cgroup instead and passing.
+  const other = createServer((_req, res) => res.writeHead(404).end('not memshim\n')).listen(0, '127.0.0.1');
+  await new Promise((resolve) => other.once('listening', resolve));
+  t.teardown(() => new Promise((resolve) => other.close(resolve)));
+  const port = String((other.address() as AddressInfo).port);
+  const env = { ...envWithout(), MEMSHIM_HEALTH_PORT: port };
+  const run = startMemshim(['--health-host', '127.0.0.1', '--', 'sleep', '30'], { env });
+  t.teardown(() => run.stop());
+  await run.waitFor('start');
+  const failed = await run.waitFor('health_server');
+  t.equal(failed.level, 50, 'memshim runs without its health server (an error line)');
+
+  const byEnv = runMemshim(['status', '--check'], { env });
+  t.equal(byEnv.code, 1, 'MEMSHIM_HEALTH_PORT set: exit 1');
+  t.equal(byEnv.stdout, `UNHEALTHY: no memshim answered at http://127.0.0.1:${port} (a health server is expected there)\n`);
+  const json = runMemshim(['status', '--check', '--json'], { env });
+  t.equal(json.code, 1);
+  t.same(JSON.parse(json.stdout), { healthy: false, unhealthyReason: `no memshim answered at http://127.0.0.1:${port} (a health server is expected there)` });
+
+  const refused = await refusingPort();
+  const byUrl = runMemshim(['status', '--check', '--url', `http://127.0.0.1:${refused}`], { env: envWithout() });
+  t.equal(byUrl.code, 1, '--url given, nothing listening: exit 1');
+  t.equal(byUrl.stdout, `UNHEALTHY: no memshim answered at http://127.0.0.1:${refused} (a health server is expected there)\n`);
+});
+
+t.test('--check with no health server configured: the cgroup alone decides', async (t) => {
+  const result = runMemshim(['status', '--check'], { env: envWithout() });
+  t.equal(result.code, 0, `exit 0; stdout:\n${result.stdout}`);
+  t.match(result.stdout, /^no memshim answered at http:\/\/127\.0\.0\.1:9464: read the cgroup directly\n/);
+  t.match(result.stdout, /\nhealthy\n$/);
+});
+
+t.test('a --url that is not an http(s) URL: one line, exit 2', async (t) => {
+  for (const url of ['http://[::1:bad', 'not a url', 'ftp://127.0.0.1:9464']) {
+    for (const args of [['status', '--url', url], ['status', '--check', '--url', url]]) {
+      const result = runMemshim(args);
+      t.equal(result.code, 2, `${args.join(' ')}: exit 2`);
+      t.equal(result.stderr, 'memshim: --url must be an http:// or https:// URL such as http://127.0.0.1:9464\n');
+      t.equal(result.stdout, '');
+    }
+  }
 });
 
 t.test('--check: exit 1 at or above 95% of the limit', { skip: canMakeCgroups() ?? false }, async (t) => {

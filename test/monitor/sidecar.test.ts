@@ -7,6 +7,15 @@ import { startMemshim } from './run.js';
 import { runMemshim } from '../helpers/memshim.js';
 
 const MiB = 1024 * 1024;
+
+interface Status {
+  source: string;
+  child: { pid: number; running: boolean };
+  limits: { memoryBytes: number };
+  memshimPid: number;
+  cgroup: { memoryPath: string };
+  processes: { pid: number; name: string | null; cpuPercent: number | null; memoryBytes: number }[];
+}
 const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';
 
 t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: canMakeCgroups() ?? false }, async (t) => {
@@ -22,11 +31,15 @@ t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: can
   t.equal(start.command, 'sleep');
   t.equal(start.memoryBytes, 128 * MiB, "the target's limit, not memshim's");
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
-  const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { source: string; child: { pid: number; running: boolean }; limits: { memoryBytes: number }; memshimPid: number };
+  const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Status;
   t.equal(status.source, 'sidecar');
   t.equal(status.child.pid, target.pid);
   t.equal(status.child.running, true);
   t.equal(status.limits.memoryBytes, 128 * MiB);
+  // The cgroup it found, as a path a person can look up (not the fd the sidecar keeps it open through).
+  t.notMatch(status.cgroup.memoryPath, /^\/proc\/self\/fd\//);
+  t.ok(status.cgroup.memoryPath.endsWith(group.dirs.memory), `memoryPath ${status.cgroup.memoryPath} is the target's cgroup ${group.dirs.memory}`);
+  t.ok(status.processes.some((p) => p.pid === target.pid && p.name === 'sleep' && p.memoryBytes > 0), 'its own CPU and memory (pidusage)');
   target.kill('SIGTERM');
   const { code } = await run.exited;
   t.equal(code, 0, 'exits when the process is gone');
@@ -54,6 +67,29 @@ t.test('--match: waits for the process, then reports its OOM kill and exits 137'
   t.equal(kills[0]!.pid, hog.pid);
   t.equal(kills[0]!.limitBytes, 64 * MiB);
   t.notOk(run.stderr().includes(marker), 'the command line matched is never logged');
+});
+
+t.test('the process itself, sampled with pidusage every interval: /status and /metrics', async (t) => {
+  const { spawn } = await import('node:child_process');
+  // Spins (until the test kills it) holding 48 MiB it wrote: CPU above 0, and the 48 MiB in its resident memory.
+  const target = spawn('python3', ['-c', "import time\nb = b'x' * (48 << 20)\nend = time.time() + 30\nwhile time.time() < end: pass"]);
+  t.teardown(() => target.kill('SIGKILL'));
+  const run = startMemshim(['sidecar', '--pid', String(target.pid), '--monitor-interval', '0.1', '--health-port', '0', '--health-host', '127.0.0.1']);
+  t.teardown(() => run.stop());
+  const port = (await run.waitFor('health_server')).port as number;
+  let busy: Status['processes'][number] | undefined;
+  for (let i = 0; i < 100 && !(busy && busy.cpuPercent! > 0 && busy.memoryBytes > 48 * MiB); i++) {
+    const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Status;
+    busy = status.processes.find((p) => p.pid === target.pid);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.equal(busy?.name, 'python3', 'named by its executable');
+  t.ok(busy!.cpuPercent! > 0, `CPU while it spins: ${busy?.cpuPercent}%`);
+  t.ok(busy!.memoryBytes > 48 * MiB, `resident memory holds its 48 MiB buffer: ${busy?.memoryBytes}`);
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const resident = metrics.match(new RegExp(`^memshim_process_resident_bytes\\{pid="${target.pid}",name="python3"\\} (\\d+)$`, 'm'));
+  t.ok(resident && Number(resident[1]) > 48 * MiB, 'memshim_process_resident_bytes');
+  t.match(metrics, new RegExp(`^memshim_process_cpu_percent\\{pid="${target.pid}",name="python3"\\} [\\d.]+$`, 'm'), 'memshim_process_cpu_percent');
 });
 
 t.test('SIGTERM to the sidecar: an ordinary end, exit 0, the process left alone', async (t) => {
