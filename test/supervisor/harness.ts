@@ -36,9 +36,9 @@ export function cannotUnshare(): string | false {
 }
 
 export interface Init {
-  /** The process the test started (unshare, or memshim itself). */
+  /** The process the test started (unshare, or the init itself). */
   proc: ChildProcess;
-  /** memshim's pid as the test sees it (outside the namespace). */
+  /** The init's pid (memshim, or the reference startInit ran) as the test sees it (outside the namespace). */
   memshimPid(): Promise<number>;
   /** Resolves with the first stdout line matching, waiting as long as it takes (tap's timeout bounds it). */
   line(pattern: RegExp): Promise<RegExpMatchArray>;
@@ -66,8 +66,16 @@ const WITHOUT_TAP_HOOKS = ['env', '-u', 'NODE_OPTIONS'];
 /** Starts `memshim ARGS` with stdout piped (line by line) and stderr collected. */
 export function startMemshim(args: string[], options: StartOptions = {}): Init {
   ensureBuilt();
+  return startInit([MEMSHIM, ...args], options);
+}
+
+/**
+ * Starts an init, memshim or a reference (`tini -- CMD`, `dumb-init -- CMD`), the same way: stdout piped (line
+ * by line), stderr collected; memshimPid() is then the init's pid, whichever init it is.
+ */
+export function startInit(argv: string[], options: StartOptions = {}): Init {
   const pid1 = options.pid1 ?? true;
-  const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), MEMSHIM, ...args];
+  const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), ...argv];
   const proc = spawn(command[0]!, command.slice(1), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   const seen: string[] = [];
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
