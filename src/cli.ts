@@ -56,9 +56,9 @@ function logOptions<T>(y: Argv<T>) {
 
 function healthOptions<T>(y: Argv<T>) {
   return y
-    .option('health-port', { type: 'number', describe: `Serve /healthz /readyz /metrics /status on this port (off unless set; ${DEFAULT_HEALTH_PORT} is usual) [env MEMSHIM_HEALTH_PORT]`, group: 'Watching:' })
+    .option('health-port', { type: 'string', describe: `Serve /healthz /readyz /metrics /status on this port (off unless set; ${DEFAULT_HEALTH_PORT} is usual) [env MEMSHIM_HEALTH_PORT]`, group: 'Watching:' })
     .option('health-host', { type: 'string', default: '0.0.0.0', describe: 'Address for the health server (all interfaces, for pod probes)', group: 'Watching:' })
-    .option('monitor-interval', { type: 'number', default: 1.5, describe: 'Seconds between memory readings', group: 'Watching:' });
+    .option('monitor-interval', { type: 'string', default: '1.5', describe: 'Seconds between memory readings', group: 'Watching:' });
 }
 
 function readerConfig(args: { memory?: string; cpus?: string; procfs: string; sysfs: string }, env: NodeJS.ProcessEnv): ReaderConfig {
@@ -80,17 +80,29 @@ function logConfig(args: { 'log-format'?: string; 'log-level'?: string }, env: N
   return { format: format as LogFormat, level: level as LogLevel };
 }
 
-function healthPort(port: number | undefined, env: NodeJS.ProcessEnv): number | null {
-  const value = port ?? (nonEmpty(env.MEMSHIM_HEALTH_PORT) === undefined ? undefined : Number(env.MEMSHIM_HEALTH_PORT));
-  if (value === undefined) return null;
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`--health-port must be a port number from 0 to 65535, not "${value}"`);
+/** A number as typed, within [min, max]; the error quotes what was typed, not what it parsed to. */
+function numberIn(option: string, text: string, min: number, max: number, integer = false): number {
+  const value = /^\s*[+]?(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`${option} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${text}"`);
+  }
   return value;
 }
 
-function intervalMs(seconds: number): number {
-  if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 3600) throw new UsageError(`--monitor-interval must be between 0.05 and 3600 seconds, not "${seconds}"`);
-  return Math.round(seconds * 1000);
+function healthPort(port: string | undefined, env: NodeJS.ProcessEnv): number | null {
+  const text = port ?? nonEmpty(env.MEMSHIM_HEALTH_PORT);
+  return text === undefined ? null : numberIn('--health-port', text, 0, 65535, true);
 }
+
+function intervalMs(seconds: string): number {
+  return Math.round(numberIn('--monitor-interval', seconds, 0.05, 3600) * 1000);
+}
+
+/**
+ * --exec replaces memshim by the command: what only a resident memshim does cannot be asked for with it.
+ * (--no-monitor is not among them: with --exec nothing is monitored, which is what it asks.)
+ */
+const RESIDENT_ONLY = ['health-port', 'single-child', 'rewrite', 'grace-period', 'monitor-interval'] as const;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
@@ -125,7 +137,7 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
     .option('exec', { type: 'boolean', default: false, describe: 'Set up, then replace memshim by the command: no signals, reaping or monitoring', group: 'Init:' })
     .option('single-child', { type: 'boolean', default: false, describe: "Signal only the child, not its process group (tini's default)", group: 'Init:' })
     .option('rewrite', { type: 'string', array: true, default: [] as string[], describe: 'Rewrite signal FROM to TO (15:3); TO 0 drops it', group: 'Init:' })
-    .option('grace-period', { type: 'number', default: 5, describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
+    .option('grace-period', { type: 'string', default: '5', describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
     .option('monitor', { type: 'boolean', default: true, describe: 'Watch memory while the child runs (--no-monitor to turn off)', group: 'Watching:' })
     .epilog(EPILOG)
     .command(
@@ -138,8 +150,19 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
         const after = (args['--'] as string[] | undefined) ?? [];
         const all = before.length && after.length ? [...before, '--', ...after] : [...before, ...after];
         if (all.length === 0) throw new UsageError('no command given: memshim [options] -- COMMAND [ARGS...] (see memshim --help)');
-        const grace = args['grace-period'];
-        if (!Number.isFinite(grace) || grace < 0 || grace > 86400) throw new UsageError(`--grace-period must be between 0 and 86400 seconds, not "${grace}"`);
+        const grace = numberIn('--grace-period', args['grace-period'], 0, 86400);
+        if (args.json && !args['dry-run']) throw new UsageError('--json goes with --dry-run (memshim --dry-run --json -- CMD) or with memshim status');
+        if (args.exec) {
+          const set: Record<(typeof RESIDENT_ONLY)[number], boolean> = {
+            'health-port': args['health-port'] !== undefined,
+            'single-child': args['single-child'],
+            rewrite: args.rewrite.length > 0,
+            'grace-period': args['grace-period'] !== '5',
+            'monitor-interval': args['monitor-interval'] !== '1.5',
+          };
+          const given = RESIDENT_ONLY.filter((name) => set[name]);
+          if (given.length) throw new UsageError(`--exec replaces memshim by the command, so ${given.map((n) => `--${n}`).join(', ')} cannot apply; drop ${given.length > 1 ? 'them' : 'it'} or --exec`);
+        }
         const config: RunConfig = {
           reader: readerConfig(args, env),
           log: logConfig(args, env),
@@ -171,8 +194,15 @@ function statusParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch
     .option('check', { type: 'boolean', default: false, describe: 'Exit 1 when the child is down or memory is at or above 95% (a HEALTHCHECK)' })
     .strict()
     .command('$0', false, () => {}, async (args) => {
-      const port = healthPort(undefined, env) ?? DEFAULT_HEALTH_PORT;
-      dispatch.exitCode = await dispatch.status({ reader: readerConfig(args, env), json: args.json, url: args.url ?? `http://127.0.0.1:${port}`, check: args.check });
+      const configured = healthPort(undefined, env);
+      dispatch.exitCode = await dispatch.status({
+        reader: readerConfig(args, env),
+        json: args.json,
+        url: args.url ?? `http://127.0.0.1:${configured ?? DEFAULT_HEALTH_PORT}`,
+        check: args.check,
+        // A memshim is expected to answer when told where: --check then fails when none does.
+        serverExpected: args.url !== undefined || configured !== null,
+      });
     });
 }
 

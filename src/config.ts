@@ -46,6 +46,8 @@ export interface StatusConfig {
   json: boolean;
   url: string;
   check: boolean;
+  /** --url given or MEMSHIM_HEALTH_PORT set: a memshim should answer there, and --check fails when none does. */
+  serverExpected?: boolean;
 }
 
 export interface SidecarConfig {
