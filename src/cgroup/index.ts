@@ -38,7 +38,12 @@ export async function readLimits(config: ReaderConfig, pid: number | 'self' = 's
     cpuWeight: null,
     affinityCpus: hostCpus,
   };
-  if (config.memoryOverride !== null) Object.assign(found, { memoryBytes: config.memoryOverride, memorySource: 'option', memoryLimitFrom: null });
+  if (config.memoryOverride !== null) {
+    Object.assign(found, { memoryBytes: config.memoryOverride, memorySource: 'option', memoryLimitFrom: null });
+    if (config.memoryOverride > hostMemoryBytes) {
+      warnings.push({ file: '--memory', message: `${config.memoryOverride} bytes is more than this host's memory (${hostMemoryBytes} bytes)`, fallback: 'planned with it as given' });
+    }
+  }
   if (config.cpusOverride !== null) Object.assign(found, { cpus: config.cpusOverride, cpuSource: 'option', cpuLimitFrom: null });
   return { cgroup: location, ...found, hostMemoryBytes, hostCpus, warnings };
 }

@@ -139,3 +139,11 @@ t.test('each log line is one JSON object whose keys appear once', async (t) => {
   const start = lines.map((l) => JSON.parse(l)).find((e) => e.event === 'start');
   t.ok(start && start.pid !== start.memshimPid, "the start event's pid is the child's");
 });
+
+t.test('an override above the host is planned with, and said', async (t) => {
+  const ran = runMemshim(['--dry-run', '--json', '--memory', '99Ti', '--', 'true']);
+  t.equal(ran.code, 0);
+  const report = JSON.parse(ran.stdout);
+  t.equal(report.limits.memoryBytes, 99 * 2 ** 40);
+  t.match(report.warnings, [{ file: '--memory', message: /more than this host's memory/ }]);
+});
