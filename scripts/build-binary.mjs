@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_MAJOR = 24;
@@ -73,7 +74,9 @@ async function bundleForSea() {
       ].join('\n'),
     },
     define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), MEMSHIM_SEA: 'true', 'import.meta.url': '__memshimImportMetaUrl' },
-    plugins: [koffiNativeFromAsset()],
+    // lazy-start.mjs: what the start path imports but seldom uses is loaded at first use, as in the npm bundle.
+    plugins: [koffiNativeFromAsset(), lazyBuiltins(), yargsLazyColumns()],
+    logOverride: { 'import-is-undefined': 'error' },
     // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported
     // in a single executable with a code cache, even where 24 happens to resolve built-ins.
     supported: { 'dynamic-import': false },

@@ -29,6 +29,8 @@ await build({
   // package needs no ESM loader, and require() finds it from dist/ up through node_modules.
   supported: { 'dynamic-import': false },
   plugins: [lazyBuiltins(), yargsLazyColumns()],
+  // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
+  logOverride: { 'import-is-undefined': 'error' },
   // import.meta.url has no meaning in CommonJS; give it the bundle's own URL so createRequire() works.
   banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__memshimImportMetaUrl' },

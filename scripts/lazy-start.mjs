@@ -9,8 +9,15 @@
 //   (Object.is, truthiness); anything else, a failing check included, goes to the real module, whose
 //   AssertionError is thrown as before.
 // - node:zlib: src/runtimes/zip.ts inflates a nested jar only when counting a Spring Boot jar's classes.
+// - node:child_process: src/supervisor/node-control.ts spawns with it only where koffi cannot load; loading it
+//   loads net, dgram and the streams.
+// - node:worker_threads, for pino and thread-stream only: pino reads isMainThread when it is loaded (it matters
+//   only to an asynchronous destination; memshim's are synchronous, src/log.ts), thread-stream takes Worker
+//   for transports, which memshim never starts. Loading it loads Node's worker and stream implementations.
+//   memshim's bundle runs on the main thread only (it starts no worker), so isMainThread is true there.
 // Each stand-in exports the same names as a function that loads the real module on first use and calls it.
-// A name not listed here fails the build ("No matching export"), so nothing can silently get undefined.
+// A name not listed here fails the build ("No matching export"; the builds make esbuild's warning
+// import-is-undefined an error too), so nothing can silently get undefined.
 
 import { readFile } from 'node:fs/promises';
 
@@ -18,7 +25,19 @@ import { readFile } from 'node:fs/promises';
 const LAZY = {
   assert: ['callable', ['ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'doesNotReject', 'fail', 'ifError', 'match', 'doesNotMatch']],
   zlib: ['functions', ['inflateRawSync']],
+  child_process: ['functions', ['spawn']],
 };
+
+/** Importers that get the worker_threads stand-in; any other importer gets the real module. */
+const WORKER_THREADS_IMPORTERS = /[\\/]node_modules[\\/](pino|thread-stream)[\\/]/;
+
+const WORKER_THREADS_STAND_IN = [
+  "let real; const load = () => (real ??= require('node:worker_threads'));",
+  'module.exports = {',
+  '  isMainThread: true,',
+  '  Worker: class Worker { constructor(...args) { return new (load().Worker)(...args); } },',
+  '};',
+].join('\n');
 
 /** The checks answered without the real module: when this holds, Node's function returns undefined too. */
 const PASSES = {
@@ -49,11 +68,22 @@ export function lazyBuiltins() {
   return {
     name: 'memshim-lazy-builtins',
     setup(b) {
-      b.onResolve({ filter }, (args) =>
+      b.onResolve({ filter }, (args) => {
+        const name = args.path.replace(/^node:/, '');
         // The stand-in's own require() is the real built-in.
-        args.namespace === 'memshim-lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'memshim-lazy-builtin' },
+        if (args.namespace === 'memshim-lazy-builtin') return { path: args.path, external: true };
+        // A 'functions' stand-in has only the names listed, for named imports: a require() (systeminformation's
+        // of child_process in the single executable) gets the real module.
+        if (LAZY[name][0] === 'functions' && args.kind !== 'import-statement') return undefined;
+        return { path: name, namespace: 'memshim-lazy-builtin' };
+      });
+      b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
+        args.namespace !== 'memshim-lazy-builtin' && WORKER_THREADS_IMPORTERS.test(args.importer) ? { path: 'worker_threads', namespace: 'memshim-lazy-builtin' } : undefined,
       );
-      b.onLoad({ filter: /.*/, namespace: 'memshim-lazy-builtin' }, (args) => ({ contents: standIn(args.path), loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'memshim-lazy-builtin' }, (args) => ({
+        contents: args.path === 'worker_threads' ? WORKER_THREADS_STAND_IN : standIn(args.path),
+        loader: 'js',
+      }));
     },
   };
 }
