@@ -42,7 +42,9 @@ t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: can
   t.ok(status.processes.some((p) => p.pid === target.pid && p.name === 'sleep' && p.memoryBytes > 0), 'its own CPU and memory (pidusage)');
   target.kill('SIGTERM');
   const { code } = await run.exited;
-  t.equal(code, 0, 'exits when the process is gone');
+  // Its exit status is its parent's to read: the sidecar passes it on (143, SIGTERM) when it saw the zombie
+  // before the parent reaped it, and exits 0 when the process was already gone without a trace.
+  t.ok(code === 0 || code === 143, `exits when the process is gone, with its status when known: ${code}`);
   t.equal(run.events('child_exit')[0]?.oomKilled, false);
   t.equal(run.events('oom_kill').length, 0);
 });
