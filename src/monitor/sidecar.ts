@@ -12,39 +12,9 @@ import { planCommand } from '../runtimes/index.js';
 import { exitCodeForSignal } from '../exit-codes.js';
 import { SIGKILL } from './oom.js';
 import { Watch } from './watch.js';
+import { readProcStat, type ProcStat } from '../proc-stat.js';
 import { sampleProcesses } from '../health/process-usage.js';
 import type { ProcessUsage } from '../health/status-report.js';
-
-/** What /proc/N/stat says: enough to tell the process from a later one with the same pid, and a zombie's status. */
-export interface ProcStat {
-  comm: string;
-  state: string;
-  ppid: number;
-  /** Clock ticks after boot: with the pid, the identity of a process. */
-  startTime: number;
-  /** The wait status (a zombie's exit code and signal), field 52; null on old kernels. */
-  exitStatus: number | null;
-}
-
-export function parseProcStat(text: string): ProcStat | null {
-  // comm may hold spaces and parentheses: it ends at the LAST ')'.
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
-  const startTime = Number(rest[19]);
-  if (!rest[0] || !Number.isFinite(startTime)) return null;
-  const exitStatus = rest[49] === undefined ? null : Number(rest[49]);
-  return { comm: text.slice(open + 1, close), state: rest[0], ppid: Number(rest[1]), startTime, exitStatus: Number.isFinite(exitStatus) ? exitStatus : null };
-}
-
-function readStat(procfs: string, pid: number): ProcStat | null {
-  try {
-    return parseProcStat(readFileSync(`${procfs}/${pid}/stat`, 'utf8'));
-  } catch {
-    return null;
-  }
-}
 
 function readArgv(procfs: string, pid: number): string[] | null {
   try {
@@ -73,7 +43,7 @@ function ownLineage(procfs: string): Set<number> {
   const lineage = new Set<number>();
   for (let pid = process.pid; pid > 1 && !lineage.has(pid); ) {
     lineage.add(pid);
-    pid = readStat(procfs, pid)?.ppid ?? 0;
+    pid = readProcStat(procfs, pid)?.ppid ?? 0;
   }
   return lineage;
 }
@@ -89,7 +59,7 @@ export function findProcess(procfs: string, match: RegExp): { pid: number; stat:
     if (skip.has(pid)) continue;
     const argv = readArgv(procfs, pid);
     if (!argv || !match.test(argv.join(' '))) continue;
-    const stat = readStat(procfs, pid);
+    const stat = readProcStat(procfs, pid);
     if (!stat || stat.state === 'Z') continue;
     candidates++;
     if (!best || stat.startTime < best.stat.startTime) best = { pid, stat };
@@ -142,7 +112,7 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   const procfs = config.reader.procfs;
   let target: { pid: number; stat: ProcStat };
   if (config.pid !== null) {
-    const stat = readStat(procfs, config.pid);
+    const stat = readProcStat(procfs, config.pid);
     if (!stat || stat.state === 'Z') {
       process.stderr.write(`memshim: no process ${config.pid} (is the process namespace shared with this container?)\n`);
       return 1;
@@ -206,7 +176,7 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
     };
     process.once('SIGTERM', stop).once('SIGINT', stop);
     const timer = setInterval(() => {
-      const now = readStat(procfs, pid);
+      const now = readProcStat(procfs, pid);
       if (now && now.startTime === target.stat.startTime && now.state !== 'Z') {
         // A wrapper script that exec'd its program keeps the pid: name the program.
         if (now.comm !== last?.comm) watch.oom.setMainPid(pid, now.comm);

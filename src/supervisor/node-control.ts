@@ -6,11 +6,12 @@
 // Ctrl-C and Ctrl-Z still work (the terminal signals memshim's group, memshim forwards them), but the child
 // cannot open /dev/tty nor do job control of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { WaitedProcess } from './reaper.js';
 import { ownChildren, type ChildRequest, type CollectRound, type ProcessControl, type SpawnResult } from './process-control.js';
 import { spawnFailure } from './spawn.js';
+import { readProcStat } from '../proc-stat.js';
 
 const ERRNO = constants.errno as Record<string, number>;
 const SIGNALS = constants.signals as Record<string, number>;
@@ -20,18 +21,6 @@ function errnoOf(error: unknown): number {
   return (code !== undefined ? ERRNO[code] : undefined) ?? -1;
 }
 
-/** A process's state letter and process group from /proc/PID/stat, or null when it is gone. */
-function stateAndGroup(pid: string | number): { state: string; pgrp: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the last ')' (the name may hold any character): " S ppid pgrp ..."
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return state !== undefined && pgrp !== undefined ? { state, pgrp: Number(pgrp) } : null;
-  } catch {
-    return null;
-  }
-}
-
 const alive = (info: { state: string } | null): boolean => info !== null && info.state !== 'Z' && info.state !== 'X';
 
 /**
@@ -39,11 +28,11 @@ const alive = (info: { state: string } | null): boolean => info !== null && info
  * memshim is no subreaper here) or one of memshim's own children. Zombies do not count: nobody reaps them.
  */
 function anythingLeft(pgid: number): boolean {
-  if (ownChildren().some((pid) => alive(stateAndGroup(pid)))) return true;
+  if (ownChildren().some((pid) => alive(readProcStat('/proc', pid)))) return true;
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue; // not a process
-      const info = stateAndGroup(entry);
+      const info = readProcStat('/proc', entry);
       if (info?.pgrp === pgid && alive(info)) return true;
     }
   } catch {
