@@ -38,7 +38,7 @@ const EPILOG = `Examples:
 Exit codes: the child's code; 128+N when signal N killed it (137 also when the kernel OOM-killed it);
 127 command not found; 126 command not executable; 2 usage error.
 Environment: MEMSHIM_MEMORY, MEMSHIM_CPUS, MEMSHIM_LOG_LEVEL, MEMSHIM_LOG_FORMAT, MEMSHIM_HEALTH_PORT.
-Docs: README.md.`;
+Docs: README.md and docs/.`;
 
 function readerOptions<T>(y: Argv<T>) {
   return y
