@@ -12,7 +12,7 @@ import { startMemshim, type Running } from '../test/monitor/run.js';
 import { TestCgroup } from '../test/helpers/real-cgroup.js';
 import { MemoryMonitor } from '../src/monitor/monitor.js';
 import { OomWatch } from '../src/monitor/oom-watch.js';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '../src/common/log.js';
 import type { CgroupLocation, Limits } from '../src/cgroup/types.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1.5' } } });

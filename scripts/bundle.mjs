@@ -22,8 +22,8 @@ await build({
     'koffi',
     'systeminformation', // src/cgroup/host.ts: only when /proc/meminfo cannot be read
     'prom-client', // src/health/metrics.ts: the first /metrics request
-    'pino-pretty', // src/log.ts: --log-format pretty
-    'pidusage', // src/health/status-command.ts: `memshim status` without a running memshim
+    'pino-pretty', // src/common/log.ts: --log-format pretty
+    'pidusage', // src/commands/status.ts: `memshim status` without a running memshim
   ],
   // import() of an external package becomes require() (what the single executable does too): a CommonJS
   // package needs no ESM loader, and require() finds it from dist/ up through node_modules.

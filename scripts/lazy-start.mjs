@@ -12,7 +12,7 @@
 // - node:child_process: src/supervisor/node-control.ts spawns with it only where koffi cannot load; loading it
 //   loads net, dgram and the streams.
 // - node:worker_threads, for pino and thread-stream only: pino reads isMainThread when it is loaded (it matters
-//   only to an asynchronous destination; memshim's are synchronous, src/log.ts), thread-stream takes Worker
+//   only to an asynchronous destination; memshim's are synchronous, src/common/log.ts), thread-stream takes Worker
 //   for transports, which memshim never starts. Loading it loads Node's worker and stream implementations.
 //   memshim's bundle runs on the main thread only (it starts no worker), so isMainThread is true there.
 // Each stand-in exports the same names as a function that loads the real module on first use and calls it.

@@ -2,15 +2,13 @@
 // else happens here.
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import { EXIT } from './exit-codes.js';
-import { parseBytes, parseCpus, QuantityError } from './quantity.js';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { EXIT } from './common/exit-codes.js';
+import { parseBytes, parseCpus, QuantityError } from './common/quantity.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './common/log.js';
+import { VERSION } from './common/version.js';
 import { RUNTIME_NAMES, type RuntimeName } from './runtimes/types.js';
-import { DEFAULT_HEALTH_PORT, type LogConfig, type ReaderConfig, type RunConfig } from './config.js';
+import { DEFAULT_HEALTH_PORT, type LogConfig, type ReaderConfig, type RunConfig, type SidecarConfig, type StatusConfig } from './commands/config.js';
 import { parseRewrite, RewriteError } from './supervisor/signals.js';
-
-declare const MEMSHIM_VERSION: string;
-const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -236,8 +234,8 @@ function sidecarParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatc
 
 export interface Dispatch {
   run(config: RunConfig): Promise<number>;
-  status(config: import('./config.js').StatusConfig): Promise<number>;
-  sidecar(config: import('./config.js').SidecarConfig): Promise<number>;
+  status(config: StatusConfig): Promise<number>;
+  sidecar(config: SidecarConfig): Promise<number>;
   exitCode: number | undefined;
 }
 

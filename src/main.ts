@@ -5,9 +5,9 @@ import { main, type Dispatch } from './cli.js';
 
 const dispatch: Dispatch = {
   exitCode: undefined,
-  run: async (config) => (await import('./app.js')).run(config),
-  status: async (config) => (await import('./health/status-command.js')).statusCommand(config),
-  sidecar: async (config) => (await import('./monitor/sidecar.js')).sidecarCommand(config),
+  run: async (config) => (await import('./commands/run.js')).run(config),
+  status: async (config) => (await import('./commands/status.js')).statusCommand(config),
+  sidecar: async (config) => (await import('./commands/sidecar.js')).sidecarCommand(config),
 };
 
 main(process.argv.slice(2), process.env, dispatch).then(

@@ -1,8 +1,7 @@
 // The container's real limits: where its cgroup is, the smallest memory and CPU limits over it and its ancestors,
 // clamped to the host; --memory / --cpus override. Never throws and never stops a container from starting: every
 // odd file is a warning, and the host's memory and CPUs are the fallback.
-import type { ReaderConfig } from '../config.js';
-import type { CgroupLocation, Limits, ReadWarning } from './types.js';
+import type { CgroupLocation, Limits, ReaderConfig, ReadWarning } from './types.js';
 import { locateCgroup, NO_LOCATION } from './locate.js';
 import { FileReader, readCgroupCpu, readCgroupMemory, type Smallest } from './limits.js';
 import { hostCpuCount, readAffinity, readHostMemory } from './host.js';

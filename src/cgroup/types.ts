@@ -2,6 +2,18 @@
 // src/runtimes/ (planning), src/monitor/ and src/health/ (watching). Byte counts are plain numbers: every
 // real limit fits in 2^53, and the unlimited sentinels are turned into null before they get here.
 
+/** Where and how to read the limits (built by src/cli.ts from the command line and MEMSHIM_* variables). */
+export interface ReaderConfig {
+  /** Root of /proc: a captured tree for fixtures, /proc/N/root/proc for the sidecar. */
+  procfs: string;
+  /** Root of /sys: mount points under /sys resolve under it. */
+  sysfs: string;
+  /** --memory / MEMSHIM_MEMORY, in bytes. */
+  memoryOverride: number | null;
+  /** --cpus / MEMSHIM_CPUS. */
+  cpusOverride: number | null;
+}
+
 /** A problem with one file: which file, what was wrong, what memshim did instead. Never fatal. */
 export interface ReadWarning {
   file: string;

@@ -3,7 +3,7 @@
 // A failure inside a handler answers 500 and is logged once per kind; it never takes memshim (PID 1) down.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { StatusReport } from './status-report.js';
 import type { Metrics } from './metrics.js';
 

@@ -4,12 +4,9 @@
 import type { CpuUsage, Limits, MemoryUsage } from '../cgroup/types.js';
 import type { Plan, Risk } from '../runtimes/types.js';
 import type { SupervisorStats } from '../supervisor/types.js';
-import { dryRunReport, type DryRunReport } from '../dry-run.js';
-import { formatBytes } from '../quantity.js';
-import { signalName } from '../supervisor/signals.js';
-
-declare const MEMSHIM_VERSION: string;
-export const VERSION = typeof MEMSHIM_VERSION === 'string' ? MEMSHIM_VERSION : 'dev';
+import { limitsView, type LimitsView } from '../cgroup/view.js';
+import { formatBytes } from '../common/quantity.js';
+import { signalName } from '../common/signal-names.js';
 
 export type StatusSource = 'memshim' | 'sidecar' | 'cgroup';
 
@@ -27,8 +24,8 @@ export interface StatusReport {
   /** memshim's own pid (the supervisor or the sidecar); null when read from the cgroup directly. */
   memshimPid: number | null;
   child: { pid: number | null; running: boolean; shuttingDown: boolean; uptimeSeconds: number | null } | null;
-  cgroup: DryRunReport['cgroup'];
-  limits: DryRunReport['limits'];
+  cgroup: LimitsView['cgroup'];
+  limits: LimitsView['limits'];
   plan: { runtime: Plan['runtime']; setVariables: string[]; rlimits: Plan['rlimits']; risks: Risk[] } | null;
   memory: {
     usageBytes: number | null;
@@ -64,7 +61,7 @@ export interface StatusInput {
 
 export function statusReport(input: StatusInput): StatusReport {
   const { limits, plan, memory } = input;
-  const base = dryRunReport(limits, plan ?? { runtime: 'generic', argv: [], env: {}, risks: [], notes: [], rlimits: [] });
+  const base = limitsView(limits);
   return {
     source: input.source,
     version: input.version,

@@ -1,10 +1,10 @@
 // The memory monitor: every --monitor-interval, one cheap synchronous reading of the cgroup (a handful of small
 // files), fed to the pure state machines in thresholds.ts, which decide the rare reading worth a line. The timer
 // is unref'd: the monitor never keeps memshim alive on its own.
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { CgroupLocation, CpuUsage, MemoryUsage } from '../cgroup/types.js';
 import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
-import { formatBytes } from '../quantity.js';
+import { formatBytes } from '../common/quantity.js';
 import {
   INITIAL_PRESSURE_STATE,
   INITIAL_THRESHOLD_STATE,

@@ -8,7 +8,7 @@
 // period following the reading that saw it — never twice, since every report advances `seen`.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { CgroupLocation, Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';

@@ -1,7 +1,7 @@
 // OOM-kill diagnosis, the pure part: was a death an OOM kill, which process was it, and what setting would have
 // avoided it. The kernel says only that it killed someone (a counter in the cgroup went up); memshim knows who
 // died by SIGKILL at that moment. A plain `kill -9` moves no counter, so it is never reported as an OOM kill.
-import { formatBytes } from '../quantity.js';
+import { formatBytes } from '../common/quantity.js';
 import type { Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 

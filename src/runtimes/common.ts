@@ -1,7 +1,7 @@
 // What every runtime planner shares: the memory budget after memshim's own share, the CPU count to tune for,
 // and the part of a plan a planner returns. Pure: no I/O.
 import type { Limits } from '../cgroup/types.js';
-import { formatBytes } from '../quantity.js';
+import { formatBytes } from '../common/quantity.js';
 import type { PlanInput, RlimitSetting, Risk } from './types.js';
 
 export const MiB = 1024 * 1024;

@@ -8,9 +8,9 @@ import { accessSync, constants, fstatSync, statSync, type Stats } from 'node:fs'
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
 import { delimiter, join } from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../common/exit-codes.js';
 import { koffiFailure } from '../native/koffi.js';
 import { environmentBlock, libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
 import { spawnFailure } from './spawn.js';

@@ -1,6 +1,6 @@
 // Processes through libc (koffi): the main child from posix_spawnp (spawn.ts) with the plan's rlimits
 // (rlimits.ts), every child of memshim waited for with waitpid(-1) (reaper.ts), the terminal handed over.
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import { PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
 import type { ChildRequest, CollectRound, ProcessControl, SpawnResult } from './process-control.js';
 import { reapRound } from './reaper.js';

@@ -8,10 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import type { WaitedProcess } from './reaper.js';
-import { ownChildren, type ChildRequest, type CollectRound, type ProcessControl, type SpawnResult } from './process-control.js';
+import { ownChildren, type ChildRequest, type CollectRound, type ProcessControl, type SpawnResult, type WaitedProcess } from './process-control.js';
 import { spawnFailure } from './spawn.js';
-import { readProcStat } from '../proc-stat.js';
+import { readProcStat } from '../common/proc-stat.js';
 
 const ERRNO = constants.errno as Record<string, number>;
 const SIGNALS = constants.signals as Record<string, number>;

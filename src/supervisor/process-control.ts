@@ -4,7 +4,13 @@
 // the one loop over either: forwarding, --rewrite, shutdown and the grace period live there, once.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RlimitSetting } from '../runtimes/types.js';
-import type { WaitedProcess } from './reaper.js';
+
+/** One process waited for: its exit code, or the signal that killed it. */
+export interface WaitedProcess {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
 
 export interface ChildRequest {
   argv: readonly string[];

@@ -4,13 +4,7 @@
 // memshim or by libraries); taking one of those would leave its 'exit' unreported forever. So when such
 // children exist, each candidate is first looked at with waitid(WNOWAIT) and a libuv child is left to libuv.
 import { decodeWaitStatus, ECHILD, EINTR, OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
-import type { CollectRound } from './process-control.js';
-
-export interface WaitedProcess {
-  pid: number;
-  code: number | null;
-  signal: number | null;
-}
+import type { CollectRound, WaitedProcess } from './process-control.js';
 
 /** left 'retry': a libuv child is due (libuv reaps it), try again soon. */
 export type ReapRound = CollectRound;

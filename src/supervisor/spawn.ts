@@ -3,7 +3,7 @@
 // as they are (no pipes), its own process group, an empty signal mask and default dispositions, and the
 // terminal's foreground when memshim held it.
 import { getSystemErrorMap } from 'node:util';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../common/exit-codes.js';
 import { environmentBlock, OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
 import type { SpawnResult } from './process-control.js';
 

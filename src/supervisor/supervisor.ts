@@ -6,9 +6,9 @@
 // load (the main child only; what is lost is said once, here).
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
-import { exitCodeForSignal } from '../exit-codes.js';
+import { exitCodeForSignal } from '../common/exit-codes.js';
 import { koffiFailure } from '../native/koffi.js';
 import { ESRCH, libc } from '../native/libc.js';
 import { decideForward, describeSignals, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
 import { locateCgroup, readLimits } from '../../src/cgroup/index.js';
-import type { DryRunReport } from '../../src/dry-run.js';
+import type { DryRunReport } from '../../src/runtimes/dry-run.js';
 
 const MiB = 2 ** 20;
 const cannot = canMakeCgroups();

@@ -1,8 +1,8 @@
-// A real memshim logger (src/log.ts, JSON lines) writing to a temporary file, and the lines it wrote, parsed.
+// A real memshim logger (src/common/log.ts, JSON lines) writing to a temporary file, and the lines it wrote, parsed.
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type Logger, type LogLevel } from '../../src/log.js';
+import { createLogger, type Logger, type LogLevel } from '../../src/common/log.js';
 
 export interface CapturedLog {
   log: Logger;

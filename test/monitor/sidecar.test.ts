@@ -115,7 +115,7 @@ t.test('--pid of no process: one line, exit 1', async (t) => {
 
 t.test('reading /proc/N/stat and how a process ended', async (t) => {
   const { describeEnd } = await import('../../src/monitor/sidecar.js');
-  const { parseProcStat } = await import('../../src/proc-stat.js');
+  const { parseProcStat } = await import('../../src/common/proc-stat.js');
   const fields = (state: string, exit: number) => `1234 (we(ird) name) ${state} 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 200 1 1 1 1 1 1 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 ${exit}\n`;
   t.same(parseProcStat(fields('S', 0)), { comm: 'we(ird) name', state: 'S', ppid: 1, pgrp: 1234, startTime: 98765, exitStatus: 0 }, 'comm with spaces and parentheses');
   t.equal(parseProcStat('garbage'), null);

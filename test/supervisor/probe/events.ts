@@ -1,6 +1,6 @@
 // Not a test by itself: contract.test.ts runs this file as PID 1 of a new PID namespace (MEMSHIM_EVENTS_PROBE=1)
 // to watch the SupervisorHandle the way the monitor and the health server do, and print what it saw.
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/common/log.js';
 import { supervise } from '../../../src/supervisor/supervisor.js';
 
 if (process.env.MEMSHIM_EVENTS_PROBE === '1') {

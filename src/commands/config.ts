@@ -1,17 +1,10 @@
-// Everything the command line (and MEMSHIM_* variables) can say, already validated. Built by src/cli.ts.
-import type { LogFormat, LogLevel } from './log.js';
-import type { RuntimeName } from './runtimes/types.js';
+// Everything the command line (and MEMSHIM_* variables) can say, already validated. Built by src/cli.ts, read by
+// the commands; the layers below take only their own part (the cgroup reader its ReaderConfig).
+import type { LogFormat, LogLevel } from '../common/log.js';
+import type { ReaderConfig } from '../cgroup/types.js';
+import type { RuntimeName } from '../runtimes/types.js';
 
-export interface ReaderConfig {
-  /** Root of /proc: a captured tree for fixtures, /proc/N/root/proc for the sidecar. */
-  procfs: string;
-  /** Root of /sys: mount points under /sys resolve under it. */
-  sysfs: string;
-  /** --memory / MEMSHIM_MEMORY, in bytes. */
-  memoryOverride: number | null;
-  /** --cpus / MEMSHIM_CPUS. */
-  cpusOverride: number | null;
-}
+export type { ReaderConfig };
 
 export interface LogConfig {
   format: LogFormat;

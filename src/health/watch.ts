@@ -1,18 +1,16 @@
 // What runs beside the supervised child (and beside the sidecar's watched process): the memory monitor, the OOM
 // diagnosis and, with --health-port, the health server, all looking at one cgroup and one process. The health
 // server module (and prom-client behind it) is imported only when a port is given.
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
+import { VERSION } from '../common/version.js';
 import type { CgroupLocation, Limits } from '../cgroup/types.js';
+import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
 import type { Plan } from '../runtimes/types.js';
 import type { SupervisorHandle, SupervisorStats } from '../supervisor/types.js';
-import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
-import { statusReport, VERSION, type ProcessUsage, type StatusReport, type StatusSource } from '../health/status-report.js';
-import type { HealthServer } from '../health/server.js';
-import { MemoryMonitor } from './monitor.js';
-export { commandName } from './oom-watch.js';
-import { OomWatch } from './oom-watch.js';
-export { spawnPreferredAsOomVictim } from './oom-score.js';
-
+import { MemoryMonitor } from '../monitor/monitor.js';
+import { OomWatch } from '../monitor/oom-watch.js';
+import { statusReport, type ProcessUsage, type StatusReport, type StatusSource } from './status-report.js';
+import type { HealthServer } from './server.js';
 
 export interface WatchOptions {
   /** The limits as reported (their cgroup paths included). */
@@ -65,7 +63,7 @@ export class Watch {
   async serve(): Promise<void> {
     const { healthPort, healthHost, log } = this.options;
     if (healthPort === null) return;
-    const { startHealthServer } = await import('../health/server.js');
+    const { startHealthServer } = await import('./server.js');
     try {
       this.server = await startHealthServer({ host: healthHost, port: healthPort, log, snapshot: () => this.snapshot() });
     } catch (error) {

@@ -3,11 +3,12 @@
 // child is down, when the working set is at or above 95% of the limit, or when no memshim answers where one is
 // expected (--url or MEMSHIM_HEALTH_PORT): a ready Docker HEALTHCHECK.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_HEALTH_PORT, type StatusConfig } from '../config.js';
+import { DEFAULT_HEALTH_PORT, type StatusConfig } from './config.js';
 import { readCpuUsage, readLimits, readMemoryUsage } from '../cgroup/index.js';
-import { EXIT } from '../exit-codes.js';
-import { renderStatusText, statusReport, unhealthyReason, VERSION, type StatusReport } from './status-report.js';
-import { sampleProcesses } from './process-usage.js';
+import { EXIT } from '../common/exit-codes.js';
+import { VERSION } from '../common/version.js';
+import { renderStatusText, statusReport, unhealthyReason, type StatusReport } from '../health/status-report.js';
+import { sampleProcesses } from '../health/process-usage.js';
 
 /** How long to wait for a memshim to answer before reading the cgroup instead (a HEALTHCHECK must be quick). */
 const ASK_TIMEOUT_MS = 1500;

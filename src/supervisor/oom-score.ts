@@ -7,7 +7,7 @@
 // needs no privilege; the raise is as small as the limit allows (a few points in a GiB-sized container) because it
 // also counts against the container in a host-wide OOM.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/log.js';
 
 const MIN_ADJ = -1000;
 const MAX_ADJ = 1000;

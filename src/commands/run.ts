@@ -1,13 +1,13 @@
 // `memshim [options] -- CMD`: read the limits, decide the plan, then show it (--dry-run), become the command
 // (--exec), or run it as a supervised child with the monitor and the health server beside it.
 import type { RunConfig } from './config.js';
-import { createLogger } from './log.js';
-import { readLimits } from './cgroup/index.js';
-import { gatherFacts } from './runtimes/facts.js';
-import { planCommand } from './runtimes/index.js';
-import { dryRunReport, renderDryRunText } from './dry-run.js';
-import type { Limits } from './cgroup/types.js';
-import type { Plan } from './runtimes/types.js';
+import { createLogger } from '../common/log.js';
+import { readLimits } from '../cgroup/index.js';
+import { gatherFacts } from '../runtimes/facts.js';
+import { planCommand } from '../runtimes/index.js';
+import { dryRunReport, renderDryRunText } from '../runtimes/dry-run.js';
+import type { Limits } from '../cgroup/types.js';
+import type { Plan } from '../runtimes/types.js';
 
 /**
  * What memshim keeps resident while it supervises, charged to the same cgroup: its anonymous RSS (RssAnon)
@@ -55,9 +55,11 @@ export async function run(config: RunConfig): Promise<number> {
   log.info({ event: 'plan', runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus, set: Object.keys(plan.env) }, `planning for ${plan.runtime}`);
   for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
   const child = { argv: plan.argv, env: { ...process.env, ...plan.env }, rlimits: plan.rlimits };
-  if (config.exec) return (await import('./supervisor/exec.js')).execCommand(child, log);
-  const { supervise } = await import('./supervisor/supervisor.js');
-  const { watchSupervisor, commandName, spawnPreferredAsOomVictim } = await import('./monitor/watch.js');
+  if (config.exec) return (await import('../supervisor/exec.js')).execCommand(child, log);
+  const { supervise } = await import('../supervisor/supervisor.js');
+  const { spawnPreferredAsOomVictim } = await import('../supervisor/oom-score.js');
+  const { commandName } = await import('../monitor/oom-watch.js');
+  const { watchSupervisor } = await import('../health/watch.js');
   // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened.
   const supervisor = spawnPreferredAsOomVictim(limits.memoryBytes, log, () =>
     supervise({ ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs }, log),

@@ -1,17 +1,11 @@
 // What --dry-run prints: the JSON contract (key names are stable, more may be added) and a readable summary.
-import type { Limits } from './cgroup/types.js';
-import type { Plan, Risk } from './runtimes/types.js';
-import { formatBytes } from './quantity.js';
+// Pure: src/commands/run.ts writes them.
+import type { Limits } from '../cgroup/types.js';
+import { limitsView, type LimitsView } from '../cgroup/view.js';
+import type { Plan, Risk } from './types.js';
+import { formatBytes } from '../common/quantity.js';
 
-/** The limits shown, in this order (the location and the warnings have keys of their own). */
-const LIMIT_KEYS = [
-  'memoryBytes', 'memorySource', 'memoryLimitFrom', 'memoryHighBytes', 'swapBytes',
-  'cpus', 'cpuSource', 'cpuLimitFrom', 'cpuShares', 'cpuWeight', 'affinityCpus', 'hostMemoryBytes', 'hostCpus',
-] as const satisfies readonly (keyof Limits)[];
-
-export interface DryRunReport {
-  cgroup: { version: 1 | 2 | null; memoryPath: string | null; cpuPath: string | null };
-  limits: Pick<Limits, (typeof LIMIT_KEYS)[number]>;
+export interface DryRunReport extends LimitsView {
   runtime: Plan['runtime'];
   env: Record<string, string>;
   argv: string[];
@@ -22,9 +16,10 @@ export interface DryRunReport {
 }
 
 export function dryRunReport(limits: Limits, plan: Plan): DryRunReport {
+  const { cgroup, limits: shown } = limitsView(limits);
   return {
-    cgroup: { version: limits.cgroup.version, memoryPath: limits.cgroup.memoryPath, cpuPath: limits.cgroup.cpuPath },
-    limits: Object.fromEntries(LIMIT_KEYS.map((key) => [key, limits[key]])) as DryRunReport['limits'],
+    cgroup,
+    limits: shown,
     runtime: plan.runtime,
     env: plan.env,
     argv: plan.argv,

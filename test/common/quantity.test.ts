@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { formatBytes, parseBytes, parseCpus, QuantityError } from '../src/quantity.js';
+import { formatBytes, parseBytes, parseCpus, QuantityError } from '../../src/common/quantity.js';
 
 t.test('memory sizes in bytes and Kubernetes quantities', async (t) => {
   const table: [string, number][] = [
