@@ -1,11 +1,14 @@
-// Where the cgroup fixtures live: the shared captures from real hosts (beside the repository, as CI clones it)
-// and this project's own, one directory per shape.
+// Where the cgroup fixtures live: the captures from real hosts (copied from the shared test bed into
+// test/fixtures/cgroup-captured/, so a plain clone runs them) and this project's own, one directory per shape.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
+/** The repository's copy of the host captures (same layout and expected.json as the shared test bed's). */
+export const CAPTURED_FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'cgroup-captured');
+/** The shared test bed's originals, beside the repository where it is checked out (CI): compared with the copy. */
 export const SHARED_FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'cgroup');
 export const OWN_FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'cgroup');
 

@@ -2,11 +2,11 @@
 // --procfs/--sysfs pointed at it: the limits must be those in its expected.json. Keys an expected.json does not
 // have are not checked; `warnings`, when present, lists every warning the tree must give (by file), no more.
 import t, { type Test } from 'tap';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readLimits, locateCgroup, readMemoryUsage, readCpuUsage } from '../../src/cgroup/index.js';
 import type { Limits } from '../../src/cgroup/types.js';
-import { fixtureDirs, OWN_FIXTURES, SHARED_FIXTURES, sharedFixturesMissing } from './fixture-paths.js';
+import { CAPTURED_FIXTURES, fixtureDirs, OWN_FIXTURES, SHARED_FIXTURES, sharedFixturesMissing } from './fixture-paths.js';
 
 interface ExpectedWarning {
   file: string;
@@ -80,10 +80,28 @@ async function checkTree(t: Test, root: string): Promise<void> {
   t.same(locateCgroup(join(root, 'proc'), join(root, 'sys'), 'self'), limits.cgroup, 'locateCgroup gives the same location');
 }
 
-t.test('shared captures from real hosts', { skip: sharedFixturesMissing }, async (t) => {
-  const names = fixtureDirs(SHARED_FIXTURES);
+t.test('shared captures from real hosts', async (t) => {
+  const names = fixtureDirs(CAPTURED_FIXTURES);
   t.ok(names.length >= 2, `found ${names.join(', ')}`);
-  for (const name of names) await t.test(name, (t) => checkTree(t, join(SHARED_FIXTURES, name)));
+  for (const name of names) await t.test(name, (t) => checkTree(t, join(CAPTURED_FIXTURES, name)));
+});
+
+/** Every file under `root`, relative, with its content. */
+function treeOf(root: string, dir = ''): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) for (const [p, text] of treeOf(root, path)) files.set(p, text);
+    else if (statSync(join(root, path)).isFile()) files.set(path, readFileSync(join(root, path), 'latin1'));
+  }
+  return files;
+}
+
+t.test("the repository's copy of the captures is the shared test bed's, byte for byte", { skip: sharedFixturesMissing }, async (t) => {
+  const shared = treeOf(SHARED_FIXTURES);
+  const copy = treeOf(CAPTURED_FIXTURES);
+  t.same([...copy.keys()].sort(), [...shared.keys()].sort(), 'the same files');
+  for (const [path, text] of shared) if (copy.get(path) !== text) t.fail(`${path} differs`);
 });
 
 t.test("this project's fixtures, one per shape", async (t) => {

@@ -6,14 +6,14 @@ import { once } from 'node:events';
 import { readMemoryUsage, readCpuUsage } from '../../src/cgroup/usage.js';
 import type { CgroupLocation } from '../../src/cgroup/types.js';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { SHARED_FIXTURES, sharedFixturesMissing } from './fixture-paths.js';
+import { CAPTURED_FIXTURES } from './fixture-paths.js';
 
 function location(version: 1 | 2, memoryPath: string | null, cpuPath: string | null): CgroupLocation {
   return { version, memoryPath, cpuPath, cpusetPath: null, memoryMountRoot: null, cpuMountRoot: null, cpusetMountRoot: null };
 }
 
-t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', { skip: sharedFixturesMissing }, async (t) => {
-  const leaf = join(SHARED_FIXTURES, 'v2-nested-limit-on-parent/sys/fs/cgroup/memshim-probe/app');
+t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', async (t) => {
+  const leaf = join(CAPTURED_FIXTURES, 'v2-nested-limit-on-parent/sys/fs/cgroup/memshim-probe/app');
   const memory = readMemoryUsage(location(2, leaf, leaf));
   t.same(memory, {
     usageBytes: 811008,
@@ -26,8 +26,8 @@ t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', { skip
   t.same(readCpuUsage(location(2, leaf, leaf)), { periods: 0, throttledPeriods: 0, throttledSeconds: 0, usageSeconds: 0.007057 });
 });
 
-t.test('v1 capture: usage_in_bytes, total_inactive_file, max_usage, oom_control; no PSI', { skip: sharedFixturesMissing }, async (t) => {
-  const root = join(SHARED_FIXTURES, 'v1-hybrid-nested-limit-on-parent/sys/fs/cgroup');
+t.test('v1 capture: usage_in_bytes, total_inactive_file, max_usage, oom_control; no PSI', async (t) => {
+  const root = join(CAPTURED_FIXTURES, 'v1-hybrid-nested-limit-on-parent/sys/fs/cgroup');
   const where = location(1, join(root, 'memory/memshim-probe/app'), join(root, 'cpu/memshim-probe/app'));
   t.same(readMemoryUsage(where), { usageBytes: 356352, workingSetBytes: 356352 - 8192, peakBytes: 811008, oomKills: 0, psiSome: null, psiFull: null });
   // cpuacct is a separate hierarchy in this capture and was not captured: usage is unknown, not zero.
