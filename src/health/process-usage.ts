@@ -19,6 +19,10 @@ function commOf(pid: number): string | null {
  */
 export async function sampleProcesses(pids: number[], options: { once: boolean }): Promise<ProcessUsage[]> {
   if (pids.length === 0) return [];
+  // pidusage asks `getconf` (through /bin/sh) for the clock tick and the page size, and prints a stack trace on
+  // stderr where either is missing, as in distroless and busybox images: in a HEALTHCHECK's output. Its
+  // fallbacks (100, 4096) are what Linux x64 uses; PIDUSAGE_SILENT is its documented switch for the noise.
+  process.env.PIDUSAGE_SILENT ??= '1';
   const { default: pidusage } = await import('pidusage');
   const usage: ProcessUsage[] = [];
   for (const pid of pids) {
