@@ -11,6 +11,20 @@ import { readFileSync } from 'node:fs';
 import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// bin/memshim's first require, before it reads and compiles the bundle: the early signal handlers alone
+// (src/common/early-signals.ts), so the window in which a signal to PID 1 is dropped ends as soon as Node runs JS.
+await build({
+  entryPoints: ['src/listen-first.ts'],
+  outfile: 'dist/early-signals.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__memshimImportMetaUrl' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 await build({
   entryPoints: ['src/main.ts'],
   outfile: 'dist/memshim.cjs',

@@ -2,6 +2,7 @@
 // (--exec), or run it as a supervised child with the monitor and the health server beside it.
 import type { RunConfig } from './config.js';
 import { createLogger } from '../common/log.js';
+import { settleEarlySignals } from '../common/early-signals.js';
 import { readLimits } from '../cgroup/index.js';
 import { gatherFacts } from '../runtimes/facts.js';
 import { planCommand } from '../runtimes/index.js';
@@ -60,6 +61,8 @@ export async function run(config: RunConfig): Promise<number> {
   const { spawnPreferredAsOomVictim } = await import('../supervisor/oom-score.js');
   const { commandName } = await import('../monitor/oom-watch.js');
   const { watchSupervisor } = await import('../health/watch.js');
+  // A signal sent before now reaches the supervisor's drain (common/early-signals.ts), not its forwarding.
+  await settleEarlySignals();
   // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened.
   const supervisor = spawnPreferredAsOomVictim(limits.memoryBytes, log, () =>
     supervise({ ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs }, log),

@@ -10,7 +10,8 @@ import { isatty } from 'node:tty';
 import { delimiter, join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
-import { EXIT } from '../common/exit-codes.js';
+import { EXIT, exitCodeForSignal } from '../common/exit-codes.js';
+import { closeEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js';
 import { koffiFailure } from '../native/koffi.js';
 import { environmentBlock, libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
 import { spawnFailure } from './spawn.js';
@@ -95,7 +96,7 @@ function prepareWithoutLibc(): void {
 }
 
 /** Replaces memshim by the command; returns only when that failed, with the exit code (127/126) to exit with. */
-export function execCommand(options: ExecOptions, log: Logger): number {
+export async function execCommand(options: ExecOptions, log: Logger): Promise<number> {
   // String(): a numeric word after `--` can arrive as a number (yargs); koffi would read it as an address.
   const argv = options.argv.map(String);
   const command = argv[0] ?? '';
@@ -105,6 +106,15 @@ export function execCommand(options: ExecOptions, log: Logger): number {
     log.error({ event: 'exec_failed', command }, `--exec needs koffi on this Node (${koffiFailure() ?? 'not loaded'}) or Node >= 22.15`);
     return EXIT.CANNOT_EXECUTE;
   }
+  // A stop signal that came before the exec (common/early-signals.ts): the command is not started. Any other has no
+  // process to go to yet, and the command will have its own handlers only after it set them up: dropped.
+  const early = await closeEarlySignals();
+  const stop = early.find((n) => STOP_BEFORE_START.has(n));
+  if (stop !== undefined) {
+    log.info({ event: 'early_signal', signal: stop }, `signal ${stop} before the exec: not starting ${command}`);
+    return exitCodeForSignal(stop);
+  }
+  if (early.length > 0) log.debug({ event: 'signal_dropped', signals: early }, 'signals before the exec: nothing to forward them to');
   log.info({ event: 'exec', command }, `replacing memshim by ${command}`);
   if (lib) prepareProcess(lib, options.rlimits, log);
   else if (options.rlimits.length > 0) log.warn({ event: 'rlimit_failed' }, `no koffi (${koffiFailure() ?? 'libc.so.6 not loadable'}): the rlimits of the plan are not set`);

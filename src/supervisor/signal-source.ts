@@ -3,47 +3,10 @@
 // libuv signal handle per number, delivered on the event loop. Reaching it prints DEP0111 once; memshim hides
 // that one warning and no other. Node 24 has no process.binding('signal_wrap'): the single executable starts its
 // Node with --expose-internals (scripts/build-binary.mjs) to reach the same handle through internalBinding.
-// Without either, the named signals still work through process.on().
-import { createRequire } from 'node:module';
+// Without either, the named signals still work through process.on(). Finding the handle class is
+// common/early-signals.ts's (the first module that runs listens with the same handles).
+import { adoptEarlySignalHandles, handleClass } from '../common/early-signals.js';
 import { signalName } from './signals.js';
-
-interface SignalHandle {
-  onsignal: (signal: number) => void;
-  start(signal: number): number;
-  close(): void;
-  unref(): void;
-}
-type SignalHandleClass = new () => SignalHandle;
-
-function signalWrapClass(): SignalHandleClass | null {
-  const emitWarning = process.emitWarning;
-  // Node calls emitWarning(message, 'DeprecationWarning', 'DEP0111') or with an options object.
-  process.emitWarning = function filtered(this: unknown, warning: string | Error, ...rest: unknown[]) {
-    const [first, second] = rest;
-    const code = typeof first === 'object' && first !== null ? (first as { code?: string }).code : second;
-    if (code === 'DEP0111' || first === 'internal/test/binding') return;
-    return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  } as typeof process.emitWarning;
-  type Binding = { Signal?: SignalHandleClass };
-  const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
-  const fromInternalBinding = () =>
-    process.execArgv.includes('--expose-internals')
-      ? (createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }).internalBinding('signal_wrap')
-      : null;
-  try {
-    for (const find of [fromProcessBinding, fromInternalBinding]) {
-      try {
-        const binding = find();
-        if (typeof binding?.Signal === 'function') return binding.Signal;
-      } catch {
-        // the next way, or none
-      }
-    }
-    return null;
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
 
 export interface SignalSubscription {
   /** The numbers that could not be listened for (and so are not forwarded). */
@@ -53,10 +16,17 @@ export interface SignalSubscription {
 
 /** Calls onSignal(n) on the event loop for each of `signals` memshim receives, until close(). */
 export function listenToSignals(signals: readonly number[], onSignal: (signal: number) => void): SignalSubscription {
-  const Signal = signalWrapClass();
+  const Signal = handleClass();
   const missed: number[] = [];
   const closers: (() => void)[] = [];
+  // The handles the first module installed (common/early-signals.ts) become these: none dropped, none doubled.
+  const adopted = adoptEarlySignalHandles(signals, onSignal);
   for (const n of signals) {
+    const close = adopted.get(n);
+    if (close) {
+      closers.push(close);
+      continue;
+    }
     if (Signal) {
       const handle = new Signal();
       handle.onsignal = () => onSignal(n);

@@ -13,6 +13,7 @@ import { koffiFailure } from '../native/koffi.js';
 import { ESRCH, libc } from '../native/libc.js';
 import { decideForward, describeSignals, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
 import { listenToSignals, type SignalSubscription } from './signal-source.js';
+import { drainEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js';
 import { LibcProcessControl } from './libc-control.js';
 import { NodeProcessControl } from './node-control.js';
 import { ownChildren, type ProcessControl, type SpawnResult } from './process-control.js';
@@ -56,6 +57,9 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
   /** The child's group was given the terminal's foreground at spawn (job control applies). */
   private foreground = false;
 
+  /** Signals received before the supervisor listened, forwarded once the child runs. */
+  private early: number[] = [];
+
   /** Set once, before start(): the control may call back (a child ended) from the first tick on. */
   private control!: ProcessControl;
 
@@ -80,6 +84,16 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
       // Node >= 24 without --expose-internals (the single executable has it): only the named signals.
       this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`);
     }
+    // What came before memshim listened here (common/early-signals.ts; listenToSignals took those handles over): a
+    // stop signal means the child is never started; any other is forwarded once it runs.
+    const early = drainEarlySignals();
+    const stop = early.find((n) => STOP_BEFORE_START.has(n) && decideForward(n, this.options.rewrite, this.options.singleChild).signal !== 0);
+    if (stop !== undefined) {
+      this.log.info({ event: 'early_signal', signal: stop }, `${signalName(stop)} before the child was started: not starting it`);
+      this.finish(exitCodeForSignal(stop));
+      return;
+    }
+    this.early = early;
     const command = String(this.options.argv[0] ?? '');
     const { argv, env, rlimits } = this.options;
     const result = control.spawn({ argv, env, rlimits, command });
@@ -98,6 +112,7 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     this.foreground = result.foreground;
     this.log.info({ event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground }, `started ${command} (pid ${result.pid})`);
     process.nextTick(() => this.emit('spawn', result.pid));
+    for (const n of this.early.splice(0)) this.forward(n);
     // An exit before the SIGCHLD listener could see it is still a zombie: the first round finds it.
     setImmediate(() => this.reap());
   }
