@@ -59,7 +59,9 @@ export function handleClass(): SignalHandleClass | null {
   const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
   const fromInternalBinding = () =>
     process.execArgv.includes('--expose-internals')
-      ? (createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }).internalBinding('signal_wrap')
+      ? (
+          createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }
+        ).internalBinding('signal_wrap')
       : null;
   let found: SignalHandleClass | null = null;
   try {
@@ -143,7 +145,10 @@ export function drainEarlySignals(): number[] {
  * signal taken over, the function that removes it. What arrived after drainEarlySignals() and before this call
  * goes to onSignal at once; what arrived before a drain stays for drainEarlySignals().
  */
-export function adoptEarlySignalHandles(signals: readonly number[], onSignal: (signal: number) => void): Map<number, () => void> {
+export function adoptEarlySignalHandles(
+  signals: readonly number[],
+  onSignal: (signal: number) => void,
+): Map<number, () => void> {
   const state = earlyState();
   const adopted = new Map<number, () => void>();
   if (!state) return adopted;

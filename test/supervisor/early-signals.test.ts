@@ -35,7 +35,11 @@ interface Held {
  * Runs `memshim [options] -- DIR/java -jar DIR/app.jar` with app.jar a FIFO; sends `signals` once the early handlers
  * are installed and memshim is blocked opening the FIFO; then opens the FIFO's other end so memshim goes on.
  */
-async function heldAtStart(entry: string[], options: string[], signals: (NodeJS.Signals | number)[], ): Promise<Held & { started: boolean }> {
+async function heldAtStart(
+  entry: string[],
+  options: string[],
+  signals: (NodeJS.Signals | number)[],
+): Promise<Held & { started: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'memshim-early-'));
   try {
     const jar = join(dir, 'app.jar');
@@ -48,15 +52,21 @@ async function heldAtStart(entry: string[], options: string[], signals: (NodeJS.
     delete env.NODE_OPTIONS;
     // tap's process tracking puts its --import back into NODE_OPTIONS of every spawn: `env -u` takes it out, so
     // memshim starts as a user's would (the loader and its signal-exit listeners change what a signal does).
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', ...entry, ...options, '--', java, '-jar', jar], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', ...entry, ...options, '--', java, '-jar', jar], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     while (!catches(child.pid!, SIGRTMAX)) await sleep(2);
     // kill(1): Node's kill() takes no real-time signal numbers.
-    for (const signal of signals) spawnSync('kill', [typeof signal === 'number' ? `-${signal}` : `-${signal.slice(3)}`, String(child.pid)]);
+    for (const signal of signals)
+      spawnSync('kill', [typeof signal === 'number' ? `-${signal}` : `-${signal.slice(3)}`, String(child.pid)]);
     // The writer's open returns once memshim's open of the read end does: memshim was blocked there all along.
     closeSync(openSync(jar, 'w'));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -85,7 +95,11 @@ for (const [name, entry, build] of packagings) {
     });
 
     t.test('a SIGHUP before the spawn: exit 129; SIGINT 130; SIGQUIT 131', async (t) => {
-      for (const [signal, code] of [['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131]] as const) {
+      for (const [signal, code] of [
+        ['SIGHUP', 129],
+        ['SIGINT', 130],
+        ['SIGQUIT', 131],
+      ] as const) {
         const ran = await heldAtStart(entry, [], [signal]);
         t.equal(ran.code, code, `${signal}: ${ran.stderr}`);
         t.notOk(ran.started, `${signal}: the command never ran`);
