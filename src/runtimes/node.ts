@@ -1,13 +1,20 @@
-// Node: --max-old-space-size from the budget minus Node's own memory outside the old space (the binary,
-// builtins and libuv, the young generation, a share for buffers and native allocations), appended to
-// NODE_OPTIONS. Needed because Node never sizes its heap below about 259 MiB, even in a 64 MiB container,
-// and ignores a limit set on a parent cgroup. Flags the user set are kept and judged. Pure: no I/O.
+// Node: --max-old-space-size from the budget minus Node's own memory outside the old space (its anonymous memory
+// at rest, the code pages it keeps hot, the young generation, a share for buffers and native allocations),
+// appended to NODE_OPTIONS. Needed because Node never sizes its heap below about 259 MiB, even in a 64 MiB
+// container, and ignores a limit set on a parent cgroup. Flags the user set are kept and judged. Pure: no I/O.
+// The constants come from bench/non-heap.ts (docs/runtimes.md, "Where the constants come from").
 import { appendOptions, clamp, fmt, MiB, GiB, wholeMiB, ceilCpus, emptyDecision, splitOptions, userEnv, memorySeenByLeafReader, type Budget, type RuntimeDecision } from './common.js';
 import { defaultHeapRisk, heapRisks, minimumRisk } from './risks.js';
 import type { PlanInput } from './types.js';
 
-/** Resident memory of an idle Node outside the JS heap (measured: about 40 MiB for Node 20 here). */
-const NODE_BASE = 40 * MiB;
+/**
+ * Node's own memory outside the old space and the young generation, as the cgroup is charged: anonymous memory
+ * of an idle Node (measured 6.7-8.5 MiB on Node 20/22/24; a full old space adds 3-6 MiB outside it) rounded up
+ * to 8 MiB, plus 8 MiB of the binary's pages it keeps hot (file pages: reclaimable, but evicting the code a
+ * process runs only trades an OOM kill for thrashing). The 40 MiB counted before was mostly those file pages,
+ * which the kernel reclaims before it kills.
+ */
+const NODE_BASE = 16 * MiB;
 /** V8's default --max-semi-space-size on 64-bit; the young generation holds about three of them. */
 const DEFAULT_SEMI_SPACE_MIB = 16;
 const HEADROOM_SHARE = 0.05;
@@ -24,7 +31,7 @@ export interface NodeRegions {
   nonHeapBytes: number;
 }
 
-/** Semi-space shrinks with small budgets (a 16 MiB semi-space is 48 MiB of young generation). */
+/** Semi-space shrinks with small budgets (a 16 MiB semi-space is 48 MiB of young generation, all of it used under churn). */
 export function nodeRegions(totalBytes: number, userSemiSpaceMiB?: number): NodeRegions {
   const semiSpaceMiB = userSemiSpaceMiB ?? clamp(Math.floor(totalBytes / (32 * MiB)), 1, DEFAULT_SEMI_SPACE_MIB);
   const nonHeapBytes = NODE_BASE + 3 * semiSpaceMiB * MiB + Math.round(totalBytes * HEADROOM_SHARE);
