@@ -2,6 +2,8 @@
 // (heap = total − metaspace − code cache − thread stacks − direct memory − headroom), but one that still works
 // at 128 MiB: below 4 GiB the fixed regions of the calculator (240 MiB code cache, 250 thread stacks) would eat
 // the whole container (it gives up below about 600 MiB), so they are scaled with the budget, down to floors.
+// Regions with a cap the JVM enforces (metaspace, code cache, direct memory) are counted at their cap; thread
+// stacks and the JVM's own native memory at what bench/non-heap.ts measured them to cost the cgroup.
 // Flags go to JAVA_TOOL_OPTIONS (appended); anything the user set is kept and judged instead. Pure: no I/O.
 import { appendOptions, clamp, fmt, GiB, MiB, wholeMiB, ceilCpus, emptyDecision, userEnv, type Budget, type RuntimeDecision } from './common.js';
 import { parseJavaCommand, userJvmFlags, userJvmOptions, type UserJvmFlags } from './jvm-args.js';
@@ -14,19 +16,30 @@ export const FULL_SCALE_BYTES = 4 * GiB;
 const CODE_CACHE = 240 * MiB;
 const THREADS = 250;
 const DEFAULT_STACK = 1 * MiB;
+/**
+ * What a thread's stack costs the cgroup: the pages it touched, not -Xss (reserved address space). Measured
+ * 0.115 MiB of anonymous memory per thread that recursed 200 frames and parked (bench/non-heap.ts); counted
+ * at 256 KiB, about twice that, for request handlers with deeper stacks.
+ */
+const TOUCHED_STACK = 256 * 1024;
 const DIRECT = 10 * MiB;
-/** Floors of the scaled regions: a JVM still compiles, runs a few threads and does NIO with these. */
+/** Floors of the scaled regions: a JVM still compiles, runs a servlet container's threads and does NIO with these. */
 const MIN_CODE_CACHE = 8 * MiB;
-const MIN_THREADS = 10;
+/** Tomcat 10 at 192 MiB ran 38 threads (issue 11): a floor the smallest servers reach. */
+const MIN_THREADS = 40;
 const MIN_DIRECT = 2 * MiB;
 const MIN_METASPACE = 16 * MiB;
 /** Classes the JDK itself loads for a typical server app (the calculator counts 35% of the whole JRE's). */
 const JDK_LOADED_CLASSES = 2500;
 /** The calculator's share of an application's classes that get loaded. */
 const LOADED_SHARE = 0.35;
-/** Native memory outside every region (GC structures, JIT arenas, CDS, symbol tables, libc): fixed + a share. */
+/**
+ * Native memory outside every region (GC structures, JIT arenas, CDS, symbol tables, libc): fixed + a share.
+ * Measured: a JVM with a full 64 MiB heap had 12.7 MiB of anonymous memory outside it, metaspace and code cache
+ * included; G1 (from 1792 MiB) keeps remembered sets of a few % of the heap.
+ */
 const HEADROOM_FIXED = 8 * MiB;
-const HEADROOM_SHARE = 0.05;
+const HEADROOM_SHARE = 0.03;
 const HEADROOM_MAX = 1 * GiB;
 /** A heap below this is not worth starting a JVM for. */
 export const MIN_HEAP = 8 * MiB;
@@ -42,7 +55,9 @@ export interface JvmRegions {
   stackBytes: number;
   directBytes: number;
   headroomBytes: number;
-  /** Everything outside the heap: metaspace + code cache + threads × stack + direct + headroom. */
+  /** What one thread's stack is counted at: the touched part of -Xss. */
+  stackChargeBytes: number;
+  /** Everything outside the heap: metaspace + code cache + threads × touched stack + direct + headroom. */
   nonHeapBytes: number;
 }
 
@@ -57,13 +72,14 @@ export function jvmRegions(totalBytes: number, appClasses: number, user: UserJvm
   const codeCacheBytes = user.codeCache?.value ?? clamp(Math.round(CODE_CACHE * scale), MIN_CODE_CACHE, CODE_CACHE);
   const threads = clamp(Math.round(THREADS * scale), MIN_THREADS, THREADS);
   const stackBytes = user.threadStack?.value ?? DEFAULT_STACK;
+  const stackChargeBytes = Math.min(stackBytes, TOUCHED_STACK);
   const directBytes = user.directMemory?.value ?? clamp(Math.round(totalBytes * 0.05), MIN_DIRECT, DIRECT);
   // Metaspace is not scaled by the budget (classes need what they need), only capped at a fifth of a small one.
   const metaspaceBytes = user.metaspace?.value ?? Math.min(metaspaceEstimate(appClasses), Math.max(MIN_METASPACE, Math.round(totalBytes * 0.2)));
   const headroomBytes = Math.min(HEADROOM_MAX, HEADROOM_FIXED + Math.round(totalBytes * HEADROOM_SHARE));
-  const nonHeapBytes = metaspaceBytes + codeCacheBytes + threads * stackBytes + directBytes + headroomBytes;
+  const nonHeapBytes = metaspaceBytes + codeCacheBytes + threads * stackChargeBytes + directBytes + headroomBytes;
   const heapBytes = Math.max(MIN_HEAP, wholeMiB(totalBytes - nonHeapBytes) * MiB);
-  return { scale, heapBytes, metaspaceBytes, codeCacheBytes, threads, stackBytes, directBytes, headroomBytes, nonHeapBytes };
+  return { scale, heapBytes, metaspaceBytes, codeCacheBytes, threads, stackBytes, stackChargeBytes, directBytes, headroomBytes, nonHeapBytes };
 }
 
 /** HotSpot's own heap in a container it can see (measured, JDK 17): 50% of small limits up to 128 MiB, else 25%. */
@@ -121,6 +137,12 @@ export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
     decision.notes.push('-XX:+ExitOnOutOfMemoryError: a JVM out of heap exits (code 3) instead of limping on; --no-exit-on-oom leaves it out');
   }
   if (added.length) decision.env.JAVA_TOOL_OPTIONS = appendOptions(userEnv(env, 'JAVA_TOOL_OPTIONS'), added);
+  if (budget.limited && !userEnv(env, 'MALLOC_ARENA_MAX')) {
+    // Native memory the JVM does not track: a Tomcat at 192 MiB had about 45 MB of it with glibc's default arenas
+    // (up to 8 per CPU, one per thread that mallocs), about 26 MB with two (issue 11).
+    decision.env.MALLOC_ARENA_MAX = '2';
+    decision.notes.push('MALLOC_ARENA_MAX=2: glibc otherwise gives the JVM\'s threads up to 8 malloc arenas per CPU, native memory outside every JVM limit');
+  }
   return decision;
 }
 
@@ -135,5 +157,5 @@ function percentageHeap(user: UserJvmFlags, budget: Budget): { value: number; so
 function budgetNote(budget: Budget, r: JvmRegions, appClasses: number, counted: boolean): string {
   const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : `${fmt(budget.totalBytes)}`;
   const classes = counted ? `${appClasses} classes in the jars` : 'no jar to count classes in';
-  return `JVM budget ${from}: heap ${fmt(r.heapBytes)}, metaspace ${fmt(r.metaspaceBytes)} (${classes}), code cache ${fmt(r.codeCacheBytes)}, ${r.threads} thread stacks × ${fmt(r.stackBytes)}, direct ${fmt(r.directBytes)}, headroom ${fmt(r.headroomBytes)} (GC, JIT, libc)`;
+  return `JVM budget ${from}: heap ${fmt(r.heapBytes)}, metaspace ${fmt(r.metaspaceBytes)} (${classes}), code cache ${fmt(r.codeCacheBytes)}, ${r.threads} thread stacks × ${fmt(r.stackChargeBytes)} touched (of -Xss ${fmt(r.stackBytes)}), direct ${fmt(r.directBytes)}, headroom ${fmt(r.headroomBytes)} (GC, JIT, libc)`;
 }
