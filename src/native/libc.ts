@@ -17,7 +17,7 @@ export const PR_SET_CHILD_SUBREAPER = 36;
 export const ESRCH = 3;
 export const ECHILD = 10;
 export const EINTR = 4;
-export const RLIMIT = { RLIMIT_DATA: 2, RLIMIT_AS: 9 } as const;
+export const RLIMIT = { RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_AS: 9 } as const;
 /** The byte size of the opaque buffers handed to libc (rounded up from glibc's sizes). */
 export const OPAQUE_BYTES = { spawnattr: 512, fileActions: 256, sigset: 128, siginfo: 128 } as const;
 

@@ -47,7 +47,7 @@ export interface PlanInput {
 
 /** A resource limit to apply to the child before exec (setrlimit through koffi). */
 export interface RlimitSetting {
-  resource: 'RLIMIT_AS' | 'RLIMIT_DATA';
+  resource: 'RLIMIT_AS' | 'RLIMIT_DATA' | 'RLIMIT_STACK';
   bytes: number;
 }
 
