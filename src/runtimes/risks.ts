@@ -54,23 +54,25 @@ export interface HeapJudgement {
 export function heapRisks(budget: Budget, judged: HeapJudgement): Risk[] {
   if (!budget.limited) return [];
   const { limitBytes, supervisorBytes } = budget;
+  const needed = judged.heapBytes + judged.nonHeapBytes + supervisorBytes;
+  // The smallest limit this heap works in: what to ask for when the heap is what the application needs.
+  const orRaise = `, or give the container at least ${fmt(Math.ceil(needed / 2 ** 20) * 2 ** 20)}`;
   if (judged.heapBytes >= limitBytes) {
     return [
       {
         level: 'error',
         code: 'HEAP_EXCEEDS_LIMIT',
-        message: `the heap set by ${judged.source} (${fmt(judged.heapBytes)}) is at or above the ${fmt(limitBytes)} memory limit: the kernel will OOM-kill the process (exit 137) before the runtime reports running out of heap; ${judged.fix}`,
+        message: `the heap set by ${judged.source} (${fmt(judged.heapBytes)}) is at or above the ${fmt(limitBytes)} memory limit: the kernel will OOM-kill the process (exit 137) before the runtime reports running out of heap; ${judged.fix}${orRaise}`,
       },
     ];
   }
-  const needed = judged.heapBytes + judged.nonHeapBytes + supervisorBytes;
   if (needed > limitBytes) {
     const memshim = supervisorBytes > 0 ? ` + memshim ${fmt(supervisorBytes)}` : '';
     return [
       {
         level: 'warn',
         code: 'HEAP_PLUS_OVERHEAD_EXCEEDS_LIMIT',
-        message: `the heap set by ${judged.source} (${fmt(judged.heapBytes)}) plus about ${fmt(judged.nonHeapBytes)} outside the heap${memshim} needs ${fmt(needed)}, more than the ${fmt(limitBytes)} limit: once the heap fills, the kernel can OOM-kill the process (exit 137) before the runtime reports running out of heap; ${judged.fix}`,
+        message: `the heap set by ${judged.source} (${fmt(judged.heapBytes)}) plus about ${fmt(judged.nonHeapBytes)} outside the heap${memshim} needs ${fmt(needed)}, more than the ${fmt(limitBytes)} limit: once the heap fills, the kernel can OOM-kill the process (exit 137) before the runtime reports running out of heap; ${judged.fix}${orRaise}`,
       },
     ];
   }
