@@ -1,13 +1,18 @@
-// The mission benchmark for runtime tuning: real java, node and python in real cgroups (limit on the cgroup,
-// swap forbidden), limits 128..2048 MiB x two workloads, each with memshim, with the runtime's defaults and
-// with the usual recipe. Each cell: the outcome (survived / the runtime's own OOM error / kernel OOM kill, exit
-// 137), the cgroup's peak memory and the MiB of heap the program held. Prints one markdown table.
+// The mission benchmark for runtime tuning (issue 11): real java, node and python in real cgroups (swap
+// forbidden), the limit either on the program's own cgroup (leaf) or on its parent (parent: what Node and
+// Java 17's CPU reading miss), two workloads, each with memshim, with the runtime's defaults and with the usual
+// 75% recipe, side by side in one run. Each cell: the outcome (survived / the runtime's own OOM error / kernel
+// OOM kill, exit 137), the cgroup's peak memory and the MiB the program held. Prints a markdown table per
+// placement and one summary line per criterion of issue 11 (memshim never worse than the better of default and
+// recipe).
 //
-// Run as root:  npm run bench -- bench/oom-matrix.ts [--seconds 30] [--jobs 2] [--limits 128,256,512,1024,2048]
-//   [--runtimes java,node,python] [--workloads fill,churn] [--configs memshim,default,recipe]
-//   [--memshim-mode supervise|exec|plan] [--json FILE]
+// Run as root:  npm run bench -- bench/oom-matrix.ts [--quick] [--seconds 30] [--jobs 2]
+//   [--limits 128,256,512,1024,2048] [--placements leaf,parent] [--runtimes java,node,python]
+//   [--workloads fill,churn] [--configs memshim,default,recipe] [--memshim-mode supervise|exec|plan] [--json FILE]
+// --quick: 128..1024 MiB, churn 10 s (development); the full run: 128..2048 MiB, churn 30 s (docs/runtimes.md).
 // fill = keep 1 MiB chunks until the runtime's own out-of-memory error; churn = a live set of half the limit plus
-// heavy garbage for --seconds. memshim runs as `bin/memshim -- CMD` in the same cgroup, so its own memory counts.
+// heavy garbage for --seconds (Python: fill only, with --python-memory-cap under memshim; --python-churn adds it).
+// memshim runs as `bin/memshim -- CMD` in the same cgroup, so its own memory counts (run `npm run build` first).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +29,7 @@ type Runtime = 'java' | 'node' | 'python';
 type Workload = 'fill' | 'churn';
 type Config = 'memshim' | 'default' | 'recipe';
 type MemshimMode = 'supervise' | 'exec' | 'plan';
+type Placement = 'leaf' | 'parent';
 type Outcome = 'survived' | 'runtime OOM error' | 'kernel OOM kill' | 'other' | 'timeout';
 
 interface Cell {
@@ -31,6 +37,7 @@ interface Cell {
   workload: Workload;
   config: Config;
   limitMiB: number;
+  placement: Placement;
 }
 
 interface Result extends Cell {
@@ -44,9 +51,12 @@ interface Result extends Cell {
 
 const { values: flags } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '30' },
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
     jobs: { type: 'string', default: '2' },
-    limits: { type: 'string', default: '128,256,512,1024,2048' },
+    limits: { type: 'string' },
+    placements: { type: 'string', default: 'leaf,parent' },
+    'python-churn': { type: 'boolean', default: false },
     runtimes: { type: 'string', default: 'java,node,python' },
     workloads: { type: 'string', default: 'fill,churn' },
     configs: { type: 'string', default: 'memshim,default,recipe' },
@@ -54,9 +64,10 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
   },
 });
-const SECONDS = Number(flags.seconds);
+const SECONDS = Number(flags.seconds ?? (flags.quick ? 10 : 30));
 const JOBS = Math.max(1, Number(flags.jobs));
-const LIMITS = flags.limits.split(',').map(Number);
+const LIMITS = (flags.limits ?? (flags.quick ? '128,256,512,1024' : '128,256,512,1024,2048')).split(',').map(Number);
+const PLACEMENTS = flags.placements.split(',') as Placement[];
 const RUNTIMES = flags.runtimes.split(',') as Runtime[];
 const WORKLOADS = flags.workloads.split(',') as Workload[];
 const CONFIGS = flags.configs.split(',') as Config[];
@@ -110,7 +121,8 @@ async function planEnv(cell: Cell, argv: string[]): Promise<{ env: Record<string
     child.stdout!.on('data', (data: Buffer) => (out += data.toString()));
     await new Promise((resolve) => child.on('close', resolve));
     const report = JSON.parse(out) as { env: Record<string, string>; rlimits: { resource: string; bytes: number }[] };
-    const prefix = report.rlimits.length ? ['prlimit', ...report.rlimits.map((l) => `--${l.resource === 'RLIMIT_AS' ? 'as' : 'data'}=${l.bytes}`), '--'] : [];
+    const option = { RLIMIT_AS: 'as', RLIMIT_DATA: 'data', RLIMIT_STACK: 'stack' } as Record<string, string>;
+    const prefix = report.rlimits.length ? ['prlimit', ...report.rlimits.map((l) => `--${option[l.resource]}=${l.bytes}`), '--'] : [];
     return { env: report.env, prefix };
   } finally {
     group.remove();
@@ -132,10 +144,12 @@ async function runCell(cell: Cell): Promise<Result> {
       command = [MEMSHIM, ...(MODE === 'exec' ? ['--exec'] : []), ...memshimOptions(cell), '--', ...argv];
     }
   }
-  const group = TestCgroup.create(`oom-${cell.runtime}-${cell.workload}-${cell.config}-${cell.limitMiB}`, { memoryBytes: cell.limitMiB * MiB, noSwap: true });
+  // parent: the limit sits one level up and the program runs in an unlimited child, as in a pod-level limit.
+  const group = TestCgroup.create(`oom-${cell.runtime}-${cell.workload}-${cell.config}-${cell.limitMiB}-${cell.placement}`, { memoryBytes: cell.limitMiB * MiB, noSwap: true });
+  const inner = cell.placement === 'parent' ? group.child('app') : group;
   const started = Date.now();
   try {
-    const child = group.spawn(command, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = inner.spawn(command, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let heldMiB = 0;
     let survived = false;
     let stderr = '';
@@ -156,7 +170,8 @@ async function runCell(cell: Cell): Promise<Result> {
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
     clearTimeout(timer);
     if (signal === 'SIGKILL' && Date.now() - started >= (SECONDS + 180) * 1000) timedOut = true;
-    const kills = group.oomKills();
+    // v1 counts an OOM kill in the victim's own cgroup only, v2 in every ancestor too.
+    const kills = inner === group ? group.oomKills() : Math.max(inner.oomKills(), group.oomKills());
     const exit = signal ? `signal ${signal}` : `exit ${code}`;
     let outcome: Outcome;
     if (timedOut) outcome = 'timeout';
@@ -172,10 +187,14 @@ async function runCell(cell: Cell): Promise<Result> {
 }
 
 const cells: Cell[] = [];
-for (const workload of WORKLOADS)
-  for (const runtime of RUNTIMES)
-    for (const config of CONFIGS)
-      for (const limitMiB of LIMITS) if (!(runtime === 'python' && config === 'recipe')) cells.push({ runtime, workload, config, limitMiB });
+for (const placement of PLACEMENTS)
+  for (const workload of WORKLOADS)
+    for (const runtime of RUNTIMES)
+      for (const config of CONFIGS)
+        for (const limitMiB of LIMITS) {
+          if (runtime === 'python' && (config === 'recipe' || (workload === 'churn' && !flags['python-churn']))) continue;
+          cells.push({ runtime, workload, config, limitMiB, placement });
+        }
 // Churn cells take --seconds each: start them first so the pool ends together.
 cells.sort((a, b) => (a.workload === b.workload ? 0 : a.workload === 'churn' ? -1 : 1));
 
@@ -187,7 +206,7 @@ async function worker(): Promise<void> {
     const result = await runCell(cell);
     results.push(result);
     process.stderr.write(
-      `[${results.length}/${cells.length}] ${cell.runtime} ${cell.workload} ${cell.config} ${cell.limitMiB} MiB: ${result.outcome} (${result.exit}), peak ${result.peakMiB} MiB, held ${result.heldMiB} MiB, ${result.seconds}s ${result.detail}\n`,
+      `[${results.length}/${cells.length}] ${cell.runtime} ${cell.workload} ${cell.config} ${cell.limitMiB} MiB ${cell.placement}: ${result.outcome} (${result.exit}), peak ${result.peakMiB} MiB, held ${result.heldMiB} MiB, ${result.seconds}s ${result.detail}\n`,
     );
   }
 }
@@ -207,25 +226,43 @@ const CONFIG_NAME: Record<Runtime, Record<Config, string>> = {
   node: { memshim: 'memshim', default: 'defaults', recipe: '--max-old-space-size=75%' },
   python: { memshim: 'memshim --python-memory-cap', default: 'defaults', recipe: '-' },
 };
+const find = (c: Cell) => results.find((r) => r.runtime === c.runtime && r.workload === c.workload && r.config === c.config && r.limitMiB === c.limitMiB && r.placement === c.placement);
 const lines = [
   `oom-matrix: ${results.length} cells, churn ${SECONDS} s, ${JOBS} at a time, memshim mode ${MODE}, ${Math.round((Date.now() - began) / 1000)} s in all`,
   'cell: outcome · cgroup peak MiB · MiB the program held',
-  '',
-  `| runtime | workload | config | ${LIMITS.map((l) => `${l} MiB`).join(' | ')} |`,
-  `|---|---|---|${LIMITS.map(() => '---').join('|')}|`,
 ];
-for (const workload of WORKLOADS)
-  for (const runtime of RUNTIMES)
-    for (const config of CONFIGS) {
-      const row = LIMITS.map((limitMiB) => results.find((r) => r.runtime === runtime && r.workload === workload && r.config === config && r.limitMiB === limitMiB));
-      if (row.every((r) => !r)) continue;
-      lines.push(`| ${runtime} | ${workload} | ${CONFIG_NAME[runtime][config]} | ${row.map((r) => (r ? `${SHORT[r.outcome]} · ${r.peakMiB ?? '?'} · ${r.heldMiB}` : '-')).join(' | ')} |`);
-    }
-const memshimKills = results.filter((r) => r.config === 'memshim' && r.outcome === 'kernel OOM kill');
-lines.push('', `kernel OOM kills with memshim: ${memshimKills.length}${memshimKills.map((r) => ` (${r.runtime} ${r.workload} ${r.limitMiB} MiB)`).join('')}`);
-for (const limitMiB of LIMITS.filter((l) => l >= 512)) {
-  const withMemshim = results.find((r) => r.runtime === 'java' && r.workload === 'fill' && r.config === 'memshim' && r.limitMiB === limitMiB);
-  const defaults = results.find((r) => r.runtime === 'java' && r.workload === 'fill' && r.config === 'default' && r.limitMiB === limitMiB);
-  if (withMemshim && defaults && defaults.heldMiB > 0) lines.push(`JVM heap held at ${limitMiB} MiB: memshim ${withMemshim.heldMiB} MiB vs defaults ${defaults.heldMiB} MiB = ${(withMemshim.heldMiB / defaults.heldMiB).toFixed(2)}x`);
+for (const placement of PLACEMENTS) {
+  lines.push('', `limit on the ${placement === 'leaf' ? "program's own cgroup (leaf)" : 'parent cgroup (the program in an unlimited child)'}:`, '');
+  lines.push(`| runtime | workload | config | ${LIMITS.map((l) => `${l} MiB`).join(' | ')} |`, `|---|---|---|${LIMITS.map(() => '---').join('|')}|`);
+  for (const workload of WORKLOADS)
+    for (const runtime of RUNTIMES)
+      for (const config of CONFIGS) {
+        const row = LIMITS.map((limitMiB) => find({ runtime, workload, config, limitMiB, placement }));
+        if (row.every((r) => !r)) continue;
+        lines.push(`| ${runtime} | ${workload} | ${CONFIG_NAME[runtime][config]} | ${row.map((r) => (r ? `${SHORT[r.outcome]} · ${r.peakMiB ?? '?'} · ${r.heldMiB}` : '-')).join(' | ')} |`);
+      }
 }
+
+// The criterion of issue 11, one line each: memshim's outcome against the better of the default and the recipe.
+const mine = results.filter((r) => r.config === 'memshim');
+const name = (r: Cell) => `${r.runtime} ${r.workload} ${r.limitMiB} ${r.placement}`;
+const others = (r: Cell) => (['default', 'recipe'] as const).map((config) => find({ ...r, config })).filter((x): x is Result => !!x);
+const kills = mine.filter((r) => r.outcome === 'kernel OOM kill');
+const worseErrors = mine.filter((r) => r.outcome !== 'survived' && others(r).some((o) => o.outcome === 'survived'));
+const fills = mine.filter((r) => r.workload === 'fill' && r.runtime !== 'python' && r.limitMiB >= 512);
+const shortFills = fills.filter((r) => r.heldMiB < (find({ ...r, config: 'recipe' })?.heldMiB ?? 0));
+const list = (cells: Result[], extra: (r: Result) => string = () => '') => (cells.length ? `: ${cells.map((r) => `${name(r)}${extra(r)}`).join('; ')}` : '');
+lines.push(
+  '',
+  `criterion 1, no kernel OOM kill under memshim: ${kills.length ? 'FAILED' : 'met'} (${kills.length} of ${mine.length} cells${list(kills)})`,
+  `criterion 2, no runtime OOM error where the default or the recipe survived: ${worseErrors.length ? 'FAILED' : 'met'} (${worseErrors.length} of ${mine.length} cells${list(worseErrors, (r) => ` ${r.outcome}`)})`,
+  `criterion 3, fill at >= 512 MiB holds at least the recipe's (java, node): ${shortFills.length ? 'FAILED' : 'met'} (${shortFills.length} of ${fills.length} cells short${list(shortFills, (r) => ` ${r.heldMiB} vs ${find({ ...r, config: 'recipe' })?.heldMiB}`)})`,
+);
+for (const placement of PLACEMENTS)
+  for (const limitMiB of LIMITS.filter((l) => l >= 512)) {
+    const cell = { runtime: 'java', workload: 'fill', limitMiB, placement } as const;
+    const withMemshim = find({ ...cell, config: 'memshim' });
+    const defaults = find({ ...cell, config: 'default' });
+    if (withMemshim && defaults && defaults.heldMiB > 0) lines.push(`JVM heap held at ${limitMiB} MiB (${placement}): memshim ${withMemshim.heldMiB} MiB vs defaults ${defaults.heldMiB} MiB = ${(withMemshim.heldMiB / defaults.heldMiB).toFixed(2)}x`);
+  }
 process.stdout.write(`${lines.join('\n')}\n`);
