@@ -5,8 +5,8 @@ import type { CommandFacts, RuntimeName } from './types.js';
 /** By the program's file name. */
 export function runtimeOfProgram(program: string): RuntimeName | null {
   const name = program.split('/').pop() ?? '';
-  if (name === 'java') return 'jvm';
-  if (/^(node|nodejs|npm|npx|yarn|pnpm)$/.test(name)) return 'node'; // the package managers run node, which reads NODE_OPTIONS
+  if (name === 'java' || name === 'catalina.sh') return 'jvm'; // catalina.sh run: the official Tomcat image's CMD
+  if (/^(node|nodejs|npm|npx|yarn|pnpm|pm2|pm2-runtime)$/.test(name)) return 'node'; // launchers run node, which reads NODE_OPTIONS
   if (/^(python|pypy)(\d+(\.\d+)?)?$/.test(name) || name === 'gunicorn' || name === 'uvicorn') return 'python';
   if (name === 'dotnet') return 'dotnet';
   return null;
@@ -44,6 +44,7 @@ export function detectRuntime(argv: readonly string[], facts: CommandFacts, forc
     const byShebang = runtimeOfProgram(interpreter);
     if (byShebang) return { runtime: byShebang, reason: `the script's #! line names ${interpreter.split('/').pop()}` };
   }
+  if (facts.javaWrapper) return { runtime: 'jvm', reason: `a ${facts.javaWrapper.kind} start script that runs java (options from ${facts.javaWrapper.optionVariables.join(', ')})` };
   if (facts.binaryKind === 'go') return { runtime: 'go', reason: 'the binary carries Go build information' };
   if (facts.binaryKind === 'dotnet') return { runtime: 'dotnet', reason: 'a .runtimeconfig.json or .deps.json lies beside the binary' };
   return { runtime: 'generic', reason: 'no runtime recognised' };

@@ -1,33 +1,74 @@
 // The I/O edge of planning: what the pure planners need to know about the command and cannot see in argv.
 // The `#!` line of a script, the `.class` count of the -jar / -cp jars (nested BOOT-INF/lib jars included), and
 // whether a binary is Go (its `\xff Go buildinf:` section) or a .NET apphost (a .runtimeconfig.json /
-// .deps.json beside it). Every read is best-effort: a file that cannot be read just leaves its fact unknown.
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+// .deps.json beside it), whether a script is a start script that runs `java` (catalina.sh, Gradle, Maven
+// appassembler) and the words of a java command's @argfiles. Every read is best-effort: a file that cannot be
+// read just leaves its fact unknown.
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { skipEnv, runtimeOfProgram } from './detect.js';
-import { parseJavaCommand } from './jvm-args.js';
+import { splitOptions } from './common.js';
+import { expandArgFiles, parseArgFile, parseJavaCommand } from './jvm-args.js';
 import { countJarClasses } from './zip.js';
-import type { CommandFacts } from './types.js';
+import type { CommandFacts, JavaWrapper } from './types.js';
 
 const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+
+/**
+ * A start script that runs java: Tomcat's catalina.sh, the scripts Gradle's application plugin and Maven's
+ * appassembler generate. Which `$X_OPTS` variables it passes to java is read from the script itself.
+ */
+export function javaWrapperOf(path: string, text: string): JavaWrapper | null {
+  let kind: JavaWrapper['kind'] | null = null;
+  if (/catalina\.sh$/.test(path) || /org\.apache\.catalina\.startup\.Bootstrap/.test(text)) kind = 'tomcat';
+  else if (/DEFAULT_JVM_OPTS=/.test(text) && /JAVACMD/.test(text)) kind = 'gradle';
+  else if (/JAVACMD/.test(text) && /(appassembler|\bREPO=)/i.test(text)) kind = 'maven';
+  if (!kind) return null;
+  const named = [...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*_OPTS)\b/g)].map((m) => m[1]!).filter((name) => name !== 'DEFAULT_JVM_OPTS');
+  const optionVariables = [...new Set(kind === 'tomcat' ? ['JAVA_OPTS', 'CATALINA_OPTS', ...named] : ['JAVA_OPTS', ...named])];
+  const defaults = /^DEFAULT_JVM_OPTS=(['"])(.*)\1\s*$/m.exec(text)?.[2] ?? '';
+  return { kind, optionVariables, scriptOptions: splitOptions(defaults.replace(/\\?"/g, ' ').replace(/'/g, ' ')) };
+}
+
+/** The words of every @argfile and -XX:VMOptionsFile= before the main class, read best-effort (64 KiB each). */
+function readJavaArgFiles(argv: readonly string[]): Record<string, string[]> {
+  const files: Record<string, string[]> = {};
+  for (const word of argv.slice(1)) {
+    if (word === '-jar' || (!word.startsWith('-') && !word.startsWith('@'))) break;
+    const path = word.startsWith('@') ? word.slice(1) : word.startsWith('-XX:VMOptionsFile=') ? word.slice('-XX:VMOptionsFile='.length) : null;
+    if (!path || word.startsWith('@@')) continue;
+    try {
+      files[word] = parseArgFile(readFileSync(path, 'utf8').slice(0, 64 * 1024));
+    } catch {
+      /* unreadable: the launcher will say so; the plan goes on without its words */
+    }
+  }
+  return files;
+}
+
 
 export async function gatherFacts(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandFacts> {
   const facts: CommandFacts = {};
   const command = skipEnv(argv);
   const program = command[0];
   if (!program) return facts;
-  if (runtimeOfProgram(program) === 'jvm') {
-    const classes = countClasses(command, env);
+  if (/(^|\/)java$/.test(program)) {
+    const argFiles = readJavaArgFiles(command);
+    if (Object.keys(argFiles).length) facts.javaArgFiles = argFiles;
+    const classes = countClasses(expandArgFiles(command, argFiles), env);
     if (classes !== undefined) facts.jarClassCount = classes;
     return facts;
   }
-  if (runtimeOfProgram(program)) return facts;
+  // Named runtimes need nothing more; catalina.sh is read for the _OPTS variables it passes on.
+  if (runtimeOfProgram(program) && !/catalina\.sh$/.test(program)) return facts;
   const path = resolveProgram(program, env.PATH);
   if (!path) return facts;
   const head = readHead(path, 256);
   if (head && head.subarray(0, 2).toString('latin1') === '#!') {
     const line = head.toString('utf8', 2).split('\n')[0]!.trim();
     if (line) facts.shebang = line.split(/\s+/);
+    const wrapper = javaWrapperOf(path, readAt(path, 0, 64 * 1024)?.toString('utf8') ?? '');
+    if (wrapper) facts.javaWrapper = wrapper;
   } else if (head && head.readUInt32BE(0) === 0x7f454c46) {
     if (existsSync(`${path}.runtimeconfig.json`) || existsSync(`${path}.deps.json`)) facts.binaryKind = 'dotnet';
     else if (hasGoBuildInfo(path)) facts.binaryKind = 'go';

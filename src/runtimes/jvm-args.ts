@@ -65,11 +65,14 @@ export interface SourcedOption {
  * Every JVM option the user gave, in the JVM's order: JAVA_TOOL_OPTIONS, then JDK_JAVA_OPTIONS (the `java`
  * launcher prepends it to the command line), then the command line, then _JAVA_OPTIONS (which overrides all).
  */
-export function userJvmOptions(command: JavaCommand, env: PlanInput['env'], isJavaLauncher: boolean): SourcedOption[] {
+export function userJvmOptions(command: JavaCommand, env: PlanInput['env'], isJavaLauncher: boolean, wrapper?: { variables: string[]; scriptOptions: string[] }): SourcedOption[] {
   const from = (name: string) => splitOptions(userEnv(env, name)).map((word) => ({ word, source: name }));
   return [
     ...from('JAVA_TOOL_OPTIONS'),
     ...(isJavaLauncher ? from('JDK_JAVA_OPTIONS') : []),
+    // A start script puts its own options, then its _OPTS variables, on the java command line it runs.
+    ...(wrapper?.scriptOptions ?? []).map((word) => ({ word, source: 'the start script' })),
+    ...(wrapper?.variables ?? []).flatMap(from),
     ...command.options.map((word) => ({ word, source: 'the command line' })),
     ...from('_JAVA_OPTIONS'),
   ];
@@ -130,4 +133,22 @@ export function userJvmFlags(options: readonly SourcedOption[]): UserJvmFlags {
     }
   }
   return flags;
+}
+
+/** The java launcher's @argfile syntax: words split on white space, quotes group, # starts a comment line. */
+export function parseArgFile(text: string): string[] {
+  return splitOptions(text.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n'));
+}
+
+/**
+ * A java command line as the JVM reads it: each @argfile replaced by its words (the launcher does that first),
+ * each -XX:VMOptionsFile= followed by its words. `files` holds what facts.ts read; an unread file stays as written.
+ */
+export function expandArgFiles(argv: readonly string[], files: Record<string, string[]> | undefined): string[] {
+  if (!files) return [...argv];
+  return argv.flatMap((word, i) => {
+    const words = i > 0 ? files[word] : undefined;
+    if (!words) return [word];
+    return word.startsWith('@') ? words : [word, ...words];
+  });
 }

@@ -6,7 +6,7 @@
 // stacks and the JVM's own native memory at what bench/non-heap.ts measured them to cost the cgroup.
 // Flags go to JAVA_TOOL_OPTIONS (appended); anything the user set is kept and judged instead. Pure: no I/O.
 import { appendOptions, clamp, fmt, GiB, MiB, wholeMiB, ceilCpus, emptyDecision, userEnv, type Budget, type RuntimeDecision } from './common.js';
-import { parseJavaCommand, userJvmFlags, userJvmOptions, type UserJvmFlags } from './jvm-args.js';
+import { expandArgFiles, parseJavaCommand, userJvmFlags, userJvmOptions, type UserJvmFlags } from './jvm-args.js';
 import { defaultHeapRisk, heapRisks, minimumRisk } from './risks.js';
 import type { PlanInput } from './types.js';
 
@@ -92,9 +92,13 @@ const m = (bytes: number) => `${wholeMiB(bytes)}m`;
 export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
   const decision = emptyDecision();
   const { argv, env, options, facts } = input;
-  const command = parseJavaCommand(argv);
-  const isLauncher = /(^|\/)java$/.test(argv[0] ?? '');
-  const user = userJvmFlags(userJvmOptions(command, env, isLauncher));
+  // The launcher expands @argfiles (and the JVM reads -XX:VMOptionsFile) before anything else: their words count.
+  const isJava = /(^|\/)java$/.test(argv[0] ?? '');
+  const command = parseJavaCommand(isJava ? expandArgFiles(argv, facts.javaArgFiles) : []);
+  // A start script (catalina.sh, Gradle, Maven) runs the java launcher with its _OPTS variables.
+  const wrapper = isJava ? undefined : facts.javaWrapper ?? (/catalina\.sh$/.test(argv[0] ?? '') ? { kind: 'tomcat', optionVariables: ['JAVA_OPTS', 'CATALINA_OPTS'], scriptOptions: [] } : undefined);
+  const isLauncher = isJava || wrapper !== undefined;
+  const user = userJvmFlags(userJvmOptions(command, env, isLauncher, wrapper && { variables: wrapper.optionVariables, scriptOptions: wrapper.scriptOptions }));
   const appClasses = facts.jarClassCount ?? 0;
   const regions = jvmRegions(budget.totalBytes, appClasses, user);
 

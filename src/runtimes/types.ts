@@ -35,6 +35,18 @@ export interface CommandFacts {
   jarClassCount?: number;
   /** What the executable looks like when it is not a script: a Go or .NET binary. */
   binaryKind?: 'go' | 'dotnet';
+  /** A shell script that starts `java` (Tomcat's catalina.sh, a Gradle or Maven appassembler start script). */
+  javaWrapper?: JavaWrapper;
+  /** The words of each `@argfile` and -XX:VMOptionsFile on a java command line, as the launcher expands them. */
+  javaArgFiles?: Record<string, string[]>;
+}
+
+/** A start script that runs `java` with options from environment variables (`optionVariables`, in order). */
+export interface JavaWrapper {
+  kind: 'tomcat' | 'gradle' | 'maven';
+  optionVariables: string[];
+  /** Options written into the script itself (Gradle's DEFAULT_JVM_OPTS). */
+  scriptOptions: string[];
 }
 
 export interface PlanInput {
