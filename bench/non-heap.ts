@@ -4,7 +4,7 @@
 // cgroup's memory.stat is sampled every 20 ms: anonymous memory (what an OOM kill is about) apart from file
 // pages (the binary and libraries: charged, but reclaimable, and charged only to the first cgroup to read them).
 //
-// Run as root:  npm run bench -- bench/non-heap.ts [--only node,java,python] [--json FILE]
+// Run as root:  npm run bench -- bench/non-heap.ts [--only node,java,python,npm] [--json FILE]
 // Node 22 and 24 are found at $MEMSHIM_NODE22 / $MEMSHIM_NODE24, else under ~/.cache/memshim-nodes/{22,24}
 // (`npm install node@22` there); a version not found is left out and the output says so.
 import { spawnSync } from 'node:child_process';
@@ -18,7 +18,7 @@ import { PeakSampler, peakUsage, toMiB } from './cgroup-sampler.js';
 
 const MiB = 2 ** 20;
 const WORKLOADS = fileURLToPath(new URL('./workloads/', import.meta.url));
-const { values: flags } = parseArgs({ options: { only: { type: 'string', default: 'node,java,python' }, json: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { only: { type: 'string', default: 'node,java,python,npm' }, json: { type: 'string' } } });
 const ONLY = new Set(flags.only.split(','));
 
 const skip = canMakeCgroups();
@@ -74,6 +74,13 @@ if (ONLY.has('node')) {
     probes.push({ group, name: 'churn 48 MiB live, old space 80, semi-space 1', argv: [node, '--max-old-space-size=80', '--max-semi-space-size=1', join(WORKLOADS, 'churn.js'), '48', '6'], limitMiB: 384, heapMiB: 80 });
     probes.push({ group, name: 'churn 48 MiB live, old space 80, semi-space 4', argv: [node, '--max-old-space-size=80', '--max-semi-space-size=4', join(WORKLOADS, 'churn.js'), '48', '6'], limitMiB: 384, heapMiB: 80 });
   }
+}
+if (ONLY.has('npm')) {
+  // What `npm start` keeps resident beside the app: npm (a Node process of its own) and sh, around an idle Node.
+  const app = mkdtempSync(join(tmpdir(), 'memshim-npm-start-'));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0', scripts: { start: 'node -e "console.log(\'ready\'); setTimeout(() => {}, 3000)"' } }));
+  probes.push({ group: 'npm', name: 'node idle alone', argv: ['node', '-e', 'console.log("ready"); setTimeout(() => {}, 3000)'], limitMiB: 512, heapMiB: 0, readyLine: /ready/ });
+  probes.push({ group: 'npm', name: '`npm start` around the same idle node', argv: ['sh', '-c', `cd '${app}' && exec npm start`], limitMiB: 512, heapMiB: 0, readyLine: /ready/ });
 }
 let classes = '';
 if (ONLY.has('java')) {

@@ -20,8 +20,12 @@ const DEFAULT_SEMI_SPACE_MIB = 16;
 const HEADROOM_SHARE = 0.05;
 const MIN_HEAP = 16 * MiB;
 export const NODE_MINIMUM_BYTES = 64 * MiB;
-/** npm, npx, yarn and pnpm stay resident beside the app they start (and read NODE_OPTIONS too). */
-const PACKAGE_MANAGER_BYTES = 64 * MiB;
+/**
+ * npm, npx, yarn, pnpm and pm2 stay resident beside the app they start (and read NODE_OPTIONS too). Measured
+ * (bench/non-heap.ts): `npm start` around an idle Node adds 15.4 MiB of anonymous memory (npm and sh); + 8 MiB
+ * of hot code pages as for Node itself. yarn, pnpm and pm2 were not measured and are assumed alike.
+ */
+const PACKAGE_MANAGER_BYTES = 24 * MiB;
 /** libuv's default thread pool. */
 const UV_DEFAULT_THREADS = 4;
 
@@ -74,14 +78,36 @@ export function userNodeFlags(argv: readonly string[], env: PlanInput['env']): {
   return flags;
 }
 
+/**
+ * Node processes pm2 starts in cluster mode (`-i N`, `--instances N`; max / 0 = one per CPU, -1 = one less),
+ * each with the NODE_OPTIONS memshim sets; 1 for anything else.
+ */
+export function nodeInstances(argv: readonly string[], cpus: number): number {
+  if (!/(^|\/)pm2(-runtime)?$/.test(argv[0] ?? '')) return 1;
+  for (let i = 1; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') break;
+    const value = word === '-i' || word === '--instances' ? argv[i + 1] : /^(?:-i|--instances=)(.+)$/.exec(word)?.[1];
+    if (value === undefined) continue;
+    const whole = Math.max(1, Math.floor(cpus + 1e-9));
+    if (value === 'max' || value === '0') return whole;
+    const n = Number(value);
+    if (Number.isInteger(n) && n < 0) return Math.max(1, whole + n);
+    return Number.isInteger(n) && n > 0 ? n : 1;
+  }
+  return 1;
+}
+
 export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
   const decision = emptyDecision();
   const { argv, env, options, limits } = input;
   const user = userNodeFlags(argv, env);
-  const packageManager = /(^|\/)(npm|npx|yarn|pnpm)$/.exec(argv[0] ?? '')?.[2];
-  const appBytes = Math.max(0, budget.totalBytes - (packageManager ? PACKAGE_MANAGER_BYTES : 0));
+  const packageManager = /(^|\/)(npm|npx|yarn|pnpm|pm2|pm2-runtime)$/.exec(argv[0] ?? '')?.[2];
+  const instances = nodeInstances(argv, budget.effectiveCpus);
+  // Each of the instances gets the same NODE_OPTIONS: the budget beside the launcher is shared between them.
+  const appBytes = Math.max(0, Math.floor((budget.totalBytes - (packageManager ? PACKAGE_MANAGER_BYTES : 0)) / instances));
   const regions = nodeRegions(appBytes, user.semiSpace?.value);
-  const nonHeapBytes = regions.nonHeapBytes + (packageManager ? PACKAGE_MANAGER_BYTES : 0);
+  const nonHeapBytes = regions.nonHeapBytes + (packageManager ? PACKAGE_MANAGER_BYTES : 0) + (instances - 1) * (regions.heapBytes + regions.nonHeapBytes);
   decision.risks.push(...minimumRisk(budget, 'Node', NODE_MINIMUM_BYTES));
 
   const userHeap = user.oldSpace ?? (user.oldSpacePercent && { value: Math.floor((budget.limitBytes * user.oldSpacePercent.value) / 100), source: user.oldSpacePercent.source });
@@ -96,6 +122,7 @@ export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
     if (!user.semiSpace && regions.semiSpaceMiB < DEFAULT_SEMI_SPACE_MIB) added.push(`--max-semi-space-size=${regions.semiSpaceMiB}`);
     const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : fmt(budget.totalBytes);
     if (packageManager) decision.notes.push(`${packageManager} stays resident beside the app: ${fmt(PACKAGE_MANAGER_BYTES)} more is kept out of the heap; run node directly to give the app that memory`);
+    if (instances > 1) decision.notes.push(`${instances} Node instances (${packageManager} -i) each get this heap: together they fit the budget`);
     decision.notes.push(
       `Node budget ${from}: old space ${fmt(regions.heapBytes)}, young generation 3 × ${regions.semiSpaceMiB} MiB semi-space, ${fmt(NODE_BASE)} for Node itself, headroom ${fmt(Math.round(appBytes * HEADROOM_SHARE))} (buffers, native)`,
     );

@@ -69,6 +69,7 @@ t.test('npm / npx / yarn stay resident beside the app: their memory comes out of
   const direct = flagMiB(planCommand(inputOf(['node', 'server.js'], GiB)).env.NODE_OPTIONS, OLD)!;
   const viaNpm = planCommand(inputOf(['npm', 'start'], GiB));
   t.equal(viaNpm.runtime, 'node');
-  t.ok(flagMiB(viaNpm.env.NODE_OPTIONS, OLD)! <= direct - 60, 'about 64 MiB less heap (less its 5% headroom)');
+  // npm start measured at 15.4 MiB of anonymous memory beside the app (bench/non-heap.ts), counted at 24 MiB.
+  t.ok(flagMiB(viaNpm.env.NODE_OPTIONS, OLD)! <= direct - 22, 'about 24 MiB less heap (less its 5% headroom)');
   t.ok(viaNpm.notes.some((n) => n.startsWith('npm stays resident')));
 });
