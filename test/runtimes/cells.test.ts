@@ -4,7 +4,7 @@
 // bench/non-heap.ts measured, at least the recipe's heap from 512 MiB up, room for a live set of half the limit
 // at 128 MiB (Node's churn cell), and a risk before the start where nothing can fit.
 import t from 'tap';
-import { SUPERVISOR_OVERHEAD_BYTES } from '../../src/app.js';
+import { SUPERVISOR_OVERHEAD_BYTES } from '../../src/commands/run.js';
 import { planCommand } from '../../src/runtimes/index.js';
 import { inputOf, MiB, GiB, flagMiB } from './limits.js';
 
