@@ -3,7 +3,7 @@
 // /status always agree. Counters the kernel or the supervisor keep (OOM kills, throttled periods, zombies) are
 // mirrored: reset and set to the absolute value at each scrape. Imported only at the first scrape.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { ProcessUsage, StatusReport } from './status-report.js';
+import { childUp, type ProcessUsage, type StatusReport } from './status-report.js';
 
 type Snapshot = () => StatusReport;
 
@@ -67,7 +67,7 @@ export function createMetrics(snapshot: Snapshot): Metrics {
   counter('memshim_cpu_throttled_periods_total', 'CFS periods in which the cgroup was throttled (cpu.stat nr_throttled).', (r) => r.cpu.throttledPeriods);
   counter('memshim_cpu_throttled_seconds_total', 'Time the cgroup spent throttled.', (r) => r.cpu.throttledSeconds);
   counter('memshim_cpu_usage_seconds_total', 'CPU time the cgroup used.', (r) => r.cpu.usageSeconds);
-  gauge('memshim_child_up', '1 while the main process runs and memshim is not shutting down, else 0.', (r) => (r.child && r.child.running && !r.child.shuttingDown ? 1 : 0));
+  gauge('memshim_child_up', '1 while the main process runs and memshim is not shutting down, else 0.', (r) => (childUp(r.child) ? 1 : 0));
   gauge('memshim_child_uptime_seconds', 'Seconds since the main process started.', (r) => r.child?.uptimeSeconds);
   counter('memshim_zombies_reaped_total', 'Processes other than the main child that memshim reaped.', (r) => r.stats?.zombiesReaped);
   new Counter({

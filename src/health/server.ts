@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../common/log.js';
-import type { StatusReport } from './status-report.js';
+import { childUp, type StatusReport } from './status-report.js';
 import type { Metrics } from './metrics.js';
 
 export interface HealthServerOptions {
@@ -22,7 +22,7 @@ export interface HealthServer {
 
 /** 200 while the main process runs and memshim is not shutting down; 503 otherwise. */
 export function isAlive(report: StatusReport): boolean {
-  return !!report.child && report.child.running && !report.child.shuttingDown;
+  return childUp(report.child);
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {

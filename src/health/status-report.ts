@@ -92,12 +92,20 @@ export function statusReport(input: StatusInput): StatusReport {
   };
 }
 
+/**
+ * The one rule for "the child is up" (/healthz and /readyz, memshim_child_up, `memshim status --check`): the main
+ * process runs and memshim is not shutting down.
+ */
+export function childUp(child: StatusReport['child']): boolean {
+  return child !== null && child.running && !child.shuttingDown;
+}
+
 /** The fraction of the limit at which `memshim status --check` (and /readyz's caller) call memory unhealthy. */
 export const UNHEALTHY_RATIO = 0.95;
 
 /** Why `memshim status --check` fails, or null when healthy. */
 export function unhealthyReason(report: StatusReport): string | null {
-  if (report.child && (!report.child.running || report.child.shuttingDown)) return report.child.running ? 'memshim is shutting down' : 'the child is not running';
+  if (report.child && !childUp(report.child)) return report.child.running ? 'memshim is shutting down' : 'the child is not running';
   if (report.memory.ratio !== null && report.memory.ratio >= UNHEALTHY_RATIO) return `memory at ${percent(report.memory.ratio)} of the limit (>= ${percent(UNHEALTHY_RATIO)})`;
   return null;
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../common/log.js';
 import type { CgroupLocation, Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';
+import { parseProcCgroup } from '../cgroup/parse.js';
 import { readMemoryUsage } from '../cgroup/usage.js';
 import { attributeDeath, attributeUnexplained, oomMessage, oomReport, SIGKILL, type OomAttribution, type OomReport, type OomVictim } from './oom.js';
 import { kernelPidsAreOurs, nowMicros, readOomKillsSince } from './kernel-log.js';
@@ -159,10 +160,8 @@ export class OomWatch {
 /** The host's own root memory cgroup, as seen from the host's cgroup namespace (not a container's root). */
 function inHostRootMemoryCgroup(): boolean {
   try {
-    const memory = readFileSync('/proc/self/cgroup', 'utf8')
-      .split('\n')
-      .find((line) => line.split(':')[1]?.split(',').includes('memory'));
-    return memory?.split(':')[2] === '/' && readlinkSync('/proc/self/ns/cgroup') === 'cgroup:[4026531835]';
+    const memory = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')).find((line) => line.controllers.includes('memory'));
+    return memory?.path === '/' && readlinkSync('/proc/self/ns/cgroup') === 'cgroup:[4026531835]';
   } catch {
     return false;
   }

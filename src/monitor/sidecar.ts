@@ -5,6 +5,7 @@
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import type { CgroupLocation } from '../cgroup/types.js';
 import { exitCodeForSignal } from '../common/exit-codes.js';
+import { decodeWaitStatus } from '../common/wait-status.js';
 import { readProcStat, type ProcStat } from '../common/proc-stat.js';
 import { SIGKILL } from './oom.js';
 
@@ -81,6 +82,6 @@ export function describeEnd(oomKilled: boolean, zombie: ProcStat | null): { code
   if (oomKilled) return { code: exitCodeForSignal(SIGKILL), how: 'OOM-killed by the kernel' };
   const status = zombie?.exitStatus ?? null;
   if (status === null) return { code: 0, how: 'gone (its exit status is for its parent to see)' };
-  const signal = status & 0x7f;
-  return signal ? { code: exitCodeForSignal(signal), how: `killed by signal ${signal}` } : { code: (status >> 8) & 0xff, how: `exited with ${(status >> 8) & 0xff}` };
+  const { code, signal } = decodeWaitStatus(status);
+  return signal !== null ? { code: exitCodeForSignal(signal), how: `killed by signal ${signal}` } : { code: code ?? 0, how: `exited with ${code ?? 0}` };
 }

@@ -14,9 +14,8 @@ export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
 export const O_NONBLOCK = 0o4000;
 export const PR_SET_CHILD_SUBREAPER = 36;
-export const ESRCH = 3;
-export const ECHILD = 10;
-export const EINTR = 4;
+// errno numbers live in src/common/errno.ts; these stay importable from here for the supervisor.
+export { ECHILD, EINTR, ESRCH } from '../common/errno.js';
 export const RLIMIT = { RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_AS: 9 } as const;
 /** The byte size of the opaque buffers handed to libc (rounded up from glibc's sizes). */
 export const OPAQUE_BYTES = { spawnattr: 512, fileActions: 256, sigset: 128, siginfo: 128 } as const;
@@ -111,14 +110,6 @@ export function libc(): Libc | null {
     cached = null;
   }
   return cached;
-}
-
-/** Exit status word (waitpid) -> { code, signal }. */
-export function decodeWaitStatus(status: number): { code: number | null; signal: number | null; stopped: boolean } {
-  const low = status & 0x7f;
-  if (low === 0) return { code: (status >> 8) & 0xff, signal: null, stopped: false };
-  if (low === 0x7f) return { code: null, signal: (status >> 8) & 0xff, stopped: true };
-  return { code: null, signal: low, stopped: false };
 }
 
 /** "K=V" strings for execve/posix_spawn, null-terminated; entries whose value is undefined are left out. */

@@ -29,6 +29,11 @@ export function seaModule(): SeaModule | null {
   }
 }
 
+/** Whether this process is the single executable (dist/memshim) rather than Node running the npm bundle. */
+export function isSingleExecutable(): boolean {
+  return seaModule() !== null;
+}
+
 /** Places to try, in order: $TMPDIR (or /tmp), then memory-backed ones a read-only root filesystem still has. */
 export function temporaryDirectories(): string[] {
   const candidates = [tmpdir(), '/tmp', '/dev/shm', '/run'];

@@ -5,7 +5,8 @@
 // appassembler) and the words of a java command's @argfiles. Every read is best-effort: a file that cannot be
 // read just leaves its fact unknown.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { resolveOnPath } from '../common/path-search.js';
 import { skipEnv, runtimeOfProgram } from './detect.js';
 import { splitOptions } from './common.js';
 import { expandArgFiles, parseArgFile, parseJavaCommand } from './jvm-args.js';
@@ -76,14 +77,10 @@ export async function gatherFacts(argv: readonly string[], env: NodeJS.ProcessEn
   return facts;
 }
 
-/** The executable a command name runs: as given when it has a slash, else the first match on PATH. */
+/** The file a command name runs (execvp's PATH search), when it is a file that can be read. */
 export function resolveProgram(program: string, searchPath: string | undefined): string | null {
-  if (program.includes('/')) return isFile(program) ? program : null;
-  for (const dir of (searchPath ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    const candidate = join(dir || '.', program);
-    if (isFile(candidate)) return candidate;
-  }
-  return null;
+  const found = resolveOnPath(program, searchPath);
+  return 'file' in found && isFile(found.file) ? found.file : null;
 }
 
 function isFile(path: string): boolean {

@@ -5,15 +5,16 @@
 // directly: blocking stdio that stays open (Node marks fds 0-2 close-on-exec, libuv may make them
 // non-blocking), an empty signal mask and default dispositions (Node ignores SIGPIPE).
 import { accessSync, constants, fstatSync, statSync, type Stats } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
-import { delimiter, join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
+import { EACCES, errnoOf } from '../common/errno.js';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.js';
 import { closeEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js';
+import { resolveOnPath } from '../common/path-search.js';
 import { koffiFailure } from '../native/koffi.js';
 import { environmentBlock, libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
+import { RESETTABLE_SIGNALS } from './signals.js';
 import { spawnFailure } from './spawn.js';
 
 export interface ExecOptions {
@@ -23,27 +24,8 @@ export interface ExecOptions {
 }
 
 const SIG_SETMASK = 2;
-const ENOENT = 2;
-const EACCES = 13;
 
 type ProcessWithExecve = NodeJS.Process & { execve?: (file: string, args: string[], env: Record<string, string>) => never };
-
-/** execvp's lookup, for process.execve (which does not search PATH): the path, or the errno execvp would give. */
-export function resolveOnPath(command: string, path: string | undefined): { file: string } | { errno: number } {
-  if (command.includes('/')) return { file: command };
-  let sawDenied = false;
-  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    const file = join(dir || '.', command);
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return { file };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EACCES') sawDenied = true;
-    }
-  }
-  return { errno: sawDenied ? EACCES : ENOENT };
-}
 
 function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logger): void {
   for (const limit of rlimits) {
@@ -54,7 +36,7 @@ function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logge
     if (lib.setrlimit(RLIMIT[limit.resource], rlim) !== 0) log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
   }
   restoreBlockingStdio(lib);
-  for (let n = 1; n <= 64; n++) if (n !== 9 && n !== 19 && n !== 32 && n !== 33) lib.signal(n, null);
+  for (const signal of RESETTABLE_SIGNALS) lib.signal(signal, null);
   lib.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
 }
 
@@ -65,7 +47,8 @@ function cannotExecute(file: string): number {
     accessSync(file, constants.X_OK);
     return 0;
   } catch (error) {
-    return (osConstants.errno as Record<string, number>)[(error as NodeJS.ErrnoException).code ?? ''] ?? EACCES;
+    const errno = errnoOf(error);
+    return errno === -1 ? EACCES : errno;
   }
 }
 

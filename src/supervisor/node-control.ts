@@ -10,15 +10,10 @@ import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ownChildren, type ChildRequest, type CollectRound, type ProcessControl, type SpawnResult, type WaitedProcess } from './process-control.js';
 import { spawnFailure } from './spawn.js';
+import { errnoOf } from '../common/errno.js';
 import { readProcStat } from '../common/proc-stat.js';
 
-const ERRNO = constants.errno as Record<string, number>;
 const SIGNALS = constants.signals as Record<string, number>;
-
-function errnoOf(error: unknown): number {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return (code !== undefined ? ERRNO[code] : undefined) ?? -1;
-}
 
 const alive = (info: { state: string } | null): boolean => info !== null && info.state !== 'Z' && info.state !== 'X';
 

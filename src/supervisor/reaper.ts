@@ -3,7 +3,9 @@
 // tini. libuv waits by pid for the children it spawned itself (node:child_process, used by other parts of
 // memshim or by libraries); taking one of those would leave its 'exit' unreported forever. So when such
 // children exist, each candidate is first looked at with waitid(WNOWAIT) and a libuv child is left to libuv.
-import { decodeWaitStatus, ECHILD, EINTR, OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
+import { ECHILD, EINTR } from '../common/errno.js';
+import { decodeWaitStatus } from '../common/wait-status.js';
+import { OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
 import type { CollectRound, WaitedProcess } from './process-control.js';
 
 /** left 'retry': a libuv child is due (libuv reaps it), try again soon. */

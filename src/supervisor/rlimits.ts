@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type { RlimitSetting } from '../runtimes/types.js';
 import { RLIMIT } from '../native/libc.js';
+import { isSingleExecutable } from '../native/sea-native.js';
 
 /** Carries the command's NODE_OPTIONS past the helper (which must not run with them). */
 const NODE_OPTIONS_CARRIER = 'MEMSHIM_CHILD_NODE_OPTIONS';
@@ -47,14 +48,6 @@ export interface Launch {
   env: Readonly<Record<string, string | undefined>>;
   /** Limits the caller must set on the child itself right after the spawn (no helper possible). */
   lateRlimits: readonly RlimitSetting[];
-}
-
-function isSingleExecutable(): boolean {
-  try {
-    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();
-  } catch {
-    return false;
-  }
 }
 
 /** How to start argv so that `rlimits` hold in it: argv itself when there are none. */

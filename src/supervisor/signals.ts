@@ -32,6 +32,12 @@ export const SIG = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, TERM: 15, CHLD:
  */
 const NOT_FORWARDED = new Set([4, 7, 8, 9, 11, 17, 19, 32, 33]);
 
+/**
+ * Every signal whose disposition a program starts with at SIG_DFL: 1..64 less the two that cannot be caught (KILL,
+ * STOP) and glibc's reserved 32 and 33. memshim resets them before it becomes the command (--exec).
+ */
+export const RESETTABLE_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter((n) => n !== SIG.KILL && n !== SIG.STOP && n !== 32 && n !== 33);
+
 /** Every signal memshim listens for and forwards: 1..31 less the above, and the real-time ones 34..64. */
 export const FORWARDED_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter((n) => !NOT_FORWARDED.has(n));
 

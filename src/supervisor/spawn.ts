@@ -3,6 +3,7 @@
 // as they are (no pipes), its own process group, an empty signal mask and default dispositions, and the
 // terminal's foreground when memshim held it.
 import { getSystemErrorMap } from 'node:util';
+import { ENOENT, ENOEXEC, ENOTDIR, ETXTBSY } from '../common/errno.js';
 import { EXIT } from '../common/exit-codes.js';
 import { environmentBlock, OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
 import type { SpawnResult } from './process-control.js';
@@ -19,11 +20,8 @@ export interface SpawnRequest {
 }
 
 
-const ENOENT = 2;
-const ENOTDIR = 20;
-
 /** libuv's table has no text for these two exec errors. */
-const EXEC_ERRORS: Record<number, string> = { 8: 'exec format error', 26: 'text file busy' };
+const EXEC_ERRORS: Record<number, string> = { [ENOEXEC]: 'exec format error', [ETXTBSY]: 'text file busy' };
 
 /** posix_spawn's error number -> memshim's exit code and one line (127: not found; 126: cannot execute). */
 export function spawnFailure(command: string, errno: number): { exitCode: number; reason: string } {

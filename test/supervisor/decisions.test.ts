@@ -6,9 +6,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideForward, describeSignals, FORWARDED_SIGNALS, parseRewrite, SIG } from '../../src/supervisor/signals.js';
-import { decodeWaitStatus, environmentBlock } from '../../src/native/libc.js';
+import { environmentBlock } from '../../src/native/libc.js';
+import { decodeWaitStatus } from '../../src/common/wait-status.js';
 import { spawnFailure } from '../../src/supervisor/spawn.js';
-import { resolveOnPath } from '../../src/supervisor/exec.js';
+import { resolveOnPath } from '../../src/common/path-search.js';
 
 t.test('which signals are forwarded', async (t) => {
   for (const never of [SIG.KILL, SIG.STOP, SIG.CHLD, 4, 7, 8, 11, 32, 33]) t.notOk(FORWARDED_SIGNALS.includes(never), `never ${never}`);

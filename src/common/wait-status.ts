@@ -1,0 +1,18 @@
+// A wait status (waitpid's, or the exit_code field of /proc/PID/stat) as the exit code, the signal that killed
+// the process, or the signal that stopped it. Linux's encoding (<sys/wait.h>). Pure.
+
+export interface WaitStatus {
+  /** Exit code when the process exited, else null. */
+  code: number | null;
+  /** The signal that killed it (or, when stopped, that stopped it), else null. */
+  signal: number | null;
+  /** A stop (WUNTRACED), not an end. */
+  stopped: boolean;
+}
+
+export function decodeWaitStatus(status: number): WaitStatus {
+  const low = status & 0x7f;
+  if (low === 0) return { code: (status >> 8) & 0xff, signal: null, stopped: false };
+  if (low === 0x7f) return { code: null, signal: (status >> 8) & 0xff, stopped: true };
+  return { code: null, signal: low, stopped: false };
+}
