@@ -3,7 +3,7 @@
 // `unshare --pid --mount --fork` + chroot inside a real cgroup. Inside there is no Node, no shell and no npm;
 // the shell that sets the mounts up runs outside the root, then execs chroot, which execs memshim as PID 1.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO } from '../helpers/memshim.js';
@@ -22,11 +22,61 @@ export function containerUnsupported(): string | null {
   return null;
 }
 
-/** Builds dist/memshim when it is missing or older than the code it is built from (npm run build:binary). */
+/**
+ * Builds dist/memshim when it is missing or older than the code it is built from (npm run build:binary). Test
+ * files that need it run in parallel (the packaging, podman and early-signals tests): one builds, the others
+ * wait for it, since two builds at once write the same staging files.
+ */
 export function ensureBinary(): void {
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource()) return;
-  const built = spawnSync('npm', ['run', 'build:binary'], { cwd: REPO, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`npm run build:binary failed:\n${built.stdout}\n${built.stderr}`);
+  const fresh = (): boolean => existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource();
+  if (fresh()) return;
+  withBuildLock(() => {
+    if (fresh()) return; // built by another test file while this one waited
+    const built = spawnSync('npm', ['run', 'build:binary'], { cwd: REPO, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`npm run build:binary failed:\n${built.stdout}\n${built.stderr}`);
+  });
+}
+
+const BUILD_LOCK = join(REPO, 'dist', '.build-binary.lock');
+/** Bounds a wait for another build: one takes seconds, or minutes when Node 24 is downloaded first. */
+const BUILD_LOCK_WAIT_MS = 10 * 60_000;
+
+/** Runs `build` holding a lock directory (its owner's pid inside; a dead owner's lock is taken over). */
+function withBuildLock(build: () => void): void {
+  mkdirSync(dirname(BUILD_LOCK), { recursive: true });
+  const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (lockOwnerGone()) rmSync(BUILD_LOCK, { recursive: true, force: true });
+    else if (Date.now() > deadline) throw new Error(`another test file has built dist/memshim for ${BUILD_LOCK_WAIT_MS / 60_000} min (${BUILD_LOCK})`);
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+  try {
+    writeFileSync(join(BUILD_LOCK, 'pid'), String(process.pid));
+    build();
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
+function lockOwnerGone(): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(BUILD_LOCK, 'pid'), 'utf8'));
+  } catch {
+    return false; // just made, its pid not written yet (or just removed): look again
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function newestSource(): number {
