@@ -1,0 +1,278 @@
+// Start-up, the early-signal window, memory while supervising and the single executable's size, side by side with
+// the Node that carries each packaging, tini and dumb-init, in one run (by hand, not in npm test; root, for the
+// PID namespace of the signal window; apt-get install -y tini dumb-init hyperfine):
+//   npm run bench -- bench/startup.ts [--runs 40] [--step 10] [--max 200] [--tries 3] [--json FILE]
+// 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between), wall median and CPU
+//    (user+sys), against `node -e 0` of the same Node: the system Node for the npm install, the Node 24 inside the
+//    single executable for it. --exec minus /bin/true is the time from memshim's start to the command's first
+//    instruction.
+// 2. the early-signal window: each init as PID 1 of a new PID namespace supervising `sleep 30`, SIGTERM sent
+//    DELAY ms after its exec (PID 1 of the namespace no longer unshare), DELAY = 0, step, 2*step, ... max, `--tries` times each. A try is lost when the
+//    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
+//    window is the largest delay that lost a try.
+// 3. RssAnon and RssFile of each init while it supervises `sleep` (no health server), the highest of a few
+//    readings after start-up.
+// 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
+// NODE_EXTRA_CA_CERTS and NODE_OPTIONS are removed for every command: a container's init starts without them.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
+import { BINARY, ensureBinary } from '../test/packaging/container.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '40' },
+    step: { type: 'string', default: '10' },
+    max: { type: 'string', default: '200' },
+    tries: { type: 'string', default: '3' },
+    json: { type: 'string' },
+  },
+});
+const RUNS = Number(values.runs);
+const STEP = Number(values.step);
+const MAX = Number(values.max);
+const TRIES = Number(values.tries);
+const LOST_AFTER_MS = 1500;
+
+for (const tool of ['hyperfine', 'tini', 'dumb-init', 'unshare']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`${tool} is missing: apt-get install -y tini dumb-init hyperfine`);
+    process.exit(1);
+  }
+}
+ensureBuilt();
+ensureBinary();
+const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
+const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'warn' };
+delete env.NODE_OPTIONS;
+delete env.NODE_EXTRA_CA_CERTS;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+// The inits: argv before `--`, and the `node -e 0` their start-up is compared with.
+const INITS: Record<string, { argv: string[]; node: string }> = {
+  [`memshim npm (${process.version})`]: { argv: [MEMSHIM], node: 'node' },
+  [`memshim single executable (${node24Version})`]: { argv: [BINARY], node: NODE24 },
+  tini: { argv: ['tini'], node: '' },
+  'dumb-init': { argv: ['dumb-init'], node: '' },
+};
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+function startup(): Record<string, Timing> {
+  const commands: Record<string, string> = {
+    '/bin/true': '/bin/true',
+    [`node -e 0 (${process.version})`]: 'node -e 0',
+    [`node -e 0 (${node24Version})`]: `${NODE24} -e 0`,
+  };
+  for (const [name, init] of Object.entries(INITS)) {
+    commands[`${name} -- /bin/true`] = `${init.argv.join(' ')} -- /bin/true`;
+    if (name.startsWith('memshim'))
+      commands[`${name} --exec -- /bin/true`] = `${init.argv.join(' ')} --exec -- /bin/true`;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-startup-'));
+  const out = join(dir, 'hyperfine.json');
+  const names = Object.keys(commands);
+  const ran = spawnSync(
+    'hyperfine',
+    [
+      '-N',
+      '--warmup',
+      '5',
+      '--runs',
+      String(RUNS),
+      '--export-json',
+      out,
+      '--style',
+      'none',
+      ...names.flatMap((name) => ['-n', name, commands[name]!]),
+    ],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (ran.status !== 0) throw new Error('hyperfine failed');
+  const results = (
+    JSON.parse(readFileSync(out, 'utf8')) as {
+      results: { command: string; median: number; user: number; system: number }[];
+    }
+  ).results;
+  rmSync(dir, { recursive: true, force: true });
+  return Object.fromEntries(
+    results.map((r) => [r.command, { wallMs: r.median * 1000, cpuMs: (r.user + r.system) * 1000 }]),
+  );
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** One try: true when the init, as PID 1, ended after a SIGTERM sent `delayMs` after its exec. */
+async function termHandled(argv: string[], delayMs: number): Promise<boolean> {
+  const proc = spawn('unshare', ['--pid', '--fork', ...argv, '--', 'sleep', '30'], { env, stdio: 'ignore' });
+  const closed = new Promise<void>((resolve) => proc.on('close', () => resolve()));
+  // PID 1 of the namespace is unshare's fork until it execs the init: the delay counts from that exec.
+  let init: number | undefined;
+  while ((init = childrenOf(proc.pid!)[0]) === undefined || comm(init) === 'unshare' || comm(init) === '')
+    await sleep(0);
+  const execed = performance.now();
+  const wait = delayMs - (performance.now() - execed);
+  if (wait > 0) await sleep(wait);
+  process.kill(init, 'SIGTERM');
+  const handled = await Promise.race([closed.then(() => true), sleep(LOST_AFTER_MS).then(() => false)]);
+  if (!handled) {
+    process.kill(init, 'SIGKILL');
+    await closed;
+  }
+  return handled;
+}
+
+async function signalWindow(argv: string[]): Promise<{ windowMs: number | null; lost: Record<number, number> }> {
+  const lost: Record<number, number> = {};
+  let windowMs: number | null = null;
+  for (let delay = 0; delay <= MAX; delay += STEP) {
+    let lostHere = 0;
+    for (let i = 0; i < TRIES; i++) if (!(await termHandled(argv, delay))) lostHere++;
+    lost[delay] = lostHere;
+    if (lostHere > 0) windowMs = delay;
+  }
+  return { windowMs, lost };
+}
+
+function statusKb(pid: number, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? NaN);
+}
+
+async function residentMemory(argv: string[]): Promise<{ anonKb: number; fileKb: number }> {
+  const proc = spawn(argv[0]!, [...argv.slice(1), '--', 'sleep', '30'], { env, stdio: 'ignore' });
+  while (childrenOf(proc.pid!).length === 0) await sleep(10);
+  let anonKb = 0;
+  let fileKb = 0;
+  for (let i = 0; i < 8; i++) {
+    await sleep(250);
+    anonKb = Math.max(anonKb, statusKb(proc.pid!, 'RssAnon'));
+    fileKb = Math.max(fileKb, statusKb(proc.pid!, 'RssFile'));
+  }
+  proc.kill('SIGTERM');
+  await new Promise((resolve) => proc.on('close', resolve));
+  return { anonKb, fileKb };
+}
+
+function sizes(): Record<string, number> {
+  const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-size-'));
+  const stripped = join(dir, 'node');
+  spawnSync('strip', ['--strip-all', '-o', stripped, NODE24]);
+  const result: Record<string, number> = {
+    'dist/memshim (single executable)': statSync(BINARY).size,
+    [`Node ${node24Version} as published`]: statSync(NODE24).size,
+    [`Node ${node24Version} stripped (what dist/memshim starts from)`]: existsSync(stripped)
+      ? statSync(stripped).size
+      : NaN,
+  };
+  result['injected: bundle, its code cache, koffi.node'] =
+    result['dist/memshim (single executable)']! -
+    result[`Node ${node24Version} stripped (what dist/memshim starts from)`]!;
+  const seaBundle = join(REPO, 'dist', 'sea', 'memshim-sea.cjs');
+  if (existsSync(seaBundle)) result['  of which the bundle (JS)'] = statSync(seaBundle).size;
+  const koffiNode = join(REPO, 'node_modules', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node');
+  if (existsSync(koffiNode)) result['  of which koffi.node'] = statSync(koffiNode).size;
+  for (const tool of ['tini', 'tini-static', 'dumb-init']) {
+    const path = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    if (path) result[tool] = statSync(path).size;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+async function main() {
+  console.log(
+    `machine: ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the start; ${new Date().toISOString()}`,
+  );
+  const start = startup();
+  const memory: Record<string, { anonKb: number; fileKb: number }> = {};
+  for (const [name, init] of Object.entries(INITS)) memory[name] = await residentMemory(init.argv);
+  const windows: Record<string, { windowMs: number | null; lost: Record<number, number> }> = {};
+  for (const [name, init] of Object.entries(INITS)) windows[name] = await signalWindow(init.argv);
+  const size = sizes();
+
+  const trueMs = start['/bin/true']!.wallMs;
+  console.log(`\nStart-up (hyperfine -N, median of ${RUNS}; CPU = user+sys). /bin/true: ${trueMs.toFixed(2)} ms.\n`);
+  console.log('| command | wall | x its node -e 0 | CPU | x its node -e 0 |');
+  console.log('|---|---|---|---|---|');
+  const nodeOf = (name: string) =>
+    start[`node -e 0 (${name.includes(node24Version) ? node24Version : process.version})`]!;
+  for (const [command, timing] of Object.entries(start)) {
+    const base = command.startsWith('memshim') || command.startsWith('node') ? nodeOf(command) : null;
+    const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}x` : '');
+    console.log(
+      `| ${command} | ${timing.wallMs.toFixed(1)} ms | ${ratio(timing.wallMs, base?.wallMs)} | ${timing.cpuMs.toFixed(1)} ms | ${ratio(timing.cpuMs, base?.cpuMs)} |`,
+    );
+  }
+  console.log(
+    "\n--exec: from the start to the command's first instruction (wall of `--exec -- /bin/true` less /bin/true's):",
+  );
+  for (const name of Object.keys(INITS).filter((n) => n.startsWith('memshim'))) {
+    console.log(
+      `- ${name}: ${(start[`${name} --exec -- /bin/true`]!.wallMs - trueMs).toFixed(1)} ms (starting /bin/true directly: 0)`,
+    );
+  }
+
+  console.log(
+    `\nEarly-signal window: SIGTERM to the init as PID 1 at 0..${MAX} ms after its exec, every ${STEP} ms, ${TRIES} tries each; lost = still running ${LOST_AFTER_MS} ms later.\n`,
+  );
+  console.log('| init | lost when sent within | x its node -e 0 (wall) | tries lost |');
+  console.log('|---|---|---|---|');
+  for (const [name, result] of Object.entries(windows)) {
+    const base = name.startsWith('memshim') ? nodeOf(name).wallMs : null;
+    const lostTotal = Object.values(result.lost).reduce((a, b) => a + b, 0);
+    const lostAt = Object.entries(result.lost)
+      .filter(([, n]) => n > 0)
+      .map(([d, n]) => `${d} ms: ${n}`)
+      .join(', ');
+    const window =
+      result.windowMs === null ? 'never' : `${result.windowMs} ms (none lost from ${result.windowMs + STEP} ms)`;
+    console.log(
+      `| ${name} | ${window} | ${base && result.windowMs !== null ? `${(result.windowMs / base).toFixed(2)}x` : ''} | ${lostTotal}/${Object.keys(result.lost).length * TRIES}${lostAt ? ` (${lostAt})` : ''} |`,
+    );
+  }
+
+  console.log('\nMemory while supervising `sleep` (no health server; highest of 8 readings over 2 s):\n');
+  console.log('| init | RssAnon | RssFile |');
+  console.log('|---|---|---|');
+  for (const [name, m] of Object.entries(memory))
+    console.log(`| ${name} | ${(m.anonKb / 1024).toFixed(1)} MiB | ${(m.fileKb / 1024).toFixed(1)} MiB |`);
+
+  console.log('\nSizes:\n');
+  console.log('| file | size |');
+  console.log('|---|---|');
+  for (const [name, bytes] of Object.entries(size))
+    console.log(
+      `| ${name} | ${name === 'tini' || name === 'tini-static' || name === 'dumb-init' ? `${(bytes / 1024).toFixed(0)} KiB` : mib(bytes)} |`,
+    );
+  if (values.json) writeFileSync(values.json, JSON.stringify({ start, windows, memory, size }, null, 2));
+}
+
+await main();
