@@ -1,9 +1,14 @@
 // koffi's native module inside the single executable (dist/memshim, scripts/build-binary.mjs). There, require()
 // reaches only Node's built-ins, so the module travels as the SEA asset `koffi.node`; process.dlopen() needs a
-// file, so it is written to a private directory (mkdtemp, 0700), loaded, and removed at once: the mapping
-// stays, nothing is left behind, and no other user can swap the file between write and load.
+// file, so it is written to a private directory (mkdtemp, 0700, no other user can swap it), opened, and the file
+// and directory are removed before the load: dlopen() reads it through /proc/self/fd/N, the mapping stays, and the
+// directory exists only for the write (a SIGKILL then, during a start, is the one way one is left behind).
+// Without /proc the file is loaded by its path and removed right after.
+// What a killed memshim left is removed at the next start that loads koffi: the directory's name carries the pid
+// of the memshim that made it; one of a process that is gone, or of this very pid (a container's PID 1 of an
+// earlier run, with /tmp kept in an emptyDir), is stale. Older unnamed ones go after a minute.
 // A directory that is read-only or mounted noexec (dlopen then fails) is skipped for the next one.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,22 +60,69 @@ export function loadKoffiNativeFromSea(directories: string[] = temporaryDirector
   }
   const tried: string[] = [];
   for (const dir of directories) {
+    removeStale(dir);
     let privateDir: string | null = null;
+    let fd: number | null = null;
     try {
-      privateDir = mkdtempSync(join(dir, 'memshim-koffi-'));
+      privateDir = mkdtempSync(join(dir, `${PREFIX}${process.pid}-`));
       const file = join(privateDir, KOFFI_ASSET);
       writeFileSync(file, bytes, { mode: 0o500 });
+      let loadFrom = file;
+      try {
+        fd = openSync(file, 'r');
+        statSync(`/proc/self/fd/${fd}`);
+        loadFrom = `/proc/self/fd/${fd}`;
+        rmSync(privateDir, { recursive: true, force: true });
+        privateDir = null;
+      } catch {
+        // no /proc: loaded by its path, removed right after
+      }
       const module = { exports: {} as unknown };
-      process.dlopen(module, file);
+      process.dlopen(module, loadFrom);
       failure = null;
       return module.exports;
     } catch (error) {
       tried.push(`${dir}: ${firstLine(message(error))}`);
     } finally {
+      if (fd !== null) closeSync(fd);
       if (privateDir) rmSync(privateDir, { recursive: true, force: true });
     }
   }
   return fail(`no writable, executable temporary directory for koffi's native module (${tried.join('; ')})`);
+}
+
+/** The private directories' prefix: memshim-koffi-PID-XXXXXX (PID: the memshim that made it). */
+export const PREFIX = 'memshim-koffi-';
+/** A directory of the old form (no pid) older than this is stale: a start holds one for milliseconds. */
+const UNNAMED_STALE_MS = 60_000;
+
+/** Removes what killed memshims left in `dir`; never throws (another user's, a read-only place: left alone). */
+export function removeStale(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.startsWith(PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const pid = /^memshim-koffi-(\d+)-/.exec(name)?.[1];
+      if (pid === undefined ? Date.now() - statSync(path).mtimeMs < UNNAMED_STALE_MS : Number(pid) !== process.pid && alive(Number(pid))) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // not ours to remove, or gone already
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Why loadKoffiNativeFromSea() failed last, or null. */
