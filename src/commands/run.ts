@@ -58,14 +58,15 @@ export async function run(config: RunConfig): Promise<number> {
   const child = { argv: plan.argv, env: { ...process.env, ...plan.env }, rlimits: plan.rlimits };
   if (config.exec) return (await import('../supervisor/exec.js')).execCommand(child, log);
   const { supervise } = await import('../supervisor/supervisor.js');
-  const { spawnPreferredAsOomVictim } = await import('../supervisor/oom-score.js');
+  const { oomScoreGap } = await import('../supervisor/oom-score.js');
   const { commandName } = await import('../monitor/oom-watch.js');
   const { watchSupervisor } = await import('../health/watch.js');
   // A signal sent before now reaches the supervisor's drain (common/early-signals.ts), not its forwarding.
   await settleEarlySignals();
-  // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened.
-  const supervisor = spawnPreferredAsOomVictim(limits.memoryBytes, log, () =>
-    supervise({ ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs }, log),
+  // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened (oom-score.ts).
+  const supervisor = supervise(
+    { ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs, oomScoreGap: oomScoreGap(limits.memoryBytes) },
+    log,
   );
   // Attached before the next tick: the monitor, the OOM diagnosis and (with --health-port) the health server.
   const watch = await watchSupervisor(supervisor, {

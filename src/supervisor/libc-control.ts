@@ -6,6 +6,7 @@ import type { ChildRequest, CollectRound, ProcessControl, SpawnResult } from './
 import { reapRound } from './reaper.js';
 import { withRlimits } from './rlimits.js';
 import { spawnChild } from './spawn.js';
+import { logScoreRaise, raiseAroundSpawn, type ScoreRaise } from './oom-score.js';
 
 export class LibcProcessControl implements ProcessControl {
   constructor(
@@ -19,7 +20,13 @@ export class LibcProcessControl implements ProcessControl {
 
   spawn(request: ChildRequest): SpawnResult {
     const launch = withRlimits(request.argv, request.env, request.rlimits);
-    const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command: request.command });
+    let raise: ScoreRaise | null = null;
+    const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command: request.command }, (spawn) => {
+      const raised = raiseAroundSpawn(request.oomScoreGap, spawn);
+      raise = raised.raise;
+      return raised.result;
+    });
+    logScoreRaise(this.log, raise);
     if (!result.ok) return result;
     for (const limit of launch.lateRlimits) {
       const ok = this.lib.prlimit(result.pid, RLIMIT[limit.resource], new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]), null) === 0;

@@ -11,6 +11,7 @@ import { constants } from 'node:os';
 import { ownChildren, type ChildRequest, type CollectRound, type ProcessControl, type SpawnResult, type WaitedProcess } from './process-control.js';
 import { spawnFailure } from './spawn.js';
 import { errnoOf } from '../common/errno.js';
+import { raiseAroundSpawn } from './oom-score.js';
 import { readProcStat } from '../common/proc-stat.js';
 
 const SIGNALS = constants.signals as Record<string, number>;
@@ -53,7 +54,7 @@ export class NodeProcessControl implements ProcessControl {
     const [file = '', ...args] = request.argv.map(String);
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { stdio: 'inherit', detached: true, env });
+      child = raiseAroundSpawn(request.oomScoreGap, () => spawn(file, args, { stdio: 'inherit', detached: true, env })).result;
     } catch (error) {
       return { ok: false, ...spawnFailure(request.command, errnoOf(error)) };
     }

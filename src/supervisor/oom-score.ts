@@ -36,24 +36,46 @@ function writeAdj(pid: number | 'self', value: number): boolean {
   }
 }
 
+/** What raiseAroundSpawn() did, for the one debug line the caller writes. */
+export interface ScoreRaise {
+  memshim: number;
+  child: number;
+  gap: number;
+  restored: boolean;
+}
+
 /**
- * Run `spawn` (which forks the child) with memshim's own score raised by the gap, then put memshim's score back:
- * the child inherits the raised score at the fork, so no process of its tree, however fast it forks, escapes it.
- * Putting it back is allowed without CAP_SYS_RESOURCE (never below oom_score_adj_min, which is at most the value it
- * had). Never throws on its own account; says what it did at debug.
+ * Runs `spawn` (the clone and exec of the child, and nothing else: every buffer made and libc loaded before) with
+ * memshim's own score raised by `gap`, and puts it back as soon as it returns: the child inherits the raised score
+ * at the clone, so no process of its tree, however fast it forks, escapes it. While the child has not exec'd it
+ * shares memshim's memory (posix_spawn's vfork), and the OOM killer kills every process of a memory it picks:
+ * there, which of the two carries the score does not matter. What remains is the microseconds between the exec
+ * and the restore. The other way, the child raising its own score before it execs, needs a second program in the
+ * child (a second Node start on every start; docs/packaging.md). Putting the score back is allowed without
+ * CAP_SYS_RESOURCE (never below oom_score_adj_min, at most the value it had). Never throws on its own account.
  */
-export function spawnPreferredAsOomVictim<T>(limitBytes: number, log: Logger, spawn: () => T): T {
-  const own = readAdj('self');
-  const gap = scoreGap(limitBytes, process.memoryUsage.rss());
-  const raised = own === null || gap === 0 ? false : writeAdj('self', own + gap);
+export function raiseAroundSpawn<T>(gap: number, spawn: () => T): { result: T; raise: ScoreRaise | null } {
+  const own = gap > 0 ? readAdj('self') : null;
+  const raised = own !== null && writeAdj('self', own + gap);
+  let restored = false;
   try {
-    return spawn();
+    const result = spawn();
+    if (raised && own !== null) restored = writeAdj('self', own);
+    return { result, raise: raised && own !== null ? { memshim: own, child: Math.min(MAX_ADJ, own + gap), gap, restored } : null };
   } finally {
-    if (raised && own !== null) {
-      const restored = writeAdj('self', own);
-      const fields = { event: 'oom_score_adj', memshim: own, child: Math.min(MAX_ADJ, own + gap), gap, restored };
-      if (restored) log.debug(fields, `the child starts with OOM score ${fields.child}, memshim keeps ${own}: the kernel kills the child first, memshim says why`);
-      else log.warn(fields, `could not put memshim's OOM score back to ${own} after the spawn`);
-    }
+    if (raised && own !== null && !restored) writeAdj('self', own);
   }
+}
+
+/** The one line that says what raiseAroundSpawn() did. */
+export function logScoreRaise(log: Logger, raise: ScoreRaise | null): void {
+  if (!raise) return;
+  const fields = { event: 'oom_score_adj', ...raise };
+  if (raise.restored) log.debug(fields, `the child starts with OOM score ${raise.child}, memshim keeps ${raise.memshim}: the kernel kills the child first, memshim says why`);
+  else log.warn(fields, `could not put memshim's OOM score back to ${raise.memshim} after the spawn`);
+}
+
+/** The gap for this start: memshim's RSS now against the container's limit. */
+export function oomScoreGap(limitBytes: number): number {
+  return scoreGap(limitBytes, process.memoryUsage.rss());
 }

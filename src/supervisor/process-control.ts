@@ -19,6 +19,8 @@ export interface ChildRequest {
   rlimits: readonly RlimitSetting[];
   /** The name failures are reported under. */
   command: string;
+  /** oom_score_adj points the child starts above memshim (oom-score.ts); 0: none. */
+  oomScoreGap: number;
 }
 
 export type SpawnResult = { ok: true; pid: number; foreground: boolean } | { ok: false; exitCode: number; reason: string };

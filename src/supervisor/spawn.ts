@@ -35,7 +35,8 @@ function holdsForeground(lib: Libc): boolean {
   return lib.isatty(0) === 1 && lib.tcgetpgrp(0) === lib.getpgrp();
 }
 
-export function spawnChild(lib: Libc, request: SpawnRequest): SpawnResult {
+/** `around` runs the posix_spawnp call alone (oom-score.ts raises memshim's score just for it). */
+export function spawnChild(lib: Libc, request: SpawnRequest, around: (spawn: () => number) => number = (spawn) => spawn()): SpawnResult {
   const { command } = request;
   const attr = Buffer.alloc(OPAQUE_BYTES.spawnattr);
   const actions = Buffer.alloc(OPAQUE_BYTES.fileActions);
@@ -63,7 +64,9 @@ export function spawnChild(lib: Libc, request: SpawnRequest): SpawnResult {
     // In the child, before exec: no window in which the child reads the terminal from a background group.
     const inChild = foreground && lib.posix_spawn_file_actions_addtcsetpgrp_np !== null && lib.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0) === 0;
     const pid = [0];
-    const error = lib.posix_spawnp(pid, request.file, actions, attr, [...request.argv.map(String), null], environmentBlock(request.env));
+    const argv = [...request.argv.map(String), null];
+    const envp = environmentBlock(request.env);
+    const error = around(() => lib.posix_spawnp(pid, request.file, actions, attr, argv, envp));
     if (error !== 0) return { ok: false, ...spawnFailure(command, error) };
     const childPid = pid[0]!;
     // glibc without addtcsetpgrp_np: hand the terminal over from here, at once.

@@ -27,6 +27,8 @@ export interface SuperviseOptions {
   singleChild: boolean;
   rewrite: ReadonlyMap<number, number>;
   gracePeriodMs: number;
+  /** oom_score_adj points the child starts above memshim (oom-score.ts); 0 or absent: none. */
+  oomScoreGap?: number;
 }
 
 /** After SIGKILL, how long memshim still waits for the killed to be reaped before it exits anyway. */
@@ -96,7 +98,7 @@ class Supervisor extends EventEmitter implements SupervisorHandle {
     this.early = early;
     const command = String(this.options.argv[0] ?? '');
     const { argv, env, rlimits } = this.options;
-    const result = control.spawn({ argv, env, rlimits, command });
+    const result = control.spawn({ argv, env, rlimits, command, oomScoreGap: this.options.oomScoreGap ?? 0 });
     if (result instanceof Promise) void result.then((failed) => this.started(command, failed));
     else this.started(command, result);
   }
