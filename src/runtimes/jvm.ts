@@ -24,7 +24,14 @@ const DEFAULT_STACK = 1 * MiB;
 const TOUCHED_STACK = 256 * 1024;
 const DIRECT = 10 * MiB;
 /** Floors of the scaled regions: a JVM still compiles, runs a servlet container's threads and does NIO with these. */
-const MIN_CODE_CACHE = 8 * MiB;
+const MIN_CODE_CACHE = 16 * MiB;
+/**
+ * The smallest -XX:ReservedCodeCacheSize memshim sets. The code cache is committed only as code is compiled, and
+ * a full one stops the JIT: Tomcat's examples under load had 10 MiB of compiled code after 20 s, and with the cap
+ * at 10 MiB served half the default's requests (bench/apps.ts). So the cap is at least 32 MiB, and the budget
+ * counts the scaled share (at least 16 MiB) of it.
+ */
+const MIN_CODE_CACHE_CAP = 32 * MiB;
 /** Tomcat 10 at 192 MiB ran 38 threads (issue 11): a floor the smallest servers reach. */
 const MIN_THREADS = 40;
 const MIN_DIRECT = 2 * MiB;
@@ -50,7 +57,10 @@ export interface JvmRegions {
   scale: number;
   heapBytes: number;
   metaspaceBytes: number;
+  /** What the budget counts for the code cache (what gets compiled), at most its cap. */
   codeCacheBytes: number;
+  /** -XX:ReservedCodeCacheSize. */
+  codeCacheCapBytes: number;
   threads: number;
   stackBytes: number;
   directBytes: number;
@@ -70,6 +80,7 @@ export function metaspaceEstimate(appClasses: number): number {
 export function jvmRegions(totalBytes: number, appClasses: number, user: UserJvmFlags = {}): JvmRegions {
   const scale = clamp(totalBytes / FULL_SCALE_BYTES, 0, 1);
   const codeCacheBytes = user.codeCache?.value ?? clamp(Math.round(CODE_CACHE * scale), MIN_CODE_CACHE, CODE_CACHE);
+  const codeCacheCapBytes = user.codeCache?.value ?? Math.max(codeCacheBytes, MIN_CODE_CACHE_CAP);
   const threads = clamp(Math.round(THREADS * scale), MIN_THREADS, THREADS);
   const stackBytes = user.threadStack?.value ?? DEFAULT_STACK;
   const stackChargeBytes = Math.min(stackBytes, TOUCHED_STACK);
@@ -79,7 +90,7 @@ export function jvmRegions(totalBytes: number, appClasses: number, user: UserJvm
   const headroomBytes = Math.min(HEADROOM_MAX, HEADROOM_FIXED + Math.round(totalBytes * HEADROOM_SHARE));
   const nonHeapBytes = metaspaceBytes + codeCacheBytes + threads * stackChargeBytes + directBytes + headroomBytes;
   const heapBytes = Math.max(MIN_HEAP, wholeMiB(totalBytes - nonHeapBytes) * MiB);
-  return { scale, heapBytes, metaspaceBytes, codeCacheBytes, threads, stackBytes, stackChargeBytes, directBytes, headroomBytes, nonHeapBytes };
+  return { scale, heapBytes, metaspaceBytes, codeCacheBytes, codeCacheCapBytes, threads, stackBytes, stackChargeBytes, directBytes, headroomBytes, nonHeapBytes };
 }
 
 /** HotSpot's own heap in a container it can see (measured, JDK 17): 50% of small limits up to 128 MiB, else 25%. */
@@ -122,12 +133,12 @@ export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
   if (budget.limited) {
     if (!userHeap) added.push(`-Xmx${m(regions.heapBytes)}`);
     if (!user.metaspace) added.push(`-XX:MaxMetaspaceSize=${m(regions.metaspaceBytes)}`);
-    if (!user.codeCache) added.push(`-XX:ReservedCodeCacheSize=${m(regions.codeCacheBytes)}`);
+    if (!user.codeCache) added.push(`-XX:ReservedCodeCacheSize=${m(regions.codeCacheCapBytes)}`);
     if (!user.directMemory) added.push(`-XX:MaxDirectMemorySize=${m(regions.directBytes)}`);
     decision.notes.push(budgetNote(budget, regions, appClasses, facts.jarClassCount !== undefined));
     if (regions.scale < 1) {
       decision.notes.push(
-        `the budget is below ${fmt(FULL_SCALE_BYTES)}, so the Paketo calculator's fixed regions are scaled to ${Math.round(regions.scale * 1000) / 10}% (floors: code cache ${fmt(MIN_CODE_CACHE)}, ${MIN_THREADS} threads, metaspace ${fmt(MIN_METASPACE)}); with its defaults the calculator gives up below about 600 MiB`,
+        `the budget is below ${fmt(FULL_SCALE_BYTES)}, so the Paketo calculator's fixed regions are scaled to ${Math.round(regions.scale * 1000) / 10}% (floors: code cache ${fmt(MIN_CODE_CACHE)} counted, ${fmt(MIN_CODE_CACHE_CAP)} reserved, ${MIN_THREADS} threads, metaspace ${fmt(MIN_METASPACE)}); with its defaults the calculator gives up below about 600 MiB`,
       );
     }
     if (userHeap) decision.notes.push(`the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`);
@@ -161,5 +172,5 @@ function percentageHeap(user: UserJvmFlags, budget: Budget): { value: number; so
 function budgetNote(budget: Budget, r: JvmRegions, appClasses: number, counted: boolean): string {
   const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : `${fmt(budget.totalBytes)}`;
   const classes = counted ? `${appClasses} classes in the jars` : 'no jar to count classes in';
-  return `JVM budget ${from}: heap ${fmt(r.heapBytes)}, metaspace ${fmt(r.metaspaceBytes)} (${classes}), code cache ${fmt(r.codeCacheBytes)}, ${r.threads} thread stacks × ${fmt(r.stackChargeBytes)} touched (of -Xss ${fmt(r.stackBytes)}), direct ${fmt(r.directBytes)}, headroom ${fmt(r.headroomBytes)} (GC, JIT, libc)`;
+  return `JVM budget ${from}: heap ${fmt(r.heapBytes)}, metaspace ${fmt(r.metaspaceBytes)} (${classes}), code cache ${fmt(r.codeCacheBytes)}${r.codeCacheCapBytes > r.codeCacheBytes ? ` (of ${fmt(r.codeCacheCapBytes)} reserved)` : ''}, ${r.threads} thread stacks × ${fmt(r.stackChargeBytes)} touched (of -Xss ${fmt(r.stackBytes)}), direct ${fmt(r.directBytes)}, headroom ${fmt(r.headroomBytes)} (GC, JIT, libc)`;
 }

@@ -13,8 +13,8 @@ t.test('JVM heap across limits 64 MiB .. 64 GiB: budget fits, grows with the lim
   // (bench/non-heap.ts), not at -Xss
   const expected: [number, number][] = [
     [64 * MiB, 8],
-    [128 * MiB, 31],
-    [256 * MiB, 134],
+    [128 * MiB, 23],
+    [256 * MiB, 130],
     [512 * MiB, 367],
     [1 * GiB, 829],
     [2 * GiB, 1747],
@@ -41,7 +41,8 @@ t.test('JVM heap across limits 64 MiB .. 64 GiB: budget fits, grows with the lim
 
 t.test('below 4 GiB the non-heap regions are scaled and the plan says so; at 64 GiB the Paketo defaults hold', async (t) => {
   const small = planCommand(inputOf(['java', '-jar', 'app.jar'], 128 * MiB));
-  t.match(small.env.JAVA_TOOL_OPTIONS, /-XX:ReservedCodeCacheSize=8m/);
+  // A code cache below 32 MiB stops the JIT of a real server (Tomcat: half the throughput at 10m, bench/apps.ts).
+  t.match(small.env.JAVA_TOOL_OPTIONS, /-XX:ReservedCodeCacheSize=32m/);
   t.ok(small.notes.some((n) => /scaled/.test(n) && /600 MiB/.test(n)), 'a note explains the scaling');
   const big = planCommand(inputOf(['java', '-jar', 'app.jar'], 64 * GiB));
   t.match(big.env.JAVA_TOOL_OPTIONS, /-XX:ReservedCodeCacheSize=240m/);
