@@ -10,16 +10,10 @@
 //
 // The handles are libuv Signal handles (what process.on() is built on), unref()ed: they keep nothing running.
 // handleClass() is the one place that finds that handle class; signal-source.ts uses it too.
-import { createRequire } from 'node:module';
+import { signalHandleClass, type SignalHandleClass } from './node-internals.js';
 import { signalName } from './signal-names.js';
 
-export interface SignalHandle {
-  onsignal: (signal: number) => void;
-  start(signal: number): number;
-  close(): void;
-  unref(): void;
-}
-export type SignalHandleClass = new () => SignalHandle;
+export type { SignalHandle, SignalHandleClass } from './node-internals.js';
 
 interface EarlyState {
   /** Signal numbers delivered while nobody had taken the handles over, in order of arrival. */
@@ -47,38 +41,7 @@ const registry = process as unknown as Registry;
  */
 export function handleClass(): SignalHandleClass | null {
   if (HANDLE_CLASS in registry) return registry[HANDLE_CLASS] as SignalHandleClass | null;
-  const emitWarning = process.emitWarning;
-  // Node calls emitWarning(message, 'DeprecationWarning', 'DEP0111') or with an options object.
-  process.emitWarning = function filtered(this: unknown, warning: string | Error, ...rest: unknown[]) {
-    const [first, second] = rest;
-    const code = typeof first === 'object' && first !== null ? (first as { code?: string }).code : second;
-    if (code === 'DEP0111' || first === 'internal/test/binding') return;
-    return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  } as typeof process.emitWarning;
-  type Binding = { Signal?: SignalHandleClass };
-  const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
-  const fromInternalBinding = () =>
-    process.execArgv.includes('--expose-internals')
-      ? (
-          createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }
-        ).internalBinding('signal_wrap')
-      : null;
-  let found: SignalHandleClass | null = null;
-  try {
-    for (const find of [fromProcessBinding, fromInternalBinding]) {
-      try {
-        const binding = find();
-        if (typeof binding?.Signal === 'function') {
-          found = binding.Signal;
-          break;
-        }
-      } catch {
-        // the next way, or none
-      }
-    }
-  } finally {
-    process.emitWarning = emitWarning;
-  }
+  const found = signalHandleClass();
   registry[HANDLE_CLASS] = found;
   return found;
 }

@@ -11,6 +11,7 @@ import type { RlimitSetting } from '../runtimes/types.js';
 import { EACCES, errnoOf } from '../common/errno.js';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.js';
 import { closeEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js';
+import { setStreamBlocking } from '../common/node-internals.js';
 import { resolveOnPath } from '../common/path-search.js';
 import { koffiFailure } from '../native/koffi.js';
 import { environmentBlock, libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
@@ -69,7 +70,7 @@ function prepareWithoutLibc(): void {
     }
     if (!kind.isFIFO() && !kind.isSocket() && !kind.isCharacterDevice()) return;
     if (kind.isCharacterDevice() && !isatty(fd)) return;
-    (stream() as unknown as { _handle?: { setBlocking?(blocking: boolean): number } })._handle?.setBlocking?.(true);
+    setStreamBlocking(stream());
   });
   for (const name of ['SIGPIPE', 'SIGXFSZ'] as const) {
     const ignore = () => {};

@@ -4,23 +4,13 @@
 // memshim or by libraries); taking one of those would leave its 'exit' unreported forever. So when such
 // children exist, each candidate is first looked at with waitid(WNOWAIT) and a libuv child is left to libuv.
 import { ECHILD, EINTR } from '../common/errno.js';
+import { libuvChildPids } from '../common/node-internals.js';
 import { decodeWaitStatus } from '../common/wait-status.js';
 import { OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
 import type { CollectRound, WaitedProcess } from './process-control.js';
 
 /** left 'retry': a libuv child is due (libuv reaps it), try again soon. */
 export type ReapRound = CollectRound;
-
-/** Pids of the children libuv spawned and still waits for (node:child_process). */
-function libuvChildPids(): Set<number> {
-  const pids = new Set<number>();
-  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
-  for (const handle of handles) {
-    const pid = (handle as { pid?: unknown } | null)?.pid;
-    if ((handle as object | null)?.constructor?.name === 'ChildProcess' && typeof pid === 'number') pids.add(pid);
-  }
-  return pids;
-}
 
 export function reapRound(lib: Libc): ReapRound {
   const waited: WaitedProcess[] = [];

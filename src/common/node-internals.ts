@@ -1,0 +1,76 @@
+// Every use of an API Node does not document, in one module, each with its test (test/common/node-internals.test.ts):
+// a Node upgrade that removes one fails that test, loudly, instead of quietly turning off a PID 1 duty elsewhere.
+// Each has a public fallback; the return value says when the private way could not be used.
+// Outside src/: bin/memshim (plain CommonJS) uses Module._nodeModulePaths, and scripts/build-binary.mjs starts the
+// single executable's Node with --expose-internals for signalHandleClass(). docs/architecture.md lists them all.
+import { createRequire } from 'node:module';
+
+/** One libuv signal handle: what Node's own process.on(signal) is built on. */
+export interface SignalHandle {
+  onsignal: (signal: number) => void;
+  start(signal: number): number;
+  close(): void;
+  unref(): void;
+}
+export type SignalHandleClass = new () => SignalHandle;
+
+/**
+ * The Signal handle class of Node's signal_wrap binding, which listens for any signal number (process.on() knows
+ * only named signals, none of the real-time 34..64). Node < 24: process.binding('signal_wrap'), which prints
+ * DEP0111 once (hidden here, and no other warning). Node 24 removed it: with --expose-internals (the single
+ * executable), internalBinding through internal/test/binding. null when neither way reaches it.
+ */
+export function signalHandleClass(): SignalHandleClass | null {
+  const emitWarning = process.emitWarning;
+  // Node calls emitWarning(message, 'DeprecationWarning', 'DEP0111') or with an options object.
+  process.emitWarning = function filtered(this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const [first, second] = rest;
+    const code = typeof first === 'object' && first !== null ? (first as { code?: string }).code : second;
+    if (code === 'DEP0111' || first === 'internal/test/binding') return;
+    return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
+  type Binding = { Signal?: SignalHandleClass };
+  const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
+  const fromInternalBinding = () =>
+    process.execArgv.includes('--expose-internals')
+      ? (createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }).internalBinding('signal_wrap')
+      : null;
+  try {
+    for (const find of [fromProcessBinding, fromInternalBinding]) {
+      try {
+        const binding = find();
+        if (typeof binding?.Signal === 'function') return binding.Signal;
+      } catch {
+        // the next way, or none
+      }
+    }
+    return null;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
+/**
+ * Pids of the children libuv spawned and still waits for (node:child_process), from process._getActiveHandles():
+ * the reaper must leave those to libuv. Empty when the API is gone.
+ */
+export function libuvChildPids(): Set<number> {
+  const pids = new Set<number>();
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  for (const handle of handles) {
+    const pid = (handle as { pid?: unknown } | null)?.pid;
+    if ((handle as object | null)?.constructor?.name === 'ChildProcess' && typeof pid === 'number') pids.add(pid);
+  }
+  return pids;
+}
+
+/**
+ * Makes the libuv handle under a stdio stream blocking (stream._handle.setBlocking), which clears O_NONBLOCK on
+ * its fd. false when the stream has no such handle (a file, or the API is gone).
+ */
+export function setStreamBlocking(stream: unknown): boolean {
+  const handle = (stream as { _handle?: { setBlocking?(blocking: boolean): number } } | null)?._handle;
+  if (typeof handle?.setBlocking !== 'function') return false;
+  handle.setBlocking(true);
+  return true;
+}
