@@ -87,8 +87,24 @@ export interface MemoryUsage {
   peakBytes: number | null;
   /** v2 memory.events oom_kill; v1 memory.oom_control oom_kill. null when the kernel does not say. */
   oomKills: number | null;
+  /** Every memory.events counter (v2; v1: oom_kill from memory.oom_control, max from memory.failcnt). */
+  events: MemoryEvents;
   psiSome: PsiLine | null;
   psiFull: PsiLine | null;
+}
+
+/**
+ * v2 memory.events, hierarchical (this cgroup and below): low, high (times over memory.high, throttled), max (times
+ * at memory.max, reclaiming), oom (times the OOM killer was invoked), oom_kill (processes killed), oom_group_kill
+ * (whole-group kills under memory.oom.group=1, kernel 5.17+). null where the kernel does not say.
+ */
+export interface MemoryEvents {
+  low: number | null;
+  high: number | null;
+  max: number | null;
+  oom: number | null;
+  oomKill: number | null;
+  oomGroupKill: number | null;
 }
 
 /** CPU throttling counters from cpu.stat. */

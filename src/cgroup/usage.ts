@@ -2,11 +2,12 @@
 // cheap (a few small files), never a throw: whatever the kernel does not say (a missing file, a v1 kernel without
 // PSI, a process outside any memory cgroup) comes back as null.
 import { join } from 'node:path';
-import type { CgroupLocation, CpuUsage, MemoryUsage } from './types.js';
+import type { CgroupLocation, CpuUsage, MemoryEvents, MemoryUsage } from './types.js';
 import { readTextOrNull } from './files.js';
 import { parseKeyValues, parsePsi, parseUint } from './parse.js';
 
-const NO_MEMORY: MemoryUsage = { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, psiSome: null, psiFull: null };
+const NO_EVENTS: MemoryEvents = { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null };
+const NO_MEMORY: MemoryUsage = { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, events: NO_EVENTS, psiSome: null, psiFull: null };
 
 function readUint(path: string): number | null {
   const text = readTextOrNull(path);
@@ -20,14 +21,18 @@ function readKeyValues(path: string): Map<string, number> | null {
 
 export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
   const dir = location.memoryPath;
-  if (dir === null) return { ...NO_MEMORY };
+  if (dir === null) return { ...NO_MEMORY, events: { ...NO_EVENTS } };
   const v2 = location.version === 2;
   const usageBytes = readUint(join(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes'));
   const stat = readKeyValues(join(dir, 'memory.stat'));
   // v1's inactive_file is this cgroup alone; total_inactive_file includes the children, as usage does.
   const inactiveFile = stat?.get(v2 ? 'inactive_file' : 'total_inactive_file') ?? stat?.get('inactive_file') ?? null;
   const peakBytes = readUint(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
-  const oomKills = readKeyValues(join(dir, v2 ? 'memory.events' : 'memory.oom_control'))?.get('oom_kill') ?? null;
+  const counters = readKeyValues(join(dir, v2 ? 'memory.events' : 'memory.oom_control'));
+  const oomKills = counters?.get('oom_kill') ?? null;
+  const events: MemoryEvents = v2
+    ? { low: counters?.get('low') ?? null, high: counters?.get('high') ?? null, max: counters?.get('max') ?? null, oom: counters?.get('oom') ?? null, oomKill: oomKills, oomGroupKill: counters?.get('oom_group_kill') ?? null }
+    : { ...NO_EVENTS, max: readUint(join(dir, 'memory.failcnt')), oomKill: oomKills };
   const pressureText = readTextOrNull(join(dir, 'memory.pressure'));
   const psi = pressureText === null ? { some: null, full: null } : parsePsi(pressureText);
   return {
@@ -35,6 +40,7 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
     workingSetBytes: usageBytes === null ? null : Math.max(0, usageBytes - (inactiveFile ?? 0)),
     peakBytes,
     oomKills,
+    events,
     psiSome: psi.some,
     psiFull: psi.full,
   };

@@ -20,6 +20,7 @@ t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', async 
     workingSetBytes: 811008 - 57344,
     peakBytes: 1748992,
     oomKills: 0,
+    events: { low: 0, high: 0, max: 0, oom: 0, oomKill: 0, oomGroupKill: 0 },
     psiSome: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
     psiFull: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
   });
@@ -29,7 +30,7 @@ t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', async 
 t.test('v1 capture: usage_in_bytes, total_inactive_file, max_usage, oom_control; no PSI', async (t) => {
   const root = join(CAPTURED_FIXTURES, 'v1-hybrid-nested-limit-on-parent/sys/fs/cgroup');
   const where = location(1, join(root, 'memory/memshim-probe/app'), join(root, 'cpu/memshim-probe/app'));
-  t.same(readMemoryUsage(where), { usageBytes: 356352, workingSetBytes: 356352 - 8192, peakBytes: 811008, oomKills: 0, psiSome: null, psiFull: null });
+  t.same(readMemoryUsage(where), { usageBytes: 356352, workingSetBytes: 356352 - 8192, peakBytes: 811008, oomKills: 0, events: { low: null, high: null, max: 0, oom: null, oomKill: 0, oomGroupKill: null }, psiSome: null, psiFull: null });
   // cpuacct is a separate hierarchy in this capture and was not captured: usage is unknown, not zero.
   t.same(readCpuUsage(where), { periods: 0, throttledPeriods: 0, throttledSeconds: 0, usageSeconds: null });
 });
@@ -37,7 +38,7 @@ t.test('v1 capture: usage_in_bytes, total_inactive_file, max_usage, oom_control;
 t.test('nothing to read: nulls, no throw', async (t) => {
   t.same(readMemoryUsage(location(2, null, null)).usageBytes, null);
   t.same(readCpuUsage(location(1, '/nonexistent/cgroup', '/nonexistent/cgroup')), { periods: null, throttledPeriods: null, throttledSeconds: null, usageSeconds: null });
-  t.same(readMemoryUsage(location(1, '/nonexistent/cgroup', null)), { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, psiSome: null, psiFull: null });
+  t.same(readMemoryUsage(location(1, '/nonexistent/cgroup', null)), { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, events: { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null }, psiSome: null, psiFull: null });
 });
 
 t.test('real cgroup: a process holding 48 MiB under a 0.1 CPU quota', { skip: canMakeCgroups() ?? false }, async (t) => {
