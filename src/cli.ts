@@ -35,7 +35,8 @@ const EPILOG = `Examples:
 
 Exit codes: the child's code; 128+N when signal N killed it (137 also when the kernel OOM-killed it);
 127 command not found; 126 command not executable; 2 usage error.
-Environment: MEMSHIM_MEMORY, MEMSHIM_CPUS, MEMSHIM_LOG_LEVEL, MEMSHIM_LOG_FORMAT, MEMSHIM_HEALTH_PORT.
+Environment: MEMSHIM_MEMORY, MEMSHIM_CPUS, MEMSHIM_LOG_LEVEL, MEMSHIM_LOG_FORMAT, MEMSHIM_HEALTH_PORT,
+MEMSHIM_TERMINATION_LOG, MEMSHIM_STATE_DIR.
 Docs: README.md and docs/.`;
 
 function readerOptions<T>(y: Argv<T>) {
@@ -100,7 +101,7 @@ function intervalMs(seconds: string): number {
  * --exec replaces memshim by the command: what only a resident memshim does cannot be asked for with it.
  * (--no-monitor is not among them: with --exec nothing is monitored, which is what it asks.)
  */
-const RESIDENT_ONLY = ['health-port', 'single-child', 'rewrite', 'grace-period', 'monitor-interval'] as const;
+const RESIDENT_ONLY = ['health-port', 'single-child', 'rewrite', 'grace-period', 'monitor-interval', 'termination-log', 'state-dir'] as const;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
@@ -137,6 +138,8 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
     .option('rewrite', { type: 'string', array: true, default: [] as string[], describe: 'Rewrite signal FROM to TO (15:3); TO 0 drops it', group: 'Init:' })
     .option('grace-period', { type: 'string', default: '5', describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
     .option('monitor', { type: 'boolean', default: true, describe: 'Watch memory while the child runs (--no-monitor to turn off)', group: 'Watching:' })
+    .option('termination-log', { type: 'string', describe: "Keep a short verdict in this file for Kubernetes' pod status ('' for none; default /dev/termination-log when writable) [env MEMSHIM_TERMINATION_LOG]", group: 'Watching:' })
+    .option('state-dir', { type: 'string', describe: 'Record each run here (an emptyDir) and report the previous one at start [env MEMSHIM_STATE_DIR]', group: 'Watching:' })
     .epilog(EPILOG)
     .command(
       '$0',
@@ -157,6 +160,8 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
             rewrite: args.rewrite.length > 0,
             'grace-period': args['grace-period'] !== '5',
             'monitor-interval': args['monitor-interval'] !== '1.5',
+            'termination-log': args['termination-log'] !== undefined,
+            'state-dir': args['state-dir'] !== undefined,
           };
           const given = RESIDENT_ONLY.filter((name) => set[name]);
           if (given.length) throw new UsageError(`--exec replaces memshim by the command, so ${given.map((n) => `--${n}`).join(', ')} cannot apply; drop ${given.length > 1 ? 'them' : 'it'} or --exec`);
@@ -179,6 +184,8 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
           monitorIntervalMs: intervalMs(args['monitor-interval']),
           healthPort: healthPort(args['health-port'], env),
           healthHost: args['health-host'],
+          terminationLog: args['termination-log'] ?? env.MEMSHIM_TERMINATION_LOG ?? null,
+          stateDir: nonEmpty(args['state-dir']) ?? nonEmpty(env.MEMSHIM_STATE_DIR) ?? null,
         };
         dispatch.exitCode = await dispatch.run(config);
       },

@@ -32,6 +32,10 @@ export interface RunConfig {
   monitorIntervalMs: number;
   healthPort: number | null;
   healthHost: string;
+  /** --termination-log as given ('' for none); null: the kubelet's /dev/termination-log when writable. */
+  terminationLog: string | null;
+  /** --state-dir: where the run is recorded and the previous one read back. */
+  stateDir: string | null;
 }
 
 export interface StatusConfig {

@@ -61,6 +61,7 @@ export async function run(config: RunConfig): Promise<number> {
   const { oomScoreGap } = await import('../supervisor/oom-score.js');
   const { commandName } = await import('../monitor/oom-watch.js');
   const { watchSupervisor } = await import('../health/watch.js');
+  const { resolveTerminationLog } = await import('../monitor/run-report.js');
   // A signal sent before now reaches the supervisor's drain (common/early-signals.ts), not its forwarding.
   await settleEarlySignals();
   // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened (oom-score.ts).
@@ -78,8 +79,10 @@ export async function run(config: RunConfig): Promise<number> {
     healthPort: config.healthPort,
     healthHost: config.healthHost,
     mainCommand: commandName(plan.argv),
+    terminationLog: resolveTerminationLog(config.terminationLog),
+    stateDir: config.stateDir,
   });
   const code = await supervisor.exitCode;
-  await watch.stop();
+  await watch.stop(code);
   return code;
 }

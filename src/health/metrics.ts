@@ -57,9 +57,95 @@ export function createMetrics(snapshot: Snapshot): Metrics {
       if (r.memory.psiFullAvg10 !== null) this.set({ kind: 'full' }, r.memory.psiFullAvg10);
     },
   });
-  counter('memshim_memory_pressure_stalled_seconds_total', 'Memory PSI some total: seconds in which some task stalled on memory.', (r) =>
+  // The kubelet's names (KEP-4205): "waiting" is PSI some, "stalled" is PSI full.
+  counter('memshim_memory_pressure_waiting_seconds_total', 'Memory PSI some total: seconds in which some task waited on memory (kubelet: container_pressure_memory_waiting_seconds_total).', (r) =>
     r.memory.psiSomeTotalMicros === null ? null : r.memory.psiSomeTotalMicros / 1e6,
   );
+  counter('memshim_memory_pressure_stalled_seconds_total', 'Memory PSI full total: seconds in which all tasks stalled on memory (kubelet: container_pressure_memory_stalled_seconds_total).', (r) =>
+    r.memory.psiFullTotalMicros === null ? null : r.memory.psiFullTotalMicros / 1e6,
+  );
+  gauge('memshim_memory_high_bytes', 'memory.high (v1: the soft limit), the smallest over the cgroup and its ancestors; absent when unset.', (r) => r.limits.memoryHighBytes);
+  gauge('memshim_memory_swap_limit_bytes', 'Swap the cgroup may use on top of the memory limit (0: none); absent when unlimited or unknown.', (r) => r.limits.swapBytes);
+  new Gauge({
+    name: 'memshim_limit_source_info',
+    help: 'Where each limit came from: source (cgroup, cpuset, option, host) and the cgroup directory that set it.',
+    labelNames: ['limit', 'source', 'cgroup'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const l = report().limits;
+      this.set({ limit: 'memory', source: l.memorySource, cgroup: l.memoryLimitFrom ?? '' }, 1);
+      if (l.cpuSource !== null) this.set({ limit: 'cpu', source: l.cpuSource, cgroup: l.cpuLimitFrom ?? '' }, 1);
+    },
+  });
+  new Counter({
+    name: 'memshim_memory_events_total',
+    help: 'memory.events counters of the cgroup: low, high (over memory.high), max (at memory.max), oom, oom_kill, oom_group_kill.',
+    labelNames: ['event'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const e = report().memory.events;
+      if (!e) return;
+      const pairs: [string, number | null][] = [['low', e.low], ['high', e.high], ['max', e.max], ['oom', e.oom], ['oom_kill', e.oomKill], ['oom_group_kill', e.oomGroupKill]];
+      for (const [event, value] of pairs) if (value !== null && value >= 0) this.inc({ event }, value);
+    },
+  });
+  new Counter({
+    name: 'memshim_limit_changes_total',
+    help: 'Changes of memory.max, memory.high or cpu.max seen while running (in-place resize).',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [limit, count] of Object.entries(report().limitChanges ?? {})) this.inc({ limit }, count);
+    },
+  });
+  new Gauge({
+    name: 'memshim_plan_info',
+    help: 'The runtime memshim planned for and the heap cap in effect (1).',
+    labelNames: ['runtime', 'heap'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const plan = report().plan;
+      if (plan) this.set({ runtime: plan.runtime, heap: plan.heap ?? '' }, 1);
+    },
+  });
+  new Gauge({
+    name: 'memshim_plan_setting_info',
+    help: "Each setting memshim chose: the variable and memshim's own value (its words only, never the user's) (1).",
+    labelNames: ['variable', 'value'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { variable, value } of report().plan?.settings ?? []) this.set({ variable, value }, 1);
+    },
+  });
+  new Gauge({
+    name: 'memshim_build_info',
+    help: 'memshim and the Node it runs on (1).',
+    labelNames: ['version', 'nodejs'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ version: report().version, nodejs: process.version }, 1);
+    },
+  });
+  new Gauge({
+    name: 'memshim_previous_run_info',
+    help: 'The previous run (from --state-dir): verdict oom_group_kill, oom_kill, exited, signaled or memshim_died; certain false when inferred (1).',
+    labelNames: ['verdict', 'certain'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const previous = report().previousRun;
+      if (previous) this.set({ verdict: previous.verdict, certain: String(previous.certain) }, 1);
+    },
+  });
+  gauge('memshim_previous_run_exit_code', 'The exit code of the previous run, when known (137: OOM-killed).', (r) => r.previousRun?.code);
+  gauge('memshim_previous_run_peak_bytes', 'The peak memory of the previous run, as last recorded.', (r) => r.previousRun?.peakBytes);
+  gauge('memshim_previous_run_memory_limit_bytes', 'The memory limit of the previous run.', (r) => r.previousRun?.limitBytes);
+  counter('memshim_log_lines_dropped_total', 'Log lines memshim dropped rather than block on a full stderr.', (r) => r.logLinesDropped);
   counter('memshim_oom_kills_total', "OOM kills the kernel counted in the cgroup (v2 memory.events, v1 memory.oom_control).", (r) => r.memory.oomKills);
   counter('memshim_oom_kills_reported_total', 'oom_kill events memshim logged for processes in its tree.', (r) => r.oomKillsReported);
   gauge('memshim_cpu_limit_cores', 'Effective CPU limit (quota/period, cpuset, or --cpus); absent when only the host bounds it.', (r) => r.limits.cpus);

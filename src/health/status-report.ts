@@ -1,7 +1,8 @@
 // The /status JSON (also what `memshim status --json` prints) and its readable rendering. Built from what memshim
 // knows, by a pure function. It carries the NAMES of the variables memshim set, never a value, and never argv:
 // both hold secrets (tokens, passwords on command lines).
-import type { CpuUsage, Limits, MemoryUsage } from '../cgroup/types.js';
+import type { CpuUsage, Limits, MemoryEvents, MemoryUsage } from '../cgroup/types.js';
+import type { PlannedSetting } from '../runtimes/settings.js';
 import type { Plan, Risk } from '../runtimes/types.js';
 import type { SupervisorStats } from '../supervisor/types.js';
 import { limitsView, type LimitsView } from '../cgroup/view.js';
@@ -26,7 +27,16 @@ export interface StatusReport {
   child: { pid: number | null; running: boolean; shuttingDown: boolean; uptimeSeconds: number | null } | null;
   cgroup: LimitsView['cgroup'];
   limits: LimitsView['limits'];
-  plan: { runtime: Plan['runtime']; setVariables: string[]; rlimits: Plan['rlimits']; risks: Risk[] } | null;
+  plan: {
+    runtime: Plan['runtime'];
+    setVariables: string[];
+    rlimits: Plan['rlimits'];
+    risks: Risk[];
+    /** memshim's own settings (its words of NODE_OPTIONS / JAVA_TOOL_OPTIONS, never the user's); absent when unknown. */
+    settings?: PlannedSetting[];
+    /** The heap cap in effect ("-Xmx384m"), when memshim set one. */
+    heap?: string | null;
+  } | null;
   memory: {
     usageBytes: number | null;
     workingSetBytes: number | null;
@@ -38,12 +48,31 @@ export interface StatusReport {
     psiFullAvg10: number | null;
     psiSomeTotalMicros: number | null;
     psiFullTotalMicros: number | null;
+    /** memory.events counters (v2; v1 only oom_kill and max, from memory.failcnt). */
+    events: MemoryEvents;
   };
   cpu: CpuUsage;
   stats: { zombiesReaped: number; signalsForwarded: Record<string, number> } | null;
   /** oom_kill events memshim logged (the kernel's counter is memory.oomKills). */
   oomKillsReported: number;
   processes?: ProcessUsage[];
+  /** Limit changes seen while running (in-place resize), per limit. */
+  limitChanges?: Record<string, number>;
+  /** The previous run's verdict, from --state-dir. */
+  previousRun?: PreviousRunSummary | null;
+  /** Log lines the logger dropped (a blocked stderr), when the logger counts them. */
+  logLinesDropped?: number | null;
+}
+
+export interface PreviousRunSummary {
+  verdict: string;
+  certain: boolean;
+  code: number | null;
+  signal: number | null;
+  limitBytes: number;
+  peakBytes: number | null;
+  workingSetBytes: number | null;
+  startedAt: string;
 }
 
 export interface StatusInput {
@@ -80,6 +109,7 @@ export function statusReport(input: StatusInput): StatusReport {
       psiFullAvg10: memory.psiFull?.avg10 ?? null,
       psiSomeTotalMicros: memory.psiSome?.total ?? null,
       psiFullTotalMicros: memory.psiFull?.total ?? null,
+      events: memory.events,
     },
     cpu: input.cpu,
     stats: input.stats

@@ -11,6 +11,9 @@ import { MemoryMonitor } from '../monitor/monitor.js';
 import { OomWatch } from '../monitor/oom-watch.js';
 import { statusReport, type ProcessUsage, type StatusReport, type StatusSource } from './status-report.js';
 import type { HealthServer } from './server.js';
+import { LimitWatch } from '../monitor/limit-watch.js';
+import { RunReporter } from '../monitor/run-report.js';
+import { heapSetting, plannedSettings } from '../runtimes/settings.js';
 
 export interface WatchOptions {
   /** The limits as reported (their cgroup paths included). */
@@ -26,6 +29,9 @@ export interface WatchOptions {
   /** The watched process's executable name, for the oom_kill event (never its arguments). */
   mainCommand: string | null;
   source: Exclude<StatusSource, 'cgroup'>;
+  /** The termination message's file (resolved: null for none) and --state-dir: the run's record. */
+  terminationLog?: string | null;
+  stateDir?: string | null;
 }
 
 /** Endpoints answer with a reading at most this old: a probe right after a burst must see the burst. */
@@ -46,6 +52,12 @@ export interface ProcessView {
 export class Watch {
   readonly monitor: MemoryMonitor | null;
   readonly oom: OomWatch;
+  /** Live limit changes (in-place resize), checked at every monitor reading. */
+  readonly limitWatch: LimitWatch | null;
+  /** The termination message and the --state-dir record, when either is on. */
+  readonly reporter: RunReporter | null;
+  /** How the main process ended, once it has (the supervisor's wait). */
+  mainEnd: { signal: number | null; oomKilled: boolean } | null = null;
   server: HealthServer | null = null;
   private readonly options: WatchOptions;
   private readonly view: () => ProcessView;
@@ -55,7 +67,29 @@ export class Watch {
     this.view = view;
     const location = options.readFrom ?? options.limits.cgroup;
     this.monitor = options.monitor ? new MemoryMonitor({ location, limitBytes: options.limits.memoryBytes, log: options.log, intervalMs: options.monitorIntervalMs }) : null;
-    this.oom = new OomWatch({ location, limits: options.limits, plan: options.plan, log: options.log, monitor: this.monitor, mainCommand: options.mainCommand });
+    const { terminationLog = null, stateDir = null, plan, log } = options;
+    this.reporter =
+      plan && (terminationLog !== null || stateDir !== null)
+        ? new RunReporter({ terminationLog, stateDir, limits: options.limits, location, plan, log, command: options.mainCommand, version: VERSION })
+        : null;
+    this.oom = new OomWatch({ location, limits: options.limits, plan, log, monitor: this.monitor, mainCommand: options.mainCommand, onReport: (report) => this.reporter?.onOomKill(report) });
+    this.limitWatch = this.monitor
+      ? new LimitWatch({
+          location,
+          limits: options.limits,
+          plan,
+          log,
+          onChange: (limits) => {
+            this.monitor?.setLimit(limits.memoryBytes);
+            this.reporter?.onLimits(limits);
+          },
+        })
+      : null;
+    this.monitor?.onReading((reading) => {
+      this.limitWatch?.check(reading.memory.workingSetBytes);
+      this.reporter?.onReading(reading);
+    });
+    this.reporter?.start();
     this.monitor?.start();
   }
 
@@ -93,12 +127,31 @@ export class Watch {
       oomKillsReported: this.oom.reports.length,
     });
     if (view.processes) report.processes = view.processes;
+    const { plan } = this.options;
+    if (report.plan && plan) {
+      // The sidecar tunes nothing: what it "set" is empty; memshim's own words only, never the user's.
+      report.plan.settings = this.options.source === 'memshim' ? plannedSettings(plan, process.env) : [];
+      report.plan.heap = heapSetting(plan)?.text ?? null;
+    }
+    report.limitChanges = this.limitWatch ? Object.fromEntries(this.limitWatch.changes) : {};
+    const previous = this.reporter?.previous ?? null;
+    report.previousRun = previous && {
+      verdict: previous.kind,
+      certain: previous.certain,
+      code: previous.code,
+      signal: previous.signal,
+      limitBytes: previous.record.limitBytes,
+      peakBytes: previous.record.peakBytes,
+      workingSetBytes: previous.record.workingSetBytes,
+      startedAt: previous.record.startedAt,
+    };
     return report;
   }
 
-  /** Explain what is still unexplained, stop the timers, close the server. */
-  async stop(): Promise<void> {
+  /** Explain what is still unexplained, record the end (`code`: what memshim exits with), stop the timers, close the server. */
+  async stop(code: number | null = null): Promise<void> {
     this.oom.flush();
+    if (code !== null) this.reporter?.finish({ code, signal: this.mainEnd?.signal ?? null, oomKilled: this.mainEnd?.oomKilled ?? false });
     this.monitor?.stop();
     await this.server?.close();
   }
@@ -123,7 +176,10 @@ export async function watchSupervisor(handle: SupervisorHandle, options: Omit<Wa
   };
   if (handle.pid !== null) spawned(handle.pid);
   handle.on('spawn', spawned);
-  handle.on('reaped', (reaped) => watch.oom.onDeath(reaped));
+  handle.on('reaped', (reaped) => {
+    const report = watch.oom.onDeath(reaped);
+    if (reaped.main) watch.mainEnd = { signal: reaped.signal, oomKilled: report !== null };
+  });
   await watch.serve();
   return watch;
 }

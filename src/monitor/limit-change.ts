@@ -1,7 +1,7 @@
 // Live limit changes (Kubernetes in-place pod resize, VPA InPlaceOrRecreate): the cgroup files change under a
 // running container; the runtime's settings, chosen at start, do not follow. Pure: two readings of the limits in,
 // what changed and what it means out. The I/O (reading the files every monitor interval) is in limit-watch.ts.
-import { formatBytes } from '../quantity.js';
+import { formatBytes } from '../common/quantity.js';
 import type { CgroupVersion } from '../cgroup/types.js';
 import type { RuntimeName } from '../runtimes/types.js';
 import type { HeapSetting } from '../runtimes/settings.js';

@@ -26,6 +26,7 @@ export interface Reading {
 
 export interface MonitorOptions {
   location: CgroupLocation;
+  /** Updated by setLimit() when the limit changes live. */
   limitBytes: number;
   log: Logger;
   intervalMs: number;
@@ -56,6 +57,11 @@ export class MemoryMonitor {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** The memory limit changed under the running container (in-place resize): the levels follow from the next reading. */
+  setLimit(limitBytes: number): void {
+    this.options.limitBytes = limitBytes;
   }
 
   /** Called after every reading, the interval's and the on-demand ones. */

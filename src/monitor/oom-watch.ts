@@ -34,11 +34,15 @@ export interface OomWatchOptions {
   monitor: MemoryMonitor | null;
   /** The main process's executable name (argv[0]'s basename; never its arguments). */
   mainCommand: string | null;
+  /** Told every report after its line is logged (the run record, the termination message). */
+  onReport?: (report: OomReport) => void;
 }
 
 export class OomWatch {
   private readonly options: OomWatchOptions;
   private seen: number;
+  /** memory.events oom_group_kill already explained (v2, kernel 5.17+). */
+  private groupSeen: number;
   /** The last reading in which the counter had not moved: the state of memory "just before" a kill. */
   private lastQuiet: Reading | null = null;
   private lastQuietMicros = nowMicros();
@@ -54,6 +58,7 @@ export class OomWatch {
     this.options = options;
     this.mainCommand = options.mainCommand;
     this.seen = this.counter() ?? 0;
+    this.groupSeen = readMemoryUsage(options.location).events.oomGroupKill ?? 0;
     options.monitor?.onReading((reading) => this.onReading(reading));
   }
 
@@ -111,7 +116,11 @@ export class OomWatch {
     const victim = this.victim(attribution, death);
     const fresh = readMemoryUsage(this.options.location);
     const before = this.lastQuiet ?? this.options.monitor?.latest ?? null;
+    const groupKills = fresh.events.oomGroupKill;
+    const groupKill = groupKills !== null && groupKills > this.groupSeen;
+    if (groupKill) this.groupSeen = groupKills;
     const report = oomReport({
+      groupKill,
       plan: this.options.plan,
       limits: this.options.limits,
       victim,
@@ -132,11 +141,13 @@ export class OomWatch {
         peakBytes: report.peakBytes,
         workingSetBeforeBytes: report.workingSetBeforeBytes,
         oomKills: report.oomKills,
+        groupKill: report.groupKill,
         suggestedLimitBytes: report.suggestedLimitBytes,
         advice: report.advice,
       },
       oomMessage(report),
     );
+    this.options.onReport?.(report);
     return report;
   }
 

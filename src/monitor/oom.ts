@@ -49,6 +49,8 @@ export interface OomReport {
   peakBytes: number | null;
   workingSetBeforeBytes: number | null;
   oomKills: number | null;
+  /** The kernel killed the whole cgroup (memory.oom.group=1: memory.events oom_group_kill went up). */
+  groupKill: boolean;
   advice: string;
   suggestedLimitBytes: number;
 }
@@ -106,6 +108,7 @@ export function oomReport(input: {
   peakBytes: number | null;
   workingSetBeforeBytes: number | null;
   oomKills: number | null;
+  groupKill?: boolean;
 }): OomReport {
   return {
     victim: input.victim,
@@ -113,6 +116,7 @@ export function oomReport(input: {
     peakBytes: input.peakBytes,
     workingSetBeforeBytes: input.workingSetBeforeBytes,
     oomKills: input.oomKills,
+    groupKill: input.groupKill ?? false,
     advice: oomAdvice(input.plan, input.limits, input.victim, input.peakBytes),
     suggestedLimitBytes: suggestLimit(input.limits.memoryBytes, input.peakBytes),
   };
@@ -123,5 +127,6 @@ export function oomMessage(report: OomReport): string {
   const v = report.victim;
   const who = `${v.main ? 'the main process' : v.count > 1 ? `${v.count} processes in its tree` : 'a process in its tree'}${v.pid !== null || v.command ? ` (${[v.command, v.pid !== null ? `pid ${v.pid}` : null].filter(Boolean).join(', ')})` : ''}`;
   const size = (bytes: number | null) => (bytes === null ? 'unknown' : formatBytes(bytes));
-  return `the kernel OOM-killed ${who}: limit ${formatBytes(report.limitBytes)}, peak ${size(report.peakBytes)}, working set just before ${size(report.workingSetBeforeBytes)}. To avoid it: ${report.advice}`;
+  const group = report.groupKill ? ' with every process in its cgroup (memory.oom.group=1)' : '';
+  return `the kernel OOM-killed ${who}${group}: limit ${formatBytes(report.limitBytes)}, peak ${size(report.peakBytes)}, working set just before ${size(report.workingSetBeforeBytes)}. To avoid it: ${report.advice}`;
 }

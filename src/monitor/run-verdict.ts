@@ -3,7 +3,7 @@
 // status after the container ended). Pure: records and texts in, records and texts out. Under memory.oom.group=1
 // the kernel kills memshim with its child, so whatever must be known after an OOM kill is written BEFORE it: the
 // record and the message are brought up to date at every threshold crossing, while memshim can still write.
-import { formatBytes } from '../quantity.js';
+import { formatBytes } from '../common/quantity.js';
 import type { MemorySource } from '../cgroup/types.js';
 import type { RuntimeName } from '../runtimes/types.js';
 import type { HeapSetting } from '../runtimes/settings.js';
