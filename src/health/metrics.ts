@@ -145,7 +145,6 @@ export function createMetrics(snapshot: Snapshot): Metrics {
   gauge('memshim_previous_run_exit_code', 'The exit code of the previous run, when known (137: OOM-killed).', (r) => r.previousRun?.code);
   gauge('memshim_previous_run_peak_bytes', 'The peak memory of the previous run, as last recorded.', (r) => r.previousRun?.peakBytes);
   gauge('memshim_previous_run_memory_limit_bytes', 'The memory limit of the previous run.', (r) => r.previousRun?.limitBytes);
-  counter('memshim_log_lines_dropped_total', 'Log lines memshim dropped rather than block on a full stderr.', (r) => r.logLinesDropped);
   counter('memshim_oom_kills_total', "OOM kills the kernel counted in the cgroup (v2 memory.events, v1 memory.oom_control).", (r) => r.memory.oomKills);
   counter('memshim_oom_kills_reported_total', 'oom_kill events memshim logged for processes in its tree.', (r) => r.oomKillsReported);
   gauge('memshim_cpu_limit_cores', 'Effective CPU limit (quota/period, cpuset, or --cpus); absent when only the host bounds it.', (r) => r.limits.cpus);

@@ -60,8 +60,6 @@ export interface StatusReport {
   limitChanges?: Record<string, number>;
   /** The previous run's verdict, from --state-dir. */
   previousRun?: PreviousRunSummary | null;
-  /** Log lines the logger dropped (a blocked stderr), when the logger counts them. */
-  logLinesDropped?: number | null;
 }
 
 export interface PreviousRunSummary {
