@@ -12,6 +12,7 @@ import { startMemshim, type Running } from '../test/monitor/run.js';
 import { TestCgroup } from '../test/helpers/real-cgroup.js';
 import { MemoryMonitor } from '../src/monitor/monitor.js';
 import { OomWatch } from '../src/monitor/oom-watch.js';
+import { LimitWatch } from '../src/monitor/limit-watch.js';
 import { createLogger } from '../src/common/log.js';
 import type { CgroupLocation, Limits } from '../src/cgroup/types.js';
 
@@ -73,6 +74,15 @@ try {
   const perReadingUs = (cpu.user + cpu.system) / N;
   console.log(`one reading (usage, stat, peak, oom counter with sub-cgroups, PSI, state machines): ${perReadingUs.toFixed(1)} µs CPU, ${(wall * 1000).toFixed(1)} µs wall (mean of ${N})`);
   console.log(`  at one reading per ${INTERVAL} s: ${((perReadingUs / 1e6 / Number(INTERVAL)) * 100).toFixed(4)}% of one core for the readings themselves`);
+  // The live-limit re-read (in-place resize) that every supervised reading adds: memory.max/high/swap, cpu.max,
+  // cpuset over the cgroup and its ancestors.
+  const limits = { cgroup: location, memoryBytes: 512 * MiB, memorySource: 'cgroup', hostMemoryBytes: Number.MAX_SAFE_INTEGER, cpuSource: null } as unknown as Limits;
+  const limitWatch = new LimitWatch({ location, limits, plan: null, log });
+  const c1 = process.cpuUsage();
+  for (let i = 0; i < N; i++) limitWatch.check(null);
+  const reread = process.cpuUsage(c1);
+  const rereadUs = (reread.user + reread.system) / N;
+  console.log(`limit re-read per reading (resize detection): ${rereadUs.toFixed(1)} µs CPU, i.e. ${((rereadUs / 1e6 / Number(INTERVAL)) * 100).toFixed(4)}% of one core at one reading per ${INTERVAL} s`);
 } finally {
   group.remove();
 }

@@ -138,3 +138,30 @@ t.test("--termination-log '' and a file that cannot be written: no message, one 
   t.equal((await bad.exited).code, 4, "the child's code");
   t.equal(bad.events('report_file').length, 1, 'one warning, not one per write');
 });
+
+t.test('replaceFile: a rename where it can, in place on a bind mount (the kubelet mounts /dev/termination-log)', async (t) => {
+  const { replaceFile } = await import('../../src/monitor/run-report.js');
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'memshim-replace-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const plain = join(dir, 'plain');
+  replaceFile(plain, 'a longer first text\n');
+  replaceFile(plain, 'short\n');
+  t.equal(readFileSync(plain, 'utf8'), 'short\n', 'replaced whole');
+  const source = join(dir, 'host-side');
+  const target = join(dir, 'termination-log');
+  writeFileSync(source, '');
+  writeFileSync(target, '');
+  try {
+    execFileSync('mount', ['--bind', source, target], { stdio: 'ignore' });
+  } catch {
+    t.skip('cannot bind-mount here (not root)');
+    return;
+  }
+  t.teardown(() => execFileSync('umount', [target], { stdio: 'ignore' }));
+  replaceFile(target, 'a longer first verdict\n');
+  replaceFile(target, 'shorter\n');
+  t.equal(readFileSync(target, 'utf8'), 'shorter\n', 'written in place, cut to length');
+  t.equal(readFileSync(source, 'utf8'), 'shorter\n', 'the kubelet (the other side of the mount) reads it');
+  t.notOk(existsSync(join(dir, `.${process.pid}.memshim.tmp`)), 'the temporary file is gone');
+});

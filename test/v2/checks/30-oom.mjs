@@ -1,7 +1,7 @@
 // A kernel OOM kill in a container cgroup, with memory.oom.group 0 (only the hog dies: memshim explains it) and
 // 1 (the kubelet's setting on v2 since Kubernetes 1.28: the kernel kills the whole group, memshim included, and
 // only what memshim wrote before, the termination message and the --state-dir record, tells why).
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, equal, get, HOG, keyed, makeCgroup, memshim, readCgroup, removeCgroup, sample, ROOT, MiB } from '../lib.mjs';
 
@@ -60,6 +60,7 @@ export const checks = [
         assert(!existsSync(join(state, `.${proc.child.pid}.memshim.tmp`)), 'no temporary file left');
       } finally {
         await removeCgroup('v2-oom1');
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   ],
