@@ -6,6 +6,7 @@ import { EXIT } from './common/exit-codes.js';
 import { parseBytes, parseCpus, QuantityError } from './common/quantity.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './common/log.js';
 import { VERSION } from './common/version.js';
+import { PROCESS_IO, type Io } from './common/io.js';
 import { RUNTIME_NAMES, type RuntimeName } from './runtimes/types.js';
 import { DEFAULT_HEALTH_PORT, type LogConfig, type ReaderConfig, type RunConfig, type SidecarConfig, type StatusConfig } from './commands/config.js';
 import { parseRewrite, RewriteError } from './supervisor/signals.js';
@@ -124,7 +125,7 @@ function baseParser(argv: string[], usage: string) {
     });
 }
 
-function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
+function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, io: Io) {
   return healthOptions(logOptions(readerOptions(baseParser(argv, USAGE))))
     .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true, 'parse-positional-numbers': false })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the limits, the plan and the risks; run nothing' })
@@ -167,6 +168,7 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
           if (given.length) throw new UsageError(`--exec replaces memshim by the command, so ${given.map((n) => `--${n}`).join(', ')} cannot apply; drop ${given.length > 1 ? 'them' : 'it'} or --exec`);
         }
         const config: RunConfig = {
+          env,
           reader: readerConfig(args, env),
           log: logConfig(args, env),
           argv: all,
@@ -187,7 +189,7 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
           terminationLog: args['termination-log'] ?? env.MEMSHIM_TERMINATION_LOG ?? null,
           stateDir: nonEmpty(args['state-dir']) ?? nonEmpty(env.MEMSHIM_STATE_DIR) ?? null,
         };
-        dispatch.exitCode = await dispatch.run(config);
+        dispatch.exitCode = await dispatch.run(config, io);
       },
     );
 }
@@ -240,24 +242,28 @@ function sidecarParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatc
 }
 
 export interface Dispatch {
-  run(config: RunConfig): Promise<number>;
+  run(config: RunConfig, io: Io): Promise<number>;
   status(config: StatusConfig): Promise<number>;
   sidecar(config: SidecarConfig): Promise<number>;
   exitCode: number | undefined;
 }
 
-/** Parse argv and run what it asks for; resolves to the exit code (undefined: --help or --version printed). */
-export async function main(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch): Promise<number | undefined> {
+/**
+ * Parse argv and run what it asks for; resolves to the exit code (undefined: --help or --version printed).
+ * `env` is the environment memshim was started with: the MEMSHIM_* variables are read from it, and the run command
+ * plans with it and hands it to the child. `io` takes the usage errors and the dry run's output.
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, io: Io = PROCESS_IO): Promise<number | undefined> {
   try {
     const [first, ...rest] = argv;
     // `status` and `sidecar` are memshim's own commands only as the first word: `memshim -- status` runs a program.
     if (first === 'status') await statusParser(rest, env, dispatch).parseAsync();
     else if (first === 'sidecar') await sidecarParser(rest, env, dispatch).parseAsync();
-    else await runParser(argv, env, dispatch).parseAsync();
+    else await runParser(argv, env, dispatch, io).parseAsync();
     return dispatch.exitCode;
   } catch (error) {
     if (error instanceof UsageError || error instanceof QuantityError || error instanceof RewriteError) {
-      process.stderr.write(`memshim: ${oneLine(error.message)}\n`);
+      io.stderr(`memshim: ${oneLine(error.message)}\n`);
       return EXIT.USAGE;
     }
     throw error;

@@ -7,7 +7,7 @@ import { main, type Dispatch } from './cli.js';
 
 const dispatch: Dispatch = {
   exitCode: undefined,
-  run: async (config) => (await import('./commands/run.js')).run(config),
+  run: async (config, io) => (await import('./commands/run.js')).run(config, io),
   // Commands that supervise nothing: a signal that came early has the effect it would have had anyway.
   status: async (config) => (await releaseEarlySignals(), (await import('./commands/status.js')).statusCommand(config)),
   sidecar: async (config) => (await releaseEarlySignals(), (await import('./commands/sidecar.js')).sidecarCommand(config)),

@@ -12,6 +12,8 @@ export interface LogConfig {
 }
 
 export interface RunConfig {
+  /** The environment memshim was started with: the plan reads it, the child inherits it (with the plan's over it). */
+  env: Readonly<Record<string, string | undefined>>;
   reader: ReaderConfig;
   log: LogConfig;
   argv: string[];

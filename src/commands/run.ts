@@ -1,6 +1,7 @@
 // `memshim [options] -- CMD`: read the limits, decide the plan, then show it (--dry-run), become the command
 // (--exec), or run it as a supervised child with the monitor and the health server beside it.
 import type { RunConfig } from './config.js';
+import { PROCESS_IO, type Io } from '../common/io.js';
 import { createLogger } from '../common/log.js';
 import { settleEarlySignals } from '../common/early-signals.js';
 import { readLimits } from '../cgroup/index.js';
@@ -12,11 +13,11 @@ import type { Plan } from '../runtimes/types.js';
 
 /**
  * What memshim keeps resident while it supervises, charged to the same cgroup: its anonymous RSS (RssAnon)
- * with the monitor on, 15.2 MiB measured by bench/init.ts (README "PID 1 duties"), rounded up. Its file pages
- * (the node binary, about 41 MiB) are shared page cache the kernel can reclaim, so they are not budgeted.
+ * with the monitor on, as bench/init.ts measures it (the figure, its date and machine: docs/pid1.md), rounded up.
+ * Its file pages (the node binary) are shared page cache the kernel can reclaim, so they are not budgeted.
  */
 export const SUPERVISOR_OVERHEAD_BYTES = 16 * 1024 * 1024;
-/** The health server adds prom-client and its registry once scraped: RssAnon 13 -> 18 MiB after a few scrapes. */
+/** The health server adds prom-client and its registry once scraped (RssAnon after a few scrapes; docs/pid1.md). */
 export const HEALTH_SERVER_OVERHEAD_BYTES = 6 * 1024 * 1024;
 
 /** What memshim itself will keep resident beside the child, taken out of the runtime's budget. */
@@ -27,11 +28,11 @@ export function supervisorOverheadBytes(config: Pick<RunConfig, 'exec' | 'health
 
 export async function decide(config: RunConfig): Promise<{ limits: Limits; plan: Plan }> {
   const limits = await readLimits(config.reader);
-  const facts = await gatherFacts(config.argv, process.env);
+  const facts = await gatherFacts(config.argv, config.env);
   const plan = planCommand({
     limits,
     argv: config.argv,
-    env: process.env,
+    env: config.env,
     facts,
     options: {
       runtime: config.runtime,
@@ -44,18 +45,18 @@ export async function decide(config: RunConfig): Promise<{ limits: Limits; plan:
   return { limits, plan };
 }
 
-export async function run(config: RunConfig): Promise<number> {
+export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<number> {
   const { limits, plan } = await decide(config);
   if (config.dryRun) {
     const report = dryRunReport(limits, plan);
-    process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderDryRunText(report, limits, plan));
+    io.stdout(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderDryRunText(report, limits, plan));
     return 0;
   }
   const log = await createLogger(config.log.format, config.log.level);
   for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
   log.info({ event: 'plan', runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus, set: Object.keys(plan.env) }, `planning for ${plan.runtime}`);
   for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
-  const child = { argv: plan.argv, env: { ...process.env, ...plan.env }, rlimits: plan.rlimits };
+  const child = { argv: plan.argv, env: { ...config.env, ...plan.env }, rlimits: plan.rlimits };
   if (config.exec) return (await import('../supervisor/exec.js')).execCommand(child, log);
   const { supervise } = await import('../supervisor/supervisor.js');
   const { oomScoreGap } = await import('../supervisor/oom-score.js');

@@ -20,36 +20,13 @@ t.test('--version prints the package version', async (t) => {
   t.equal(ran.stdout.trim(), version);
 });
 
-t.test('usage errors: one line on stderr, exit 2, nothing run', async (t) => {
-  const cases: [string[], RegExp][] = [
-    [[], /no command given/],
-    [['--dry-run'], /no command given/],
-    [['--memory', '12X', '--', 'true'], /not a memory size: "12X"/],
-    [['--cpus', '-1', '--', 'true'], /not a CPU count/],
-    [['--rewrite', '15', '--', 'true'], /--rewrite wants FROM:TO/],
-    [['--rewrite', 'TERM:NOPE', '--', 'true'], /--rewrite wants FROM:TO/],
-    [['--health-port', '70000', '--', 'true'], /--health-port must be a whole number from 0 to 65535, not "70000"/],
-    [['--health-port', 'http', '--', 'true'], /--health-port must be a whole number from 0 to 65535, not "http"/],
-    [['--grace-period', '-3', '--', 'true'], /--grace-period must be a number from 0 to 86400, not "-3"/],
-    [['--grace-period', 'abc', '--', 'true'], /--grace-period must be a number from 0 to 86400, not "abc"/],
-    [['--monitor-interval', '0', '--', 'true'], /--monitor-interval must be a number from 0.05 to 3600, not "0"/],
-    [['--json', '--', 'true'], /--json goes with --dry-run/],
-    [['--exec', '--health-port', '9464', '--rewrite', '15:3', '--', 'true'], /--exec replaces memshim by the command, so --health-port, --rewrite cannot apply/],
-    [['--exec', '--monitor-interval', '0.5', '--', 'true'], /so --monitor-interval cannot apply/],
-    [['--runtime', 'cobol', '--', 'true'], /Invalid values: Argument: runtime, Given: "cobol"/],
-    [['--no-such-flag', '--', 'true'], /Unknown argument/],
-    [['sidecar'], /exactly one of --pid N or --match REGEX/],
-    [['sidecar', '--match', '('], /--match is not a regular expression/],
-  ];
-  for (const [args, message] of cases) {
-    const ran = runMemshim(args, { env: { ...process.env, MEMSHIM_MEMORY: '', MEMSHIM_CPUS: '' } });
-    t.equal(ran.code, 2, `exit 2 for ${JSON.stringify(args)}`);
-    t.match(ran.stderr, message, `says why for ${JSON.stringify(args)}`);
-    t.equal(ran.stderr.trim().split('\n').length, 1, `one line for ${JSON.stringify(args)}: ${ran.stderr}`);
-    t.equal(ran.stdout, '', 'prints nothing on stdout');
-  }
-  const execWithCommandFlags = runMemshim(['--exec', '--dry-run', '--json', '--', 'node', '--rewrite', '--health-port', '1']);
-  t.equal(execWithCommandFlags.code, 0, "the command's own flags are not memshim's");
+// Every usage error, in-process through main(): test/cli/main.test.ts. Here the real bundle, once.
+t.test('a usage error from the real bundle: one line on stderr, exit 2', async (t) => {
+  const ran = runMemshim(['--memory', '12X', '--', 'true'], { env: { ...process.env, MEMSHIM_MEMORY: '', MEMSHIM_CPUS: '' } });
+  t.equal(ran.code, 2);
+  t.match(ran.stderr, /not a memory size: "12X"/);
+  t.equal(ran.stderr.trim().split('\n').length, 1, `one line: ${ran.stderr}`);
+  t.equal(ran.stdout, '', 'prints nothing on stdout');
   const badEnv = runMemshim(['--dry-run', '--', 'true'], { env: { ...process.env, MEMSHIM_MEMORY: 'lots' } });
   t.equal(badEnv.code, 2, 'a bad MEMSHIM_MEMORY is a usage error too');
   t.match(badEnv.stderr, /not a memory size: "lots"/);
