@@ -17,7 +17,7 @@ import { drainEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js
 import { LibcProcessControl } from './libc-control.js';
 import { NodeProcessControl } from './node-control.js';
 import { ownChildren, type ProcessControl, type SpawnResult } from './process-control.js';
-import type { Reaped, SupervisorHandle, SupervisorStats } from './types.js';
+import type { Reaped, SupervisorEvents, SupervisorHandle, SupervisorStats } from './types.js';
 
 export interface SuperviseOptions {
   argv: readonly string[];
@@ -36,7 +36,7 @@ const AFTER_KILL_MS = 1000;
 /** How soon to look again when the control says so (a libuv child ahead in the queue; without koffi, leftovers). */
 const RETRY_MS = 10;
 
-class Supervisor extends EventEmitter implements SupervisorHandle {
+class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHandle {
   pid: number | null = null;
   readonly startedAt = performance.now();
   readonly stats: SupervisorStats = { zombiesReaped: 0, signalsForwarded: new Map() };

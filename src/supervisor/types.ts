@@ -21,14 +21,19 @@ export interface SupervisorStats {
   signalsForwarded: Map<number, number>;
 }
 
-/**
- * Events, all synchronous with the wait or the forward that caused them:
- *   'spawn'   (pid: number)                       the main child started
- *   'reaped'  (reaped: Reaped)                    any process was waited for, the main child included
- *   'signal'  (signal: number, target: number)    a signal was forwarded (target < 0: a process group)
- *   'shutdown'(reason: 'child-exited' | 'signal') memshim began to shut down
- */
-export interface SupervisorHandle extends EventEmitter {
+/** The supervisor's events, all synchronous with the wait or the forward that caused them. */
+export interface SupervisorEvents {
+  /** The main child started. */
+  spawn: [pid: number];
+  /** Any process was waited for, the main child included. */
+  reaped: [reaped: Reaped];
+  /** A signal was forwarded (target < 0: a process group). */
+  signal: [signal: number, target: number];
+  /** memshim began to shut down. */
+  shutdown: [reason: 'child-exited' | 'signal'];
+}
+
+export interface SupervisorHandle extends EventEmitter<SupervisorEvents> {
   readonly pid: number | null;
   readonly startedAt: number;
   readonly stats: SupervisorStats;
