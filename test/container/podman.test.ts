@@ -13,10 +13,15 @@ const HANG_GUARD_MS = 30_000;
 // `podman stop --time`: after it, podman sends SIGKILL and the exit would be 137, not 143.
 const STOP_TIMEOUT_S = 30;
 
+// The whole file: an image import and about ten containers took 47-128 s here on a loaded machine, beyond the
+// suite's 120 s per file; this bounds a hang, not the speed.
+const FILE_TIMEOUT_MS = 300_000;
+
 const skip = podmanUnsupported();
 if (skip) {
   t.plan(0, skip);
 } else {
+  t.setTimeout(FILE_TIMEOUT_MS);
   ensureBinary();
   const podman = await makePodman();
   t.teardown(() => podman.remove());
@@ -38,7 +43,7 @@ function defineTests(podman: Podman): void {
       const out = await logs(container);
       if (test(out)) return;
       if (Date.now() > deadline) throw new Error(`no ${what} in the logs of ${container} after ${HANG_GUARD_MS} ms:\n${out.stdout}\n${out.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 250)); // each look is a podman process
     }
   };
   const exitCode = async (container: string): Promise<number> => {

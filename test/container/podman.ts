@@ -58,7 +58,9 @@ export async function makePodman(): Promise<Podman> {
 
   const run = (args: string[], input?: Buffer): Promise<PodmanResult> =>
     new Promise((resolve) => {
-      const child = execFile('podman', [...global, ...args], { env, encoding: 'utf8', timeout: PODMAN_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // cwd: conmon writes a file named `oom` into its working directory when the container's cgroup sees an
+      // OOM kill (cgroup v1), which would otherwise land in the repository.
+      const child = execFile('podman', [...global, ...args], { cwd: home, env, encoding: 'utf8', timeout: PODMAN_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       });
