@@ -45,8 +45,11 @@ export interface StatusConfig {
   json: boolean;
   url: string;
   check: boolean;
-  /** --url given or MEMSHIM_HEALTH_PORT set: a memshim should answer there, and --check fails when none does. */
-  serverExpected?: boolean;
+  /**
+   * --url given or MEMSHIM_HEALTH_PORT set (src/cli.ts decides, from the environment main() was given): a memshim
+   * should answer there, and with --check silence is unhealthy, not a reason to read the cgroup instead.
+   */
+  serverExpected: boolean;
 }
 
 export interface SidecarConfig {

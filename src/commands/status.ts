@@ -3,7 +3,7 @@
 // child is down, when the working set is at or above 95% of the limit, or when no memshim answers where one is
 // expected (--url or MEMSHIM_HEALTH_PORT): a ready Docker HEALTHCHECK.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_HEALTH_PORT, type StatusConfig } from './config.js';
+import type { StatusConfig } from './config.js';
 import { readCpuUsage, readLimits, readMemoryUsage } from '../cgroup/index.js';
 import { EXIT } from '../common/exit-codes.js';
 import { VERSION } from '../common/version.js';
@@ -74,22 +74,7 @@ export function parseHealthUrl(text: string): URL | null {
   }
 }
 
-export interface StatusOptions extends StatusConfig {
-  /**
-   * A memshim is expected to answer at the URL (--url given, or MEMSHIM_HEALTH_PORT set): with --check, silence
-   * there is unhealthy, not a reason to read the cgroup instead. Left out, it is inferred: a URL other than the
-   * default one, or MEMSHIM_HEALTH_PORT set.
-   */
-  serverExpected?: boolean;
-}
-
-function serverExpected(config: StatusOptions): boolean {
-  if (config.serverExpected !== undefined) return config.serverExpected;
-  const port = process.env.MEMSHIM_HEALTH_PORT;
-  return (port !== undefined && port !== '') || config.url !== `http://127.0.0.1:${DEFAULT_HEALTH_PORT}`;
-}
-
-export async function statusCommand(config: StatusOptions): Promise<number> {
+export async function statusCommand(config: StatusConfig): Promise<number> {
   const url = parseHealthUrl(config.url);
   if (!url) {
     // The URL itself is not repeated: it may carry credentials.
@@ -97,7 +82,7 @@ export async function statusCommand(config: StatusOptions): Promise<number> {
     return EXIT.USAGE;
   }
   const answered = await askMemshim(url);
-  if (!answered && config.check && serverExpected(config)) {
+  if (!answered && config.check && config.serverExpected) {
     // A memshim whose health server could not bind would otherwise pass every HEALTHCHECK.
     const reason = `no memshim answered at ${url.origin} (a health server is expected there)`;
     process.stdout.write(config.json ? `${JSON.stringify({ healthy: false, unhealthyReason: reason })}\n` : `UNHEALTHY: ${reason}\n`);
