@@ -1,7 +1,7 @@
 // Start-up, the early-signal window, memory while supervising and the single executable's size, side by side with
 // the Node that carries each packaging, tini and dumb-init, in one run (by hand, not in npm test; root, for the
 // PID namespace of the signal window; apt-get install -y tini dumb-init hyperfine):
-//   npm run bench -- bench/startup.ts [--runs 40] [--step 10] [--max 200] [--tries 3] [--json FILE]
+//   npm run bench -- bench/startup.ts [--runs 40] [--step MS] [--max MS] [--tries 3] [--json FILE]
 // 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between), wall median and CPU
 //    (user+sys), against `node -e 0` of the same Node: the system Node for the npm install, the Node 24 inside the
 //    single executable for it. --exec minus /bin/true is the time from memshim's start to the command's first
@@ -25,15 +25,17 @@ import { BINARY, ensureBinary } from '../test/packaging/container.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '40' },
-    step: { type: 'string', default: '10' },
-    max: { type: 'string', default: '200' },
+    step: { type: 'string' },
+    max: { type: 'string' },
     tries: { type: 'string', default: '3' },
     json: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
-const STEP = Number(values.step);
-const MAX = Number(values.max);
+// The delays cover 1.6x the slower `node -e 0` of this run, in 16 steps, unless given: the window scales with the
+// machine's speed and load, and a fixed range cut it off on a loaded machine.
+let STEP = Number(values.step ?? NaN);
+let MAX = Number(values.max ?? NaN);
 const TRIES = Number(values.tries);
 const LOST_AFTER_MS = 1500;
 
@@ -212,6 +214,18 @@ async function main() {
       .join(' ')} at the start; ${new Date().toISOString()}`,
   );
   const start = startup();
+  if (Number.isNaN(MAX))
+    MAX =
+      Math.ceil(
+        (1.6 *
+          Math.max(
+            ...Object.entries(start)
+              .filter(([n]) => n.startsWith('node -e 0'))
+              .map(([, t]) => t.wallMs),
+          )) /
+          10,
+      ) * 10;
+  if (Number.isNaN(STEP)) STEP = Math.max(1, Math.round(MAX / 16));
   const memory: Record<string, { anonKb: number; fileKb: number }> = {};
   for (const [name, init] of Object.entries(INITS)) memory[name] = await residentMemory(init.argv);
   const windows: Record<string, { windowMs: number | null; lost: Record<number, number> }> = {};
