@@ -4,6 +4,7 @@
 import './listen-first.js';
 import { releaseEarlySignals } from './common/early-signals.js';
 import { main, type Dispatch } from './cli.js';
+import { flushLogs, stderrSink } from './common/log.js';
 
 const dispatch: Dispatch = {
   exitCode: undefined,
@@ -13,14 +14,33 @@ const dispatch: Dispatch = {
   sidecar: async (config) => (await releaseEarlySignals(), (await import('./commands/sidecar.js')).sidecarCommand(config)),
 };
 
+/**
+ * An error memshim did not expect: one line (what went wrong), the stack only when debugging was asked for
+ * (--log-level debug/trace or MEMSHIM_LOG_LEVEL), since a stack names the paths of the build, not the user's input.
+ */
+export function internalErrorLine(error: unknown, debug: boolean): string {
+  const text = error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error);
+  return `memshim: internal error: ${debug ? text : text.split('\n')[0]}${debug ? '' : ' (MEMSHIM_LOG_LEVEL=debug shows where)'}\n`;
+}
+
+function debugging(argv: string[], env: NodeJS.ProcessEnv): boolean {
+  const flag = argv.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
+  const level = flag < 0 ? env.MEMSHIM_LOG_LEVEL : argv[flag]!.includes('=') ? argv[flag]!.split('=')[1] : argv[flag + 1];
+  return /^(debug|trace)$/i.test(level ?? '');
+}
+
+// The exit waits for stderr to take the last lines, about a second at most: a stalled log pipe must not keep
+// memshim, and with it the container, from ending with the child's status.
 main(process.argv.slice(2), process.env, dispatch).then(
   async (code) => {
     // --help, --version, a usage error, --dry-run: nothing took over what came early.
     await releaseEarlySignals();
+    await flushLogs();
     process.exit(code ?? 0);
   },
-  (error: unknown) => {
-    process.stderr.write(`memshim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  async (error: unknown) => {
+    stderrSink().write(internalErrorLine(error, debugging(process.argv.slice(2), process.env)));
+    await flushLogs();
     process.exit(1);
   },
 );

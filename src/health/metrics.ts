@@ -4,6 +4,7 @@
 // mirrored: reset and set to the absolute value at each scrape. Imported only at the first scrape.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { childUp, type ProcessUsage, type StatusReport } from './status-report.js';
+import { droppedLogLines } from '../common/log.js';
 
 type Snapshot = () => StatusReport;
 
@@ -165,6 +166,8 @@ export function createMetrics(snapshot: Snapshot): Metrics {
       for (const [signal, count] of Object.entries(report().stats?.signalsForwarded ?? {})) this.inc({ signal }, count);
     },
   });
+  // memshim's own counter, not the child's state: read where it is kept, not from the report.
+  counter('memshim_log_lines_dropped_total', "memshim's log lines dropped because stderr did not drain (a stalled log pipe never blocks memshim).", () => droppedLogLines());
   // The watched process itself (pidusage; the sidecar samples it every interval): one series per process.
   const perProcess = (name: string, help: string, value: (p: ProcessUsage) => number | null) =>
     new Gauge({

@@ -6,7 +6,7 @@
 // non-blocking), an empty signal mask and default dispositions (Node ignores SIGPIPE).
 import { accessSync, constants, fstatSync, statSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
-import type { Logger } from '../common/log.js';
+import { flushLogsSync, type Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
 import { EACCES, errnoOf } from '../common/errno.js';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.js';
@@ -107,6 +107,8 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
   const found = resolveOnPath(command, process.env.PATH);
   let errno = 'errno' in found ? found.errno : 0;
   if ('file' in found) {
+    // What memshim logged must reach stderr before the process is replaced; a stalled pipe gets a second.
+    flushLogsSync();
     if (lib) {
       lib.execve(found.file, [...argv, null], environmentBlock(options.env));
       errno = lib.errno();
