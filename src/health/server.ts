@@ -2,10 +2,23 @@
 // and `memshim status`. Everything it answers comes from a StatusReport, which holds no env or argv value.
 // A failure inside a handler answers 500 and is logged once per kind; it never takes memshim (PID 1) down.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../common/log.js';
 import { childUp, type StatusReport } from './status-report.js';
 import type { Metrics } from './metrics.js';
+
+/** Connections held at once; a new one past this closes the oldest (docs/monitoring.md "Health server"). */
+export const MAX_CONNECTIONS = 64;
+/**
+ * A request's headers must arrive within this from the connection (a silent client too: Node counts from the
+ * accept), the whole request within REQUEST_TIMEOUT_MS.
+ */
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Keep-alive sockets must not delay memshim's exit. */
+const KEEP_ALIVE_TIMEOUT_MS = 1_000;
+/** How often Node checks the headers and request timeouts (its default, 30 s, on top of 60 s: the ~90 s seen). */
+const CHECK_INTERVAL_MS = 1_000;
 
 export interface HealthServerOptions {
   host: string;
@@ -59,7 +72,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     }
   };
 
-  const server = createServer((req, res) => {
+  // Probes and scrapers send a whole request at once and want no long connections. A client that trickles its
+  // headers, or connects and says nothing, is closed within seconds instead of Node's minute and more; and a
+  // flood of connections is capped by closing the oldest, so memory stays bounded and a new probe still gets in.
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: CHECK_INTERVAL_MS }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       if (!failures.has(message)) {
@@ -70,9 +86,13 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       else res.destroy();
     });
   });
-  // Probes and scrapers hold no long connections: keep-alive sockets must not delay memshim's exit.
-  server.keepAliveTimeout = 1000;
-
+  // Every connection, oldest first (a Set iterates in insertion order).
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size > MAX_CONNECTIONS) open.values().next().value?.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
