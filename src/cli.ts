@@ -61,23 +61,51 @@ function healthOptions<T>(y: Argv<T>) {
     .option('monitor-interval', { type: 'string', default: '1.5', describe: 'Seconds between memory readings', group: 'Watching:' });
 }
 
+/** Below this, --memory is a missing unit, not a plan: memshim alone keeps more than this resident. */
+const MIN_MEMORY_BYTES = 4 * 1024 * 1024;
+
+/** The value of a flag, else of its variable, with the name the user typed it under (for the error). */
+function given(flag: string, value: string | undefined, variable: string, env: NodeJS.ProcessEnv): { source: string; text: string } | undefined {
+  if (value !== undefined) return { source: flag, text: value };
+  const text = nonEmpty(env[variable]);
+  return text === undefined ? undefined : { source: variable, text };
+}
+
+/** A quantity parser's error, prefixed with where the text came from. */
+function parsed<T>(from: { source: string; text: string }, parse: (text: string) => T): T {
+  try {
+    return parse(from.text);
+  } catch (error) {
+    if (error instanceof QuantityError) throw new UsageError(`${from.source}: ${error.message}`);
+    throw error;
+  }
+}
+
 function readerConfig(args: { memory?: string; cpus?: string; procfs: string; sysfs: string }, env: NodeJS.ProcessEnv): ReaderConfig {
-  const memory = args.memory ?? nonEmpty(env.MEMSHIM_MEMORY);
-  const cpus = args.cpus ?? nonEmpty(env.MEMSHIM_CPUS);
+  const memory = given('--memory', args.memory, 'MEMSHIM_MEMORY', env);
+  const cpus = given('--cpus', args.cpus, 'MEMSHIM_CPUS', env);
+  const memoryBytes = memory === undefined ? null : parsed(memory, parseBytes);
+  if (memory !== undefined && memoryBytes !== null && memoryBytes < MIN_MEMORY_BYTES) {
+    const unit = /^\d+$/.test(memory.text.trim()) ? ` (a unit missing? ${memory.text.trim()}Mi is ${memory.text.trim()} MiB)` : '';
+    throw new UsageError(`${memory.source} ${memory.text} is ${memoryBytes} bytes, below 4 MiB: memshim alone needs more than that${unit}`);
+  }
   return {
     procfs: args.procfs,
     sysfs: args.sysfs,
-    memoryOverride: memory === undefined ? null : parseBytes(memory),
-    cpusOverride: cpus === undefined ? null : parseCpus(cpus),
+    memoryOverride: memoryBytes,
+    cpusOverride: cpus === undefined ? null : parsed(cpus, parseCpus),
   };
 }
 
 function logConfig(args: { 'log-format'?: string; 'log-level'?: string }, env: NodeJS.ProcessEnv): LogConfig {
-  const format = args['log-format'] ?? nonEmpty(env.MEMSHIM_LOG_FORMAT) ?? 'json';
-  const level = args['log-level'] ?? nonEmpty(env.MEMSHIM_LOG_LEVEL) ?? 'info';
-  if (format !== 'json' && format !== 'pretty') throw new UsageError(`MEMSHIM_LOG_FORMAT must be json or pretty, not "${format}"`);
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`log level must be one of ${LOG_LEVELS.join(', ')}, not "${level}"`);
-  return { format: format as LogFormat, level: level as LogLevel };
+  // Names in any case (MEMSHIM_LOG_LEVEL=WARN): the error quotes what was typed.
+  const format = given('--log-format', args['log-format'], 'MEMSHIM_LOG_FORMAT', env) ?? { source: '', text: 'json' };
+  const level = given('--log-level', args['log-level'], 'MEMSHIM_LOG_LEVEL', env) ?? { source: '', text: 'info' };
+  const formatName = format.text.trim().toLowerCase();
+  const levelName = level.text.trim().toLowerCase();
+  if (formatName !== 'json' && formatName !== 'pretty') throw new UsageError(`${format.source} must be json or pretty, not "${format.text}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(levelName)) throw new UsageError(`${level.source} must be one of ${LOG_LEVELS.join(', ')}, not "${level.text}"`);
+  return { format: formatName as LogFormat, level: levelName as LogLevel };
 }
 
 /** A number as typed, within [min, max]; the error quotes what was typed, not what it parsed to. */
@@ -90,8 +118,8 @@ function numberIn(option: string, text: string, min: number, max: number, intege
 }
 
 function healthPort(port: string | undefined, env: NodeJS.ProcessEnv): number | null {
-  const text = port ?? nonEmpty(env.MEMSHIM_HEALTH_PORT);
-  return text === undefined ? null : numberIn('--health-port', text, 0, 65535, true);
+  const from = given('--health-port', port, 'MEMSHIM_HEALTH_PORT', env);
+  return from === undefined ? null : numberIn(from.source, from.text, 0, 65535, true);
 }
 
 function intervalMs(seconds: string): number {
@@ -108,6 +136,18 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/**
+ * yargs says "Unknown arguments: bogus, bogusFlag" for `--bogus-flag`: each name once, camelCase aliases
+ * dropped, spelled as the user typed it.
+ */
+function unknownArguments(message: string | null | undefined, argv: string[]): string | null {
+  const listed = /^Unknown arguments?: (.*)$/.exec(message ?? '')?.[1];
+  if (listed === undefined) return null;
+  const names = listed.split(', ').filter((name) => !/[A-Z]/.test(name) || !listed.split(', ').includes(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+  const typed = names.map((name) => argv.find((word) => word.replace(/^-+/, '').split('=')[0] === name) ?? (name.length === 1 ? `-${name}` : `--${name}`));
+  return `Unknown argument${typed.length > 1 ? 's' : ''}: ${typed.join(', ')} (memshim --help lists the options)`;
+}
+
 function baseParser(argv: string[], usage: string) {
   return yargs(argv)
     .scriptName('memshim')
@@ -121,7 +161,7 @@ function baseParser(argv: string[], usage: string) {
     .exitProcess(false)
     .fail((message, error) => {
       if (error && !(error instanceof UsageError) && !message) throw error;
-      throw new UsageError(message ?? error?.message ?? 'usage error');
+      throw new UsageError(unknownArguments(message, argv) ?? message ?? error?.message ?? 'usage error');
     });
 }
 
@@ -130,6 +170,7 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
     .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true, 'parse-positional-numbers': false })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the limits, the plan and the risks; run nothing' })
     .option('json', { type: 'boolean', default: false, describe: 'With --dry-run: one JSON object' })
+    .option('show-secrets', { type: 'boolean', default: false, describe: 'With --dry-run: show values that look secret (passwords, tokens, keys in argv and variables) instead of ***' })
     .option('runtime', { choices: RUNTIME_NAMES, describe: 'Force the runtime instead of detecting it', group: 'Tuning:' })
     .option('tune', { type: 'boolean', default: true, describe: 'Tune the runtime (--no-tune keeps only the init duties)', group: 'Tuning:' })
     .option('python-memory-cap', { type: 'boolean', default: false, describe: 'setrlimit below the limit so Python raises MemoryError instead of being OOM-killed', group: 'Tuning:' })
@@ -152,6 +193,7 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
         const after = (args['--'] as string[] | undefined) ?? [];
         const all = before.length && after.length ? [...before, '--', ...after] : [...before, ...after];
         if (all.length === 0) throw new UsageError('no command given: memshim [options] -- COMMAND [ARGS...] (see memshim --help)');
+        if (all[0] === '') throw new UsageError('the command is empty (""): memshim [options] -- COMMAND [ARGS...]');
         const grace = numberIn('--grace-period', args['grace-period'], 0, 86400);
         if (args.json && !args['dry-run']) throw new UsageError('--json goes with --dry-run (memshim --dry-run --json -- CMD) or with memshim status');
         if (args.exec) {
@@ -174,6 +216,7 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
           argv: all,
           dryRun: args['dry-run'],
           json: args.json,
+          showSecrets: args['show-secrets'],
           runtime: args.runtime as RuntimeName | undefined,
           tune: args.tune,
           pythonMemoryCap: args['python-memory-cap'],
@@ -215,12 +258,13 @@ function statusParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch
 
 function sidecarParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
   return healthOptions(logOptions(readerOptions(baseParser(argv, 'Usage: memshim sidecar (--pid N | --match REGEX) [options]\n\nWatches a process in another container of the pod (shareProcessNamespace: true):\nits memory, its cgroup when readable, OOM kills; serves the same endpoints.'))))
-    .option('pid', { type: 'number', describe: 'The pid to watch' })
+    .option('pid', { type: 'string', describe: 'The pid to watch' })
     .option('match', { type: 'string', describe: 'A regular expression matched against each process command line' })
     .strict()
     .command('$0', false, () => {}, async (args) => {
       if ((args.pid === undefined) === (args.match === undefined)) throw new UsageError('sidecar needs exactly one of --pid N or --match REGEX');
-      if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid <= 0)) throw new UsageError(`--pid must be a process id, not "${args.pid}"`);
+      const pid = args.pid === undefined ? null : /^\s*\d+\s*$/.test(args.pid) && Number(args.pid) > 0 ? Number(args.pid) : Number.NaN;
+      if (Number.isNaN(pid)) throw new UsageError(`--pid must be a process id, not "${args.pid}"`);
       let match: RegExp | null = null;
       if (args.match !== undefined) {
         try {
@@ -232,7 +276,7 @@ function sidecarParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatc
       dispatch.exitCode = await dispatch.sidecar({
         reader: readerConfig(args, env),
         log: logConfig(args, env),
-        pid: args.pid ?? null,
+        pid,
         match,
         monitorIntervalMs: intervalMs(args['monitor-interval']),
         healthPort: healthPort(args['health-port'], env) ?? DEFAULT_HEALTH_PORT,

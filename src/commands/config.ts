@@ -19,6 +19,8 @@ export interface RunConfig {
   argv: string[];
   dryRun: boolean;
   json: boolean;
+  /** --show-secrets: --dry-run shows secret-looking values as they are instead of masked. */
+  showSecrets: boolean;
   runtime: RuntimeName | undefined;
   tune: boolean;
   pythonMemoryCap: boolean;

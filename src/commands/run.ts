@@ -8,6 +8,7 @@ import { readLimits } from '../cgroup/index.js';
 import { gatherFacts } from '../runtimes/facts.js';
 import { planCommand } from '../runtimes/index.js';
 import { dryRunReport, renderDryRunText } from '../runtimes/dry-run.js';
+import { maskPlan } from '../runtimes/mask-secrets.js';
 import type { Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 
@@ -48,8 +49,11 @@ export async function decide(config: RunConfig): Promise<{ limits: Limits; plan:
 export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<number> {
   const { limits, plan } = await decide(config);
   if (config.dryRun) {
-    const report = dryRunReport(limits, plan);
-    io.stdout(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderDryRunText(report, limits, plan));
+    // Pasted into CI logs and tickets: the user's secret-looking values are masked unless asked for.
+    const shown = config.showSecrets ? plan : maskPlan(plan);
+    const report = dryRunReport(limits, shown);
+    io.stdout(config.json ? `${JSON.stringify(report, null, 2)}
+` : renderDryRunText(report, limits, shown));
     return 0;
   }
   const log = await createLogger(config.log.format, config.log.level);

@@ -18,6 +18,8 @@ export function parseRewrite(specs: readonly string[]): Map<number, number> {
     if (from === undefined || to === undefined || from === 0) {
       throw new RewriteError(`--rewrite wants FROM:TO signal numbers or names (15:3, TERM:QUIT, 28:0 to drop), not "${spec}"`);
     }
+    // The kernel delivers KILL and STOP to no handler: memshim never sees them, so it cannot rewrite them.
+    if (from === 9 || from === 19) throw new RewriteError(`--rewrite "${spec}": SIG${from === 9 ? 'KILL' : 'STOP'} cannot be caught, so memshim never sees it to rewrite`);
     table.set(from, to);
   }
   return table;

@@ -2,8 +2,10 @@
 // child, so no wait of memshim's ever races one of libuv's (see reaper.ts). The child gets memshim's fds 0-2
 // as they are (no pipes), its own process group, an empty signal mask and default dispositions, and the
 // terminal's foreground when memshim held it.
+import { statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import { ENOENT, ENOEXEC, ENOTDIR, ETXTBSY } from '../common/errno.js';
+import { EACCES, ENOENT, ENOEXEC, ENOTDIR, ETXTBSY } from '../common/errno.js';
 import { EXIT } from '../common/exit-codes.js';
 import { environmentBlock, OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
 import type { SpawnResult } from './process-control.js';
@@ -27,7 +29,22 @@ const EXEC_ERRORS: Record<number, string> = { [ENOEXEC]: 'exec format error', [E
 export function spawnFailure(command: string, errno: number): { exitCode: number; reason: string } {
   const description = EXEC_ERRORS[errno] ?? getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
   if (errno === ENOENT || errno === ENOTDIR) return { exitCode: EXIT.NOT_FOUND, reason: `${command}: command not found (${description})` };
+  // exec gives EACCES for a directory too; "permission denied" would send the user to chmod.
+  if (errno === EACCES && isDirectory(command)) return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (is a directory)` };
   return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (${description})` };
+}
+
+/** The command names a directory: as given when it holds a slash, else the first match on PATH. */
+function isDirectory(command: string): boolean {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      return statSync(candidate).isDirectory();
+    } catch {
+      // not there: the next one
+    }
+  }
+  return false;
 }
 
 /** True when fd 0 is a terminal whose foreground group is memshim's: the child then takes the foreground. */

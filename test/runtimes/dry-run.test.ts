@@ -25,3 +25,19 @@ t.test('a user heap above the limit shows as an error risk, and --no-tune sets n
   t.match(text.stdout, /setrlimit RLIMIT_DATA/);
   t.match(text.stdout, /WEB_CONCURRENCY=1/);
 });
+
+t.test('--dry-run masks what looks secret in argv and in the user\'s variables; --show-secrets shows it', async (t) => {
+  const env = { ...process.env, JAVA_TOOL_OPTIONS: '-Djavax.net.ssl.keyStorePassword=changeit-77' };
+  const argv = ['--dry-run', '--memory', '512Mi', '--', 'java', '-jar', 'x.jar', '--password=hunter2-77', '--db-token', 'tok-77'];
+  for (const json of [false, true]) {
+    const ran = runMemshim([...(json ? ['--json'] : []), ...argv], { env });
+    t.equal(ran.code, 0, ran.stderr);
+    for (const secret of ['changeit-77', 'hunter2-77', 'tok-77']) t.notMatch(ran.stdout, secret, `${json ? 'JSON' : 'text'} hides ${secret}`);
+    t.match(ran.stdout, 'keyStorePassword=***', 'the name stays, so the user sees it is there');
+    t.match(ran.stdout, '--password=***');
+    if (json) t.match(JSON.parse(ran.stdout).env.JAVA_TOOL_OPTIONS, /-Xmx\d+m/, "memshim's own values are shown");
+  }
+  const shown = runMemshim(['--show-secrets', ...argv], { env });
+  t.equal(shown.code, 0, shown.stderr);
+  for (const secret of ['changeit-77', 'hunter2-77', 'tok-77']) t.match(shown.stdout, secret, `--show-secrets shows ${secret}`);
+});
