@@ -29,6 +29,7 @@ export async function readLimits(config: ReaderConfig, pid: number | 'self' = 's
     memorySource: 'host',
     memoryLimitFrom: null,
     memoryHighBytes: null,
+    memorySoftLimitBytes: null,
     swapBytes: null,
     cpus: null,
     cpuSource: null,
@@ -43,7 +44,12 @@ export async function readLimits(config: ReaderConfig, pid: number | 'self' = 's
       warnings.push({ file: '--memory', message: `${config.memoryOverride} bytes is more than this host's memory (${hostMemoryBytes} bytes)`, fallback: 'planned with it as given' });
     }
   }
-  if (config.cpusOverride !== null) Object.assign(found, { cpus: config.cpusOverride, cpuSource: 'option', cpuLimitFrom: null });
+  if (config.cpusOverride !== null) {
+    Object.assign(found, { cpus: config.cpusOverride, cpuSource: 'option', cpuLimitFrom: null });
+    if (config.cpusOverride > hostCpus) {
+      warnings.push({ file: '--cpus', message: `${config.cpusOverride} CPUs is more than this host's ${hostCpus} CPUs`, fallback: 'planned with it as given: thread pools and GC threads are sized for it' });
+    }
+  }
   return { cgroup: location, ...found, hostMemoryBytes, hostCpus, warnings };
 }
 
@@ -76,6 +82,7 @@ function effectiveLimits(config: ReaderConfig, pid: number | 'self', location: C
     memorySource: memoryLimit ? ('cgroup' as const) : ('host' as const),
     memoryLimitFrom: memoryLimit?.from ?? null,
     memoryHighBytes: highBytes,
+    memorySoftLimitBytes: memory.softLimit !== null && memory.softLimit.value < hostMemoryBytes ? memory.softLimit.value : null,
     swapBytes: memory.swapBytes,
     cpus,
     cpuSource,

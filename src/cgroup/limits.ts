@@ -20,6 +20,8 @@ export interface Smallest {
 export interface CgroupMemory {
   limit: Smallest | null;
   high: Smallest | null;
+  /** v1 only: memory.soft_limit_in_bytes, a reclaim target under host pressure (not v2's memory.high). */
+  softLimit: Smallest | null;
   /** Swap on top of the memory limit; null: unlimited or not accounted. */
   swapBytes: number | null;
 }
@@ -96,12 +98,13 @@ function smallestOverAncestors(reader: FileReader, dir: string, mountRoot: strin
 export function readCgroupMemory(reader: FileReader, location: CgroupLocation): CgroupMemory {
   const dir = location.memoryPath;
   const mountRoot = location.memoryMountRoot;
-  if (dir === null) return { limit: null, high: null, swapBytes: null };
+  if (dir === null) return { limit: null, high: null, softLimit: null, swapBytes: null };
   if (location.version === 2) {
     const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, { quiet: true, zero: 'keep' });
     return {
       limit: smallestOverAncestors(reader, dir, mountRoot, 'memory.max', parseLimit),
       high: smallestOverAncestors(reader, dir, mountRoot, 'memory.high', parseLimit),
+      softLimit: null,
       swapBytes: swap?.value ?? null,
     };
   }
@@ -117,7 +120,8 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   if (hierarchicalMemsw?.kind === 'value') memsw = smaller(memsw, hierarchicalMemsw.value, dir);
   return {
     limit,
-    high: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, { quiet: true, zero: 'ignore' }),
+    high: null,
+    softLimit: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, { quiet: true, zero: 'ignore' }),
     swapBytes: memsw === null || limit === null ? null : Math.max(0, memsw.value - limit.value),
   };
 }

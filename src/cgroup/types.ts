@@ -52,8 +52,14 @@ export interface Limits {
   memorySource: MemorySource;
   /** The directory whose file set the effective memory limit (the leaf or an ancestor), when from a cgroup. */
   memoryLimitFrom: string | null;
-  /** v2 memory.high / v1 soft limit, smallest over the ancestors; null when unset. */
+  /** v2 memory.high, smallest over the ancestors: reclaimed and throttled above it. null when unset (and on v1). */
   memoryHighBytes: number | null;
+  /**
+   * v1 memory.soft_limit_in_bytes (Docker's --memory-reservation), smallest over the ancestors: only a target the
+   * kernel reclaims the cgroup down to when the HOST runs short of memory; nothing is throttled above it. null
+   * when unset (and on v2).
+   */
+  memorySoftLimitBytes: number | null;
   /** Swap the cgroup may use on top of memoryBytes: 0 forbids swap; null means unknown or unlimited. */
   swapBytes: number | null;
   /** Effective CPU limit (quota/period or cpuset count, whichever smaller, or --cpus); null: only the host bounds it. */

@@ -4,7 +4,7 @@ import type { Limits } from './types.js';
 
 /** The limits shown, in this order. */
 const LIMIT_KEYS = [
-  'memoryBytes', 'memorySource', 'memoryLimitFrom', 'memoryHighBytes', 'swapBytes',
+  'memoryBytes', 'memorySource', 'memoryLimitFrom', 'memoryHighBytes', 'memorySoftLimitBytes', 'swapBytes',
   'cpus', 'cpuSource', 'cpuLimitFrom', 'cpuShares', 'cpuWeight', 'affinityCpus', 'hostMemoryBytes', 'hostCpus',
 ] as const satisfies readonly (keyof Limits)[];
 

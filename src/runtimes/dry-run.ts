@@ -43,7 +43,9 @@ export function renderDryRunText(report: DryRunReport, limits: Limits, plan: Pla
     '',
     'Limits',
     `  memory   ${formatBytes(l.memoryBytes)}  (${memoryWhere})`,
-    `  high     ${l.memoryHighBytes === null ? 'not set' : `${formatBytes(l.memoryHighBytes)}  (throttled above this)`}`,
+    report.cgroup.version === 1
+      ? `  soft limit  ${l.memorySoftLimitBytes === null ? 'not set' : `${formatBytes(l.memorySoftLimitBytes)}  (reclaimed down to this under host memory pressure; not a limit)`}`
+      : `  high     ${l.memoryHighBytes === null ? 'not set' : `${formatBytes(l.memoryHighBytes)}  (throttled above this)`}`,
     `  swap     ${l.swapBytes === null ? 'unknown or unlimited' : l.swapBytes === 0 ? 'none' : formatBytes(l.swapBytes)}`,
     `  cpus     ${l.cpus === null ? `${l.hostCpus} (host; ${cpuWhere})` : `${l.cpus}  (${cpuWhere})`}`,
     `  host     ${formatBytes(l.hostMemoryBytes)}, ${l.hostCpus} CPUs${l.cpuShares !== null ? `; cpu.shares ${l.cpuShares}` : ''}${l.cpuWeight !== null ? `; cpu.weight ${l.cpuWeight}` : ''}`,

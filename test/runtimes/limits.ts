@@ -16,6 +16,7 @@ export function limitsOf(memoryBytes: number | null, more: Partial<Limits> = {})
     memorySource: memoryBytes === null ? 'host' : 'cgroup',
     memoryLimitFrom: memoryBytes === null ? null : leaf,
     memoryHighBytes: null,
+    memorySoftLimitBytes: null,
     swapBytes: null,
     cpus: null,
     cpuSource: null,
