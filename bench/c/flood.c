@@ -1,0 +1,90 @@
+// `flood N WAVE SECONDS`: N orphans for PID 1 to reap, WAVE at a time (the host's pid_max bounds how many can exist at
+// once). Each wave: a maker forks WAVE children blocked on a pipe and exits; they wake together and are all
+// orphans of PID 1 at once. The next wave starts when PID 1 has reaped the previous one (or after 30 s), and
+// none starts after SECONDS (a loaded machine forks slowly). Prints "wave <i> left <n>" as it goes and
+// "made <orphans> left <PID 1's children still there at the end> zombies <of them zombies> ms <total>".
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int is_zombie(int pid) {
+  char stat[64], state = 0;
+  snprintf(stat, sizeof stat, "/proc/%d/stat", pid);
+  FILE *s = fopen(stat, "r");
+  if (s && fscanf(s, "%*d (%*[^)]) %c", &state) != 1) state = 0;
+  if (s) fclose(s);
+  return state == 'Z';
+}
+
+/* PID 1's children besides me (any of its threads may be the parent); only the zombies when asked. */
+static int children_of_pid1(int zombies_only) {
+  char path[64];
+  DIR *tasks = opendir("/proc/1/task");
+  struct dirent *entry;
+  int count = 0;
+  while (tasks && (entry = readdir(tasks)) != NULL) {
+    if (entry->d_name[0] == '.' || strlen(entry->d_name) > 20) continue;
+    snprintf(path, sizeof path, "/proc/1/task/%s/children", entry->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    int pid;
+    while (fscanf(f, "%d", &pid) == 1) {
+      if (pid != getpid() && (!zombies_only || is_zombie(pid))) count++;
+    }
+    fclose(f);
+  }
+  if (tasks) closedir(tasks);
+  return count;
+}
+
+static int wave(int n) {
+  pid_t maker = fork();
+  if (maker == 0) {
+    int gate[2];
+    if (pipe(gate) != 0) _exit(1);
+    for (int i = 0; i < n; i++) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        char byte;
+        close(gate[1]);
+        while (read(gate[0], &byte, 1) > 0) {}
+        _exit(0);
+      }
+      if (pid < 0) _exit(2);
+    }
+    _exit(0); /* closes gate[1]: every child wakes up and exits */
+  }
+  int status;
+  waitpid(maker, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  int n = argc > 1 ? atoi(argv[1]) : 20000;
+  int per = argc > 2 ? atoi(argv[2]) : 5000;
+  double seconds = argc > 3 ? atof(argv[3]) : 1e9;
+  double start = now_ms();
+  int done = 0;
+  for (int i = 0; done < n && now_ms() - start < seconds * 1e3; done += per < n - done ? per : n - done, i++) {
+    int size = n - done < per ? n - done : per;
+    if (!wave(size)) { printf("maker failed in wave %d\n", i); return 1; }
+    double deadline = now_ms() + 30000;
+    while (children_of_pid1(0) > 0 && now_ms() < deadline) usleep(2000);
+    printf("wave %d left %d\n", i, children_of_pid1(0));
+  }
+  usleep(200000);
+  printf("made %d left %d zombies %d ms %.0f\n", done, children_of_pid1(0), children_of_pid1(1), now_ms() - start);
+  return 0;
+}
