@@ -14,6 +14,8 @@ export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
 export const O_NONBLOCK = 0o4000;
 export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_SET_PDEATHSIG = 1;
+export const SIG_BLOCK = 0;
 // errno numbers live in src/common/errno.ts; these stay importable from here for the supervisor.
 export { ECHILD, EINTR, ESRCH } from '../common/errno.js';
 export const RLIMIT = { RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_AS: 9 } as const;
@@ -118,6 +120,13 @@ export function environmentBlock(env: Readonly<Record<string, string | undefined
   for (const [key, value] of Object.entries(env)) if (value !== undefined) block.push(`${key}=${value}`);
   block.push(null);
   return block;
+}
+
+/** A sigset_t (glibc's 128 bytes) holding `signals`. */
+export function signalSet(signals: readonly number[]): Buffer {
+  const set = Buffer.alloc(OPAQUE_BYTES.sigset);
+  for (const n of signals) set[(n - 1) >> 3] = set[(n - 1) >> 3]! | (1 << ((n - 1) & 7));
+  return set;
 }
 
 /** Clears FD_CLOEXEC and O_NONBLOCK on fds 0-2 (Node sets close-on-exec on them; libuv may set O_NONBLOCK). */

@@ -1,7 +1,7 @@
 // Processes through libc (koffi): the main child from posix_spawnp (spawn.ts) with the plan's rlimits
 // (rlimits.ts), every child of memshim waited for with waitpid(-1) (reaper.ts), the terminal handed over.
 import type { Logger } from '../common/log.js';
-import { PR_SET_CHILD_SUBREAPER, RLIMIT, type Libc } from '../native/libc.js';
+import { PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, RLIMIT, SIG_BLOCK, signalSet, type Libc } from '../native/libc.js';
 import type { ChildRequest, CollectRound, ProcessControl, SpawnResult } from './process-control.js';
 import { reapRound } from './reaper.js';
 import { withRlimits } from './rlimits.js';
@@ -16,6 +16,15 @@ export class LibcProcessControl implements ProcessControl {
 
   becomeSubreaper(): boolean {
     return this.lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+  }
+
+  blockInMainThread(signals: readonly number[]): boolean {
+    // glibc's sigprocmask is pthread_sigmask for the calling thread: Node's main thread, where this runs.
+    return this.lib.sigprocmask(SIG_BLOCK, signalSet(signals), null) === 0;
+  }
+
+  setParentDeathSignal(signal: number): boolean {
+    return this.lib.prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0) === 0;
   }
 
   spawn(request: ChildRequest): SpawnResult {

@@ -4,6 +4,7 @@
 // waiting found, a timer that fired). So shutdown, the stop delay, the grace period, the SIGKILL of leftovers
 // and signals that came before the child existed are tested in milliseconds with tables
 // (test/supervisor/lifecycle-steps.test.ts), and the real-process tests check that the actions are run.
+import { STOP_BEFORE_START } from '../common/early-signals.js';
 import { decideForward, SIG } from './signals.js';
 
 export interface LifecycleConfig {
@@ -87,9 +88,6 @@ export interface Step {
   actions: LifecycleAction[];
 }
 
-/** A stop signal before the spawn means: do not start the child (an init that was told to stop before it began). */
-export const STOP_BEFORE_START: readonly number[] = [SIG.HUP, SIG.INT, SIG.QUIT, SIG.TERM];
-
 const ALIVE: readonly Phase[] = ['running', 'draining', 'stopping', 'killing'];
 
 function remap(config: LifecycleConfig, code: number): number {
@@ -115,7 +113,7 @@ export function step(config: LifecycleConfig, state: LifecycleState, event: Life
 }
 
 function start(config: LifecycleConfig, state: LifecycleState, early: readonly number[]): Step {
-  const stop = early.find((n) => STOP_BEFORE_START.includes(n) && decideForward(n, config.rewrite, config.singleChild).signal !== 0);
+  const stop = early.find((n) => STOP_BEFORE_START.has(n) && decideForward(n, config.rewrite, config.singleChild).signal !== 0);
   if (stop !== undefined) {
     return { state: { ...state, phase: 'finished', held: [] }, actions: [{ kind: 'exit', code: remap(config, 128 + stop), why: 'early-signal', signal: stop }] };
   }

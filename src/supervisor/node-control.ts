@@ -48,6 +48,14 @@ export class NodeProcessControl implements ProcessControl {
     return false;
   }
 
+  blockInMainThread(): boolean {
+    return false;
+  }
+
+  setParentDeathSignal(): boolean {
+    return false;
+  }
+
   spawn(request: ChildRequest): SpawnResult | Promise<SpawnResult> {
     const env = Object.fromEntries(Object.entries(request.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
     // String(): a numeric word after `--` can arrive as a number (yargs).

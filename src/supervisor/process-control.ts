@@ -39,6 +39,10 @@ export interface CollectRound {
 export interface ProcessControl {
   /** When not PID 1: become the child subreaper, so orphans come here. false when that is not possible. */
   becomeSubreaper(): boolean;
+  /** Blocks `signals` in the calling (main) thread only (signals.ts says why). false when that is not possible. */
+  blockInMainThread(signals: readonly number[]): boolean;
+  /** PR_SET_PDEATHSIG on memshim itself: `signal` when its parent dies. false when that is not possible. */
+  setParentDeathSignal(signal: number): boolean;
   /** Starts the main child (own process group); a failure carries 127/126 and one line. */
   spawn(request: ChildRequest): SpawnResult | Promise<SpawnResult>;
   /** What ended or stopped since the last call, and what is left. Called on SIGCHLD and on onChange. */

@@ -28,9 +28,9 @@ export function parseRewrite(specs: readonly string[]): Map<number, number> {
 export const SIG = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, TERM: 15, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22 } as const;
 
 /**
- * Signals memshim does not forward: the uncatchable (KILL, STOP), the synchronous faults (SEGV BUS FPE ILL: a
- * handler that returns re-runs the faulting instruction, and Node keeps its own for them), glibc's reserved 32
- * and 33, and CHLD, which is memshim's own business (reaping).
+ * Signals memshim does not forward from its usual list: the uncatchable (KILL, STOP), the synchronous faults
+ * (SEGV BUS FPE ILL: see FAULT_SIGNALS for how they are forwarded all the same), glibc's reserved 32 and 33,
+ * and CHLD, which is memshim's own business (reaping).
  */
 const NOT_FORWARDED = new Set([4, 7, 8, 9, 11, 17, 19, 32, 33]);
 
@@ -42,6 +42,35 @@ export const RESETTABLE_SIGNALS: readonly number[] = Array.from({ length: SIGRTM
 
 /** Every signal memshim listens for and forwards: 1..31 less the above, and the real-time ones 34..64. */
 export const FORWARDED_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter((n) => !NOT_FORWARDED.has(n));
+
+/** The faults: a handler that returns re-runs the faulting instruction, so they need the rule below. */
+export const FAULT_SIGNALS: readonly number[] = [4, 7, 8, 11];
+
+/** SIGPIPE: what memshim's own write to a closed pipe or socket raises. */
+export const SIGPIPE = 13;
+
+/**
+ * The rule, in this one place: memshim forwards only what another process sent; what its own work raises is
+ * its own. These five are the ones its own work can raise: SIGPIPE (a write to stderr whose reader is gone,
+ * to a health client that hung up) and the four faults (a real bug of memshim's). memshim blocks them in its
+ * main thread, where all its JavaScript, its writes to pipes and sockets and its libc calls run, before it
+ * listens:
+ * - raised by its own work they are thread-directed to the main thread: a blocked SIGPIPE stays pending there
+ *   (the write fails with EPIPE, which is all memshim needs to know), and a blocked fault is unblocked and
+ *   made fatal by the kernel (memshim crashes with it, as it must: returning would re-run the instruction);
+ * - sent by another process (kill) they are process-directed: the kernel hands them to a thread that does not
+ *   block them (Node's worker threads), whose handler queues them for the event loop: forwarded.
+ * Without koffi the mask cannot be set: then memshim does not listen to them at all (Node leaves SIGPIPE
+ * ignored, so a write fails with EPIPE; a fault is fatal), and a SIGPIPE or fault signal sent to memshim is
+ * not forwarded (docs/pid1.md).
+ */
+export const BLOCKED_IN_MAIN_THREAD: readonly number[] = [SIGPIPE, ...FAULT_SIGNALS];
+
+/** What memshim listens to: SIGCHLD (reaping) and what it forwards, less what it cannot tell apart without koffi. */
+export function signalsToListen(canBlockInMainThread: boolean): number[] {
+  const forwarded = [...FORWARDED_SIGNALS, ...FAULT_SIGNALS].sort((a, b) => a - b);
+  return [SIG.CHLD, ...(canBlockInMainThread ? forwarded : forwarded.filter((n) => !BLOCKED_IN_MAIN_THREAD.includes(n)))];
+}
 
 const TTY_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 

@@ -1,7 +1,8 @@
 // memshim as init: one event loop, like tini. Start the main child, forward every signal memshim receives to
 // the child's group (or the child alone with --single-child), collect every child that ends, and shut down
 // when the main child exits or memshim is told to stop: SIGTERM what is left, wait the grace period, SIGKILL
-// the rest, exit with the main child's status. Never hang. How processes are started, signalled and waited
+// the rest, exit with the main child's status. Never hang. What to do when is decided by lifecycle.ts (a pure
+// step function); this file runs its actions and tells it what happened. How processes are started, signalled and waited
 // for is a ProcessControl: libc through koffi (every child reaped), or node:child_process when koffi cannot
 // load (the main child only; what is lost is said once, here).
 import { EventEmitter } from 'node:events';
@@ -11,12 +12,14 @@ import type { RlimitSetting } from '../runtimes/types.js';
 import { exitCodeForSignal } from '../common/exit-codes.js';
 import { koffiFailure } from '../native/koffi.js';
 import { ESRCH, libc } from '../native/libc.js';
-import { decideForward, describeSignals, FORWARDED_SIGNALS, SIG, signalName } from './signals.js';
+import { readProcStat } from '../common/proc-stat.js';
+import { BLOCKED_IN_MAIN_THREAD, describeSignals, SIG, signalName, signalsToListen } from './signals.js';
 import { listenToSignals, type SignalSubscription } from './signal-source.js';
-import { drainEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js';
+import { drainEarlySignals } from '../common/early-signals.js';
 import { LibcProcessControl } from './libc-control.js';
 import { NodeProcessControl } from './node-control.js';
 import { ownChildren, type ProcessControl, type SpawnResult } from './process-control.js';
+import { INITIAL_LIFECYCLE, step, type LifecycleAction, type LifecycleConfig, type LifecycleEvent, type LifecycleState, type Phase, type TimerName } from './lifecycle.js';
 import type { Reaped, SupervisorEvents, SupervisorHandle, SupervisorStats } from './types.js';
 
 export interface SuperviseOptions {
@@ -29,28 +32,31 @@ export interface SuperviseOptions {
   gracePeriodMs: number;
   /** oom_score_adj points the child starts above memshim (oom-score.ts); 0 or absent: none. */
   oomScoreGap?: number;
+  /** --stop-delay: SIGTERM makes memshim not ready at once and reaches the child this much later. */
+  stopDelayMs?: number;
+  /** --remap-exit FROM:TO on the child's status. */
+  remapExit?: ReadonlyMap<number, number>;
+  /** --pdeathsig: the signal memshim asks for when its parent dies (then forwarded like any). */
+  parentDeathSignal?: number | null;
+  /**
+   * Signals that came before memshim listened, asked for once it listens (so none falls between the two); a stop
+   * signal among them: the child is not started. Default: the start-up's early handlers (common/early-signals.ts).
+   */
+  earlySignals?: () => readonly number[];
 }
-
-/** After SIGKILL, how long memshim still waits for the killed to be reaped before it exits anyway. */
-const AFTER_KILL_MS = 1000;
-/** How soon to look again when the control says so (a libuv child ahead in the queue; without koffi, leftovers). */
-const RETRY_MS = 10;
 
 class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHandle {
   pid: number | null = null;
   readonly startedAt = performance.now();
   readonly stats: SupervisorStats = { zombiesReaped: 0, signalsForwarded: new Map() };
   running = false;
-  shuttingDown = false;
   readonly exitCode: Promise<number>;
 
   private resolveExit!: (code: number) => void;
   private signals: SignalSubscription | null = null;
-  private mainStatus: number | null = null;
-  private killed = false;
-  private leftoversTold = false;
-  private timer: NodeJS.Timeout | null = null;
-  private retry: NodeJS.Timeout | null = null;
+  private state: LifecycleState = INITIAL_LIFECYCLE;
+  private readonly config: LifecycleConfig;
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   // Holds the event loop open until finish(). Node 24 (the single executable's; newer ones too) has no
   // process.binding('signal_wrap'), and the process.on() signal handles that replace it are unref()ed: with
   // nothing else pending, memshim would exit 0 at once while its child runs.
@@ -58,9 +64,6 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
   private finished = false;
   /** The child's group was given the terminal's foreground at spawn (job control applies). */
   private foreground = false;
-
-  /** Signals received before the supervisor listened, forwarded once the child runs. */
-  private early: number[] = [];
 
   /** Set once, before start(): the control may call back (a child ended) from the first tick on. */
   private control!: ProcessControl;
@@ -71,6 +74,22 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
   ) {
     super();
     this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
+    this.config = {
+      singleChild: options.singleChild,
+      rewrite: options.rewrite,
+      gracePeriodMs: options.gracePeriodMs,
+      stopDelayMs: options.stopDelayMs ?? 0,
+      remapExit: options.remapExit ?? new Map(),
+    };
+  }
+
+  /** true once shutdown began (SIGTERM, the stop delay included, or the child's exit): /readyz answers 503. */
+  get shuttingDown(): boolean {
+    return this.state.shutdown !== null;
+  }
+
+  get phase(): Phase {
+    return this.state.phase;
   }
 
   start(control: ProcessControl): void {
@@ -80,25 +99,75 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       const ok = control.becomeSubreaper();
       this.log.debug({ event: 'subreaper', ok }, ok ? `not PID 1 (pid ${process.pid}): child subreaper, orphans are reaped here` : `not PID 1 and no child subreaper: orphans go to the real init`);
     }
+    // Before listening: what memshim's own work raises stays in its main thread (signals.ts).
+    const blocked = control.blockInMainThread(BLOCKED_IN_MAIN_THREAD);
     // Listening before the spawn: a signal or an exit in between is not lost.
-    this.signals = listenToSignals([SIG.CHLD, ...FORWARDED_SIGNALS], (n) => (n === SIG.CHLD ? this.reap() : this.forward(n)));
+    this.signals = listenToSignals(signalsToListen(blocked), (n) => (n === SIG.CHLD ? this.collect() : this.dispatch({ kind: 'signal', signal: n })));
     if (this.signals.missed.length > 0) {
       // Node >= 24 without --expose-internals (the single executable has it): only the named signals.
       this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`);
     }
-    // What came before memshim listened here (common/early-signals.ts; listenToSignals took those handles over): a
-    // stop signal means the child is never started; any other is forwarded once it runs.
-    const early = drainEarlySignals();
-    const stop = early.find((n) => STOP_BEFORE_START.has(n) && decideForward(n, this.options.rewrite, this.options.singleChild).signal !== 0);
-    if (stop !== undefined) {
-      this.log.info({ event: 'early_signal', signal: stop }, `${signalName(stop)} before the child was started: not starting it`);
-      this.finish(exitCodeForSignal(stop));
-      return;
+    const deathSignal = this.options.parentDeathSignal ?? null;
+    if (deathSignal !== null) {
+      const ok = control.setParentDeathSignal(deathSignal);
+      if (ok) this.log.debug({ event: 'pdeathsig', signal: deathSignal }, `${signalName(deathSignal)} when memshim's parent dies`);
+      else this.log.warn({ event: 'pdeathsig', signal: deathSignal, ok }, `--pdeathsig needs koffi (${koffiFailure() ?? 'prctl failed'}): memshim is not told when its parent dies`);
     }
-    this.early = early;
+    // What came before memshim listened here (listenToSignals took the early handles over).
+    this.dispatch({ kind: 'start', early: (this.options.earlySignals ?? drainEarlySignals)() });
+  }
+
+  /** One step of the lifecycle (lifecycle.ts), then its actions, in order. */
+  private dispatch(event: LifecycleEvent): void {
+    const next = step(this.config, this.state, event);
+    this.state = next.state;
+    for (const action of next.actions) if (!this.finished) this.act(action);
+  }
+
+  private act(action: LifecycleAction): void {
+    switch (action.kind) {
+      case 'spawn':
+        return this.spawn();
+      case 'forward':
+        return this.forward(action.received, action.signal);
+      case 'suspend-self':
+        // Like dumb-init: stop memshim too so a job-control shell sees the job stopped. PID 1 cannot stop itself.
+        if (process.pid !== 1) this.control.kill(process.pid, SIG.STOP);
+        return;
+      case 'shutdown':
+        return this.tellShutdown(action.reason, action.nothingLeft, action.stopDelayMs);
+      case 'signal-everyone':
+        if (action.why === 'grace-expired') this.log.warn({ event: 'grace_expired', gracePeriodMs: this.options.gracePeriodMs, childRunning: this.running }, 'grace period over: SIGKILL to what is left');
+        return this.signalEveryone(action.signal);
+      case 'collect':
+        return this.collect();
+      case 'start-timer': {
+        const { timer } = action;
+        clearTimeout(this.timers.get(timer));
+        this.timers.set(
+          timer,
+          setTimeout(() => {
+            this.timers.delete(timer);
+            this.dispatch({ kind: 'timer', timer });
+          }, action.ms),
+        );
+        return;
+      }
+      case 'cancel-timer':
+        clearTimeout(this.timers.get(action.timer));
+        this.timers.delete(action.timer);
+        return;
+      case 'exit':
+        if (action.why === 'leftovers') this.log.warn({ event: 'exit_with_leftovers', left: ownChildren().length }, 'processes survived SIGKILL: exiting anyway');
+        if (action.why === 'early-signal') this.log.info({ event: 'early_signal', signal: action.signal, exitCode: action.code }, `${signalName(action.signal!)} came before the child was started: not starting it`);
+        return this.finish(action.code);
+    }
+  }
+
+  private spawn(): void {
     const command = String(this.options.argv[0] ?? '');
     const { argv, env, rlimits } = this.options;
-    const result = control.spawn({ argv, env, rlimits, command, oomScoreGap: this.options.oomScoreGap ?? 0 });
+    const result = this.control.spawn({ argv, env, rlimits, command, oomScoreGap: this.options.oomScoreGap ?? 0 });
     if (result instanceof Promise) void result.then((failed) => this.started(command, failed));
     else this.started(command, result);
   }
@@ -106,17 +175,30 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
   private started(command: string, result: SpawnResult): void {
     if (!result.ok) {
       this.log.error({ event: 'spawn_failed', command, exitCode: result.exitCode }, result.reason);
-      this.finish(result.exitCode);
+      this.dispatch({ kind: 'spawn-failed', exitCode: result.exitCode });
       return;
     }
     this.pid = result.pid;
     this.running = true;
     this.foreground = result.foreground;
     this.log.info({ event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground }, `started ${command} (pid ${result.pid})`);
+    this.leaveWorkingDirectory();
     process.nextTick(() => this.emit('spawn', result.pid));
-    for (const n of this.early.splice(0)) this.forward(n);
     // An exit before the SIGCHLD listener could see it is still a zombie: the first round finds it.
-    setImmediate(() => this.reap());
+    setImmediate(() => this.collect());
+    this.dispatch({ kind: 'spawned' });
+  }
+
+  /**
+   * Like dumb-init's chdir("/"): memshim does not hold the directory it was started in (a volume could not be
+   * unmounted). The child was started there and keeps it.
+   */
+  private leaveWorkingDirectory(): void {
+    try {
+      process.chdir('/');
+    } catch (error) {
+      this.log.debug({ event: 'chdir_failed', code: (error as NodeJS.ErrnoException).code }, 'memshim stays in its working directory');
+    }
   }
 
   /** Where forwarded signals go: the child's process group (its pid is the group id) or the child alone. */
@@ -124,24 +206,19 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     return this.options.singleChild ? this.pid! : -this.pid!;
   }
 
-  private forward(received: number): void {
-    if (this.finished) return;
-    const decision = decideForward(received, this.options.rewrite, this.options.singleChild);
-    if (this.running && decision.signal !== 0) {
-      // `fg` in the shell that started memshim: memshim holds the terminal again; give it back to the child.
-      if (decision.signal === SIG.CONT) this.handTerminalBack();
-      const target = this.target();
-      if (this.control.kill(target, decision.signal) === 0) {
-        this.stats.signalsForwarded.set(decision.signal, (this.stats.signalsForwarded.get(decision.signal) ?? 0) + 1);
-        this.emit('signal', decision.signal, target);
-        this.log.debug({ event: 'signal_forwarded', received, signal: decision.signal, target }, `forwarded ${signalName(decision.signal)} to ${target < 0 ? 'group' : 'pid'} ${Math.abs(target)}`);
-      }
-    } else if (decision.signal === 0) {
+  private forward(received: number, signal: number): void {
+    if (signal === 0) {
       this.log.debug({ event: 'signal_dropped', received }, `dropped ${signalName(received)} (--rewrite)`);
+      return;
     }
-    if (decision.startsGrace) this.beginShutdown('signal');
-    // Like dumb-init: stop memshim too so a job-control shell sees the job stopped. PID 1 cannot stop itself.
-    if (decision.suspendSelf && process.pid !== 1) this.control.kill(process.pid, SIG.STOP);
+    // `fg` in the shell that started memshim: memshim holds the terminal again; give it back to the child.
+    if (signal === SIG.CONT) this.handTerminalBack();
+    const target = this.target();
+    if (this.control.kill(target, signal) === 0) {
+      this.stats.signalsForwarded.set(signal, (this.stats.signalsForwarded.get(signal) ?? 0) + 1);
+      this.emit('signal', signal, target);
+      this.log.debug({ event: 'signal_forwarded', received, signal, target }, `forwarded ${signalName(signal)} to ${target < 0 ? 'group' : 'pid'} ${Math.abs(target)}`);
+    }
   }
 
   /**
@@ -160,19 +237,20 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
 
   /** The control's notice that a child ended without a SIGCHLD memshim could see (node:child_process). */
   childEnded(): void {
-    this.reap();
+    this.collect();
   }
 
-  private reap(): void {
+  private collect(): void {
     if (this.finished) return;
     const round = this.control.collect();
     if (round.stopped.length > 0) this.onStopped(round.stopped);
+    let mainStatus: number | null = null;
     for (const waited of round.waited) {
       const main = waited.pid === this.pid;
       const reaped: Reaped = { ...waited, main, at: performance.now() };
       if (main) {
         this.running = false;
-        this.mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);
+        mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);
         this.log.info({ event: 'child_exit', pid: waited.pid, code: waited.code, signal: waited.signal }, waited.signal !== null ? `child killed by ${signalName(waited.signal)}` : `child exited with ${waited.code}`);
       } else {
         this.stats.zombiesReaped++;
@@ -180,61 +258,44 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       }
       this.emit('reaped', reaped);
     }
-    if (this.mainStatus !== null && !this.leftoversTold) {
-      this.leftoversTold = true;
-      this.beginShutdown('child-exited', round.left === 'none');
-    }
-    if (this.mainStatus !== null && round.left === 'none') return this.finish(this.mainStatus);
-    if (round.left === 'retry' && !this.retry) {
-      this.retry = setTimeout(() => {
-        this.retry = null;
-        this.reap();
-      }, RETRY_MS);
-    }
-  }
-
-  /** SIGTERM (or SIGKILL) to the main child's group and to every child memshim still has. */
-  private signalEveryone(signal: number): void {
-    if (this.pid !== null) {
-      const group = this.control.kill(-this.pid, signal);
-      // --single-child: the child may have left its group; it must still be told.
-      if (group !== 0 || this.options.singleChild) this.control.kill(this.pid, signal);
-    }
-    for (const pid of ownChildren()) if (![0, ESRCH].includes(this.control.kill(pid, signal))) this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
+    this.dispatch({ kind: 'collected', mainStatus, left: round.left });
   }
 
   /**
-   * 'child-exited': the main child is gone; what is left gets SIGTERM now. 'signal': memshim got SIGTERM
-   * (already forwarded). Either way everything still there after the grace period gets SIGKILL.
+   * SIGTERM (or SIGKILL) to the main child's group and to every child memshim still has, each process once: a
+   * process in the group that memshim also adopted is told by the group signal only (a second SIGTERM is
+   * "exit now" to many programs).
    */
-  private beginShutdown(reason: 'child-exited' | 'signal', nothingLeft = false): void {
-    if (!this.shuttingDown) {
-      this.shuttingDown = true;
-      this.emit('shutdown', reason);
-      const what = reason === 'signal' ? 'SIGTERM received: stopping the child' : nothingLeft ? 'the child exited, nothing else is left' : 'the child exited: stopping what is left';
-      this.log.info({ event: 'shutdown', reason, gracePeriodMs: this.options.gracePeriodMs }, what);
+  private signalEveryone(signal: number): void {
+    const group = this.pid;
+    const told = new Set<number>();
+    let groupTold = false;
+    if (group !== null) {
+      groupTold = this.control.kill(-group, signal) === 0;
+      // --single-child: the child may have left its group; it must still be told (once).
+      if (!groupTold || (this.options.singleChild && processGroupOf(group) !== group)) {
+        this.control.kill(group, signal);
+        told.add(group);
+      }
     }
-    if (nothingLeft) return;
-    if (reason === 'child-exited') this.signalEveryone(SIG.TERM);
-    // The first deadline stands: a SIGTERM's grace period is not extended by the child's exit or a second one.
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.graceExpired(), this.options.gracePeriodMs);
+    for (const pid of ownChildren()) {
+      if (told.has(pid) || (groupTold && processGroupOf(pid) === group)) continue;
+      const errno = this.control.kill(pid, signal);
+      if (errno !== 0 && errno !== ESRCH) this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
     }
   }
 
-  private graceExpired(): void {
-    if (this.finished) return;
-    if (!this.killed) {
-      this.killed = true;
-      this.log.warn({ event: 'grace_expired', gracePeriodMs: this.options.gracePeriodMs, childRunning: this.running }, 'grace period over: SIGKILL to what is left');
-      this.signalEveryone(SIG.KILL);
-      this.reap();
-      if (!this.finished) this.timer = setTimeout(() => this.graceExpired(), AFTER_KILL_MS);
-      return;
-    }
-    // Killed and still not gone (a process stuck in the kernel): exit anyway; as PID 1 the kernel kills the rest.
-    this.log.warn({ event: 'exit_with_leftovers', left: ownChildren().length }, 'processes survived SIGKILL: exiting anyway');
-    this.finish(this.mainStatus ?? exitCodeForSignal(SIG.KILL));
+  private tellShutdown(reason: 'child-exited' | 'signal', nothingLeft: boolean, stopDelayMs: number): void {
+    this.emit('shutdown', reason);
+    const what =
+      reason === 'signal'
+        ? stopDelayMs > 0
+          ? `SIGTERM received: not ready any more (/readyz 503); the child gets SIGTERM in ${stopDelayMs / 1000} s`
+          : 'SIGTERM received: stopping the child'
+        : nothingLeft
+          ? 'the child exited, nothing else is left'
+          : 'the child exited: stopping what is left';
+    this.log.info({ event: 'shutdown', reason, gracePeriodMs: this.options.gracePeriodMs, ...(stopDelayMs > 0 ? { stopDelayMs } : {}) }, what);
   }
 
   private finish(code: number): void {
@@ -242,11 +303,16 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     this.finished = true;
     if (this.keepAlive) clearInterval(this.keepAlive);
     this.keepAlive = null;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.retry) clearTimeout(this.retry);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
     this.signals?.close();
     this.resolveExit(code);
   }
+}
+
+/** A process's group, from /proc; null when it cannot be read (gone, or no /proc). */
+function processGroupOf(pid: number): number | null {
+  return readProcStat('/proc', pid)?.pgrp ?? null;
 }
 
 /** What runs differently without koffi, in the one warning that says so. */

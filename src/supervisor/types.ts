@@ -1,5 +1,6 @@
 // The supervisor's contract with the rest of memshim (the monitor, the OOM diagnosis, the health server).
 import type { EventEmitter } from 'node:events';
+import type { Phase } from './lifecycle.js';
 
 /** One process memshim waited for: the main child or any orphan it adopted. */
 export interface Reaped {
@@ -41,6 +42,8 @@ export interface SupervisorHandle extends EventEmitter<SupervisorEvents> {
   readonly running: boolean;
   /** true once shutdown began (the health server answers 503 from then on). */
   readonly shuttingDown: boolean;
+  /** Where the lifecycle is (lifecycle.ts): 'draining' while --stop-delay holds SIGTERM back. */
+  readonly phase: Phase;
   /** Resolves with the exit code memshim should exit with, after shutdown is complete. */
   readonly exitCode: Promise<number>;
 }

@@ -54,6 +54,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Give memshim (and so the command) a pipe on stdin: proc.stdin. Default: /dev/null. */
   stdin?: boolean;
+  /** The init's working directory (default: the test's). */
+  cwd?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export function startMemshim(args: string[], options: StartOptions = {}): Init {
 export function startInit(argv: string[], options: StartOptions = {}): Init {
   const pid1 = options.pid1 ?? true;
   const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), ...argv];
-  const proc = spawn(command[0]!, command.slice(1), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const proc = spawn(command[0]!, command.slice(1), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd });
   const seen: string[] = [];
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   let partial = '';
