@@ -52,7 +52,14 @@ export interface LifecycleState {
   readonly retrying: boolean;
 }
 
-export const INITIAL_LIFECYCLE: LifecycleState = { phase: 'idle', held: [], heldTerm: null, mainStatus: null, shutdown: null, retrying: false };
+export const INITIAL_LIFECYCLE: LifecycleState = {
+  phase: 'idle',
+  held: [],
+  heldTerm: null,
+  mainStatus: null,
+  shutdown: null,
+  retrying: false,
+};
 
 export type TimerName = 'stop-delay' | 'grace' | 'after-kill' | 'retry';
 
@@ -102,7 +109,10 @@ export function step(config: LifecycleConfig, state: LifecycleState, event: Life
     case 'spawned':
       return spawned(config, state);
     case 'spawn-failed':
-      return { state: { ...state, phase: 'finished', held: [] }, actions: [{ kind: 'exit', code: event.exitCode, why: 'spawn-failed' }] };
+      return {
+        state: { ...state, phase: 'finished', held: [] },
+        actions: [{ kind: 'exit', code: event.exitCode, why: 'spawn-failed' }],
+      };
     case 'signal':
       return signal(config, state, event.signal);
     case 'collected':
@@ -113,9 +123,14 @@ export function step(config: LifecycleConfig, state: LifecycleState, event: Life
 }
 
 function start(config: LifecycleConfig, state: LifecycleState, early: readonly number[]): Step {
-  const stop = early.find((n) => STOP_BEFORE_START.has(n) && decideForward(n, config.rewrite, config.singleChild).signal !== 0);
+  const stop = early.find(
+    (n) => STOP_BEFORE_START.has(n) && decideForward(n, config.rewrite, config.singleChild).signal !== 0,
+  );
   if (stop !== undefined) {
-    return { state: { ...state, phase: 'finished', held: [] }, actions: [{ kind: 'exit', code: remap(config, 128 + stop), why: 'early-signal', signal: stop }] };
+    return {
+      state: { ...state, phase: 'finished', held: [] },
+      actions: [{ kind: 'exit', code: remap(config, 128 + stop), why: 'early-signal', signal: stop }],
+    };
   }
   return { state: { ...state, phase: 'spawning', held: early }, actions: [{ kind: 'spawn' }] };
 }
@@ -133,7 +148,8 @@ function spawned(config: LifecycleConfig, state: LifecycleState): Step {
 }
 
 function signal(config: LifecycleConfig, state: LifecycleState, received: number): Step {
-  if (state.phase === 'idle' || state.phase === 'spawning') return { state: { ...state, held: [...state.held, received] }, actions: [] };
+  if (state.phase === 'idle' || state.phase === 'spawning')
+    return { state: { ...state, held: [...state.held, received] }, actions: [] };
   const decision = decideForward(received, config.rewrite, config.singleChild);
   const actions: LifecycleAction[] = [];
   let next = state;
@@ -141,13 +157,20 @@ function signal(config: LifecycleConfig, state: LifecycleState, received: number
   if (state.phase === 'draining' && (decision.startsGrace || received === SIG.INT)) {
     // Told again (or Ctrl-C) while draining: the rest of the delay is skipped; the held SIGTERM goes now, once.
     next = { ...next, phase: 'stopping', heldTerm: null };
-    actions.push({ kind: 'cancel-timer', timer: 'stop-delay' }, { kind: 'forward', received: SIG.TERM, signal: state.heldTerm! }, { kind: 'start-timer', timer: 'grace', ms: config.gracePeriodMs });
+    actions.push(
+      { kind: 'cancel-timer', timer: 'stop-delay' },
+      { kind: 'forward', received: SIG.TERM, signal: state.heldTerm! },
+      { kind: 'start-timer', timer: 'grace', ms: config.gracePeriodMs },
+    );
     if (decision.startsGrace) return { state: next, actions };
   }
   const startsDelay = decision.startsGrace && state.phase === 'running' && childRuns && config.stopDelayMs > 0;
   if (startsDelay) {
     next = { ...next, phase: 'draining', heldTerm: decision.signal, shutdown: 'signal' };
-    actions.push({ kind: 'shutdown', reason: 'signal', nothingLeft: false, stopDelayMs: config.stopDelayMs }, { kind: 'start-timer', timer: 'stop-delay', ms: config.stopDelayMs });
+    actions.push(
+      { kind: 'shutdown', reason: 'signal', nothingLeft: false, stopDelayMs: config.stopDelayMs },
+      { kind: 'start-timer', timer: 'stop-delay', ms: config.stopDelayMs },
+    );
   } else {
     if (decision.signal === 0 || childRuns) actions.push({ kind: 'forward', received, signal: decision.signal });
     if (decision.startsGrace && next.shutdown === null) {
@@ -164,7 +187,12 @@ function signal(config: LifecycleConfig, state: LifecycleState, received: number
   return { state: next, actions };
 }
 
-function collected(config: LifecycleConfig, state: LifecycleState, mainStatus: number | null, left: 'none' | 'running' | 'retry'): Step {
+function collected(
+  config: LifecycleConfig,
+  state: LifecycleState,
+  mainStatus: number | null,
+  left: 'none' | 'running' | 'retry',
+): Step {
   const actions: LifecycleAction[] = [];
   let next = state;
   if (mainStatus !== null && state.mainStatus === null && ALIVE.includes(state.phase)) {
@@ -180,12 +208,16 @@ function collected(config: LifecycleConfig, state: LifecycleState, mainStatus: n
     }
     if (left !== 'none' && state.phase !== 'killing') {
       actions.push({ kind: 'signal-everyone', signal: SIG.TERM, why: 'child-exited' });
-      if (state.phase === 'running' || state.phase === 'draining') actions.push({ kind: 'start-timer', timer: 'grace', ms: config.gracePeriodMs });
+      if (state.phase === 'running' || state.phase === 'draining')
+        actions.push({ kind: 'start-timer', timer: 'grace', ms: config.gracePeriodMs });
     }
     if (state.phase === 'running' || state.phase === 'draining') next = { ...next, phase: 'stopping' };
   }
   if (next.mainStatus !== null && left === 'none') {
-    return { state: { ...next, phase: 'finished' }, actions: [...actions, { kind: 'exit', code: remap(config, next.mainStatus), why: 'child' }] };
+    return {
+      state: { ...next, phase: 'finished' },
+      actions: [...actions, { kind: 'exit', code: remap(config, next.mainStatus), why: 'child' }],
+    };
   }
   if (left === 'retry' && !next.retrying) {
     next = { ...next, retrying: true };
@@ -202,18 +234,28 @@ function timer(config: LifecycleConfig, state: LifecycleState, name: TimerName):
       if (state.phase !== 'draining') return { state, actions: [] };
       return {
         state: { ...state, phase: 'stopping', heldTerm: null },
-        actions: [{ kind: 'forward', received: SIG.TERM, signal: state.heldTerm! }, { kind: 'start-timer', timer: 'grace', ms: config.gracePeriodMs }],
+        actions: [
+          { kind: 'forward', received: SIG.TERM, signal: state.heldTerm! },
+          { kind: 'start-timer', timer: 'grace', ms: config.gracePeriodMs },
+        ],
       };
     case 'grace':
       if (state.phase !== 'stopping') return { state, actions: [] };
       // The timer for the last wait first: the collect may finish everything, and the exit then cancels it.
       return {
         state: { ...state, phase: 'killing' },
-        actions: [{ kind: 'signal-everyone', signal: SIG.KILL, why: 'grace-expired' }, { kind: 'start-timer', timer: 'after-kill', ms: AFTER_KILL_MS }, { kind: 'collect' }],
+        actions: [
+          { kind: 'signal-everyone', signal: SIG.KILL, why: 'grace-expired' },
+          { kind: 'start-timer', timer: 'after-kill', ms: AFTER_KILL_MS },
+          { kind: 'collect' },
+        ],
       };
     case 'after-kill':
       if (state.phase !== 'killing') return { state, actions: [] };
       // Killed and still not gone (a process stuck in the kernel): exit anyway; as PID 1 the kernel kills the rest.
-      return { state: { ...state, phase: 'finished' }, actions: [{ kind: 'exit', code: remap(config, state.mainStatus ?? 128 + SIG.KILL), why: 'leftovers' }] };
+      return {
+        state: { ...state, phase: 'finished' },
+        actions: [{ kind: 'exit', code: remap(config, state.mainStatus ?? 128 + SIG.KILL), why: 'leftovers' }],
+      };
   }
 }

@@ -15,7 +15,11 @@ for (const [mode, env] of [
   t.test(`memshim moves to / after the spawn, the child keeps its cwd (${mode})`, { skip }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'memshim-cwd-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const init = startMemshim(['--log-level', 'warn', '--no-monitor', '--', 'sh', '-c', 'pwd; exec sleep 100'], { env, pid1: false, cwd: dir });
+    const init = startMemshim(['--log-level', 'warn', '--no-monitor', '--', 'sh', '-c', 'pwd; exec sleep 100'], {
+      env,
+      pid1: false,
+      cwd: dir,
+    });
     const [cwdLine] = (await init.line(/^\/.*/))!;
     const memshim = await init.memshimPid();
     t.equal(cwdLine, dir, "the child's cwd is where memshim was started");

@@ -6,7 +6,17 @@ import { supervise } from '../../../src/supervisor/supervisor.js';
 
 if (process.env.MEMSHIM_FAULT_PROBE === '1') {
   const log = await createLogger('json', 'silent');
-  const handle = supervise({ argv: ['sh', '-c', 'trap "" SEGV; sleep 100'], env: process.env, rlimits: [], singleChild: false, rewrite: new Map(), gracePeriodMs: 2000 }, log);
+  const handle = supervise(
+    {
+      argv: ['sh', '-c', 'trap "" SEGV; sleep 100'],
+      env: process.env,
+      rlimits: [],
+      singleChild: false,
+      rewrite: new Map(),
+      gracePeriodMs: 2000,
+    },
+    log,
+  );
   handle.on('signal', (signal: number) => {
     process.stdout.write(`forwarded ${signal}\n`);
     if (signal !== 11) return;
