@@ -75,7 +75,12 @@ export function logScoreRaise(log: Logger, raise: ScoreRaise | null): void {
   else log.warn(fields, `could not put memshim's OOM score back to ${raise.memshim} after the spawn`);
 }
 
-/** The gap for this start: memshim's RSS now against the container's limit. */
+/** The gap for this start: memshim's RSS now against the container's limit; 0 when there is no /proc to read. */
 export function oomScoreGap(limitBytes: number): number {
-  return scoreGap(limitBytes, process.memoryUsage.rss());
+  try {
+    return scoreGap(limitBytes, process.memoryUsage.rss());
+  } catch {
+    // No /proc mounted: Node's rss() reads /proc/self/statm and throws; no score could be written anyway.
+    return 0;
+  }
 }
