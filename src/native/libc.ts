@@ -25,7 +25,8 @@ export const OPAQUE_BYTES = { spawnattr: 512, fileActions: 256, sigset: 128, sig
 type Fn<A extends unknown[], R = number> = (...args: A) => R;
 
 export interface Libc {
-  posix_spawnp: Fn<[pid: number[], file: string, fileActions: Buffer | null, attr: Buffer | null, argv: (string | null)[], envp: (string | null)[]]>;
+  /** Strings go as UTF-8; a Buffer (NUL-terminated) as its bytes. */
+  posix_spawnp: Fn<[pid: number[], file: string | Buffer, fileActions: Buffer | null, attr: Buffer | null, argv: (string | Buffer | null)[], envp: (string | Buffer | null)[]]>;
   posix_spawnattr_init: Fn<[attr: Buffer]>;
   posix_spawnattr_destroy: Fn<[attr: Buffer]>;
   posix_spawnattr_setflags: Fn<[attr: Buffer, flags: number]>;
@@ -56,7 +57,7 @@ export interface Libc {
   getrlimit: Fn<[resource: number, rlim: BigUint64Array]>;
   prlimit: Fn<[pid: number, resource: number, rlim: BigUint64Array | null, old: BigUint64Array | null]>;
   fcntl: (fd: number, cmd: number, ...rest: unknown[]) => number;
-  execve: Fn<[path: string, argv: (string | null)[], envp: (string | null)[]]>;
+  execve: Fn<[path: string | Buffer, argv: (string | Buffer | null)[], envp: (string | Buffer | null)[]]>;
   errno: () => number;
 }
 

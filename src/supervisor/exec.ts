@@ -14,8 +14,9 @@ import { closeEarlySignals, STOP_BEFORE_START } from '../common/early-signals.js
 import { setStreamBlocking } from '../common/node-internals.js';
 import { resolveOnPath } from '../common/path-search.js';
 import { koffiFailure } from '../native/koffi.js';
-import { environmentBlock, libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
+import { libc, restoreBlockingStdio, RLIMIT, type Libc } from '../native/libc.js';
 import { RESETTABLE_SIGNALS } from './signals.js';
+import { rawArgv, rawEnvironmentBlock, rawWord, warnIfChanged } from './raw-bytes.js';
 import { spawnFailure } from './spawn.js';
 
 export interface ExecOptions {
@@ -110,12 +111,13 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
     // What memshim logged must reach stderr before the process is replaced; a stalled pipe gets a second.
     flushLogsSync();
     if (lib) {
-      lib.execve(found.file, [...argv, null], environmentBlock(options.env));
+      lib.execve(rawWord(found.file), [...rawArgv(argv), null], rawEnvironmentBlock(options.env));
       errno = lib.errno();
     } else {
       // Only without koffi: Node's execve aborts the process when exec fails (checked on Node 24.21), so the
       // usual failures are caught first: missing, a directory, or no permission to execute.
       errno = cannotExecute(found.file);
+      if (errno === 0) warnIfChanged(argv, options.env, log);
       if (errno === 0) prepareWithoutLibc();
       if (errno === 0) nodeExecve!.call(process, found.file, argv, Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined)));
     }

@@ -7,7 +7,8 @@ import { delimiter, join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { EACCES, ENOENT, ENOEXEC, ENOTDIR, ETXTBSY } from '../common/errno.js';
 import { EXIT } from '../common/exit-codes.js';
-import { environmentBlock, OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
+import { OPAQUE_BYTES, restoreBlockingStdio, SPAWN, type Libc } from '../native/libc.js';
+import { rawArgv, rawEnvironmentBlock, rawWord } from './raw-bytes.js';
 import type { SpawnResult } from './process-control.js';
 
 // argv is mapped through String(): a numeric word after `--` can reach here as a number (yargs), and koffi
@@ -81,9 +82,11 @@ export function spawnChild(lib: Libc, request: SpawnRequest, around: (spawn: () 
     // In the child, before exec: no window in which the child reads the terminal from a background group.
     const inChild = foreground && lib.posix_spawn_file_actions_addtcsetpgrp_np !== null && lib.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0) === 0;
     const pid = [0];
-    const argv = [...request.argv.map(String), null];
-    const envp = environmentBlock(request.env);
-    const error = around(() => lib.posix_spawnp(pid, request.file, actions, attr, argv, envp));
+    // As memshim was given them, byte for byte (raw-bytes.ts).
+    const argv = [...rawArgv(request.argv), null];
+    const envp = rawEnvironmentBlock(request.env);
+    const file = rawWord(request.file);
+    const error = around(() => lib.posix_spawnp(pid, file, actions, attr, argv, envp));
     if (error !== 0) return { ok: false, ...spawnFailure(command, error) };
     const childPid = pid[0]!;
     // glibc without addtcsetpgrp_np: hand the terminal over from here, at once.

@@ -21,6 +21,7 @@ import { NodeProcessControl } from './node-control.js';
 import { ownChildren, type ProcessControl, type SpawnResult } from './process-control.js';
 import { INITIAL_LIFECYCLE, step, type LifecycleAction, type LifecycleConfig, type LifecycleEvent, type LifecycleState, type Phase, type TimerName } from './lifecycle.js';
 import type { Reaped, SupervisorEvents, SupervisorHandle, SupervisorStats } from './types.js';
+import { warnIfChanged } from './raw-bytes.js';
 
 export interface SuperviseOptions {
   argv: readonly string[];
@@ -334,6 +335,7 @@ export function supervise(options: SuperviseOptions, log: Logger): SupervisorHan
     supervisor.start(new LibcProcessControl(lib, log));
   } else {
     const reason = koffiFailure() ?? 'libc.so.6 not loadable';
+    warnIfChanged(options.argv, options.env, log);
     log.warn({ event: 'no_koffi', lost: LOST_WITHOUT_LIBC }, `running the command without koffi (${reason}): ${LOST_WITHOUT_LIBC.join('; ')}`);
     supervisor.start(new NodeProcessControl(() => supervisor.childEnded()));
   }
