@@ -9,7 +9,7 @@ import { VERSION } from './common/version.js';
 import { PROCESS_IO, type Io } from './common/io.js';
 import { RUNTIME_NAMES, type RuntimeName } from './runtimes/types.js';
 import { DEFAULT_HEALTH_PORT, type LogConfig, type ReaderConfig, type RunConfig, type SidecarConfig, type StatusConfig } from './commands/config.js';
-import { parseRewrite, RewriteError } from './supervisor/signals.js';
+import { parseRewrite, RewriteError, signalNumber } from './supervisor/signals.js';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -37,7 +37,7 @@ const EPILOG = `Examples:
 Exit codes: the child's code; 128+N when signal N killed it (137 also when the kernel OOM-killed it);
 127 command not found; 126 command not executable; 2 usage error.
 Environment: MEMSHIM_MEMORY, MEMSHIM_CPUS, MEMSHIM_LOG_LEVEL, MEMSHIM_LOG_FORMAT, MEMSHIM_HEALTH_PORT,
-MEMSHIM_TERMINATION_LOG, MEMSHIM_STATE_DIR.
+MEMSHIM_TERMINATION_LOG, MEMSHIM_STATE_DIR, MEMSHIM_STOP_DELAY, MEMSHIM_REMAP_EXIT, MEMSHIM_PDEATHSIG.
 Docs: README.md and docs/.`;
 
 function readerOptions<T>(y: Argv<T>) {
@@ -130,7 +130,44 @@ function intervalMs(seconds: string): number {
  * --exec replaces memshim by the command: what only a resident memshim does cannot be asked for with it.
  * (--no-monitor is not among them: with --exec nothing is monitored, which is what it asks.)
  */
-const RESIDENT_ONLY = ['health-port', 'single-child', 'rewrite', 'grace-period', 'monitor-interval', 'termination-log', 'state-dir'] as const;
+const RESIDENT_ONLY = ['health-port', 'single-child', 'rewrite', 'grace-period', 'monitor-interval', 'termination-log', 'state-dir', 'stop-delay', 'remap-exit', 'pdeathsig'] as const;
+
+/** The flag's value, or its variable's: and the name to quote in an error, the one the user typed. */
+function flagOrEnv(flag: string, value: string | undefined, env: NodeJS.ProcessEnv, variable: string): { text: string; name: string } | null {
+  if (value !== undefined) return { text: value, name: flag };
+  const fromEnv = nonEmpty(env[variable]);
+  return fromEnv === undefined ? null : { text: fromEnv, name: variable };
+}
+
+/** --stop-delay S / MEMSHIM_STOP_DELAY, in ms (0: SIGTERM is forwarded at once). */
+function stopDelayMs(value: string | undefined, env: NodeJS.ProcessEnv): number {
+  const given = flagOrEnv('--stop-delay', value, env, 'MEMSHIM_STOP_DELAY');
+  return given === null ? 0 : Math.round(numberIn(given.name, given.text, 0, 86400) * 1000);
+}
+
+/** --remap-exit FROM:TO (repeatable) / MEMSHIM_REMAP_EXIT="FROM:TO,FROM:TO": exit code FROM becomes TO. */
+function remapExit(values: readonly string[], env: NodeJS.ProcessEnv): Map<number, number> {
+  const fromEnv = nonEmpty(env.MEMSHIM_REMAP_EXIT);
+  const name = values.length > 0 ? '--remap-exit' : 'MEMSHIM_REMAP_EXIT';
+  const specs = values.length > 0 ? values : (fromEnv?.split(/[,\s]+/).filter(Boolean) ?? []);
+  const table = new Map<number, number>();
+  for (const spec of specs) {
+    const match = /^(\d{1,3}):(\d{1,3})$/.exec(spec.trim());
+    const [from, to] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+    if (!(from <= 255 && to <= 255)) throw new UsageError(`${name} wants FROM:TO exit codes from 0 to 255 (143:0), not "${spec}"`);
+    table.set(from, to);
+  }
+  return table;
+}
+
+/** --pdeathsig SIG / MEMSHIM_PDEATHSIG: a signal memshim can receive and forward. */
+function parentDeathSignal(value: string | undefined, env: NodeJS.ProcessEnv): number | null {
+  const given = flagOrEnv('--pdeathsig', value, env, 'MEMSHIM_PDEATHSIG');
+  if (given === null) return null;
+  const n = signalNumber(given.text);
+  if (n === undefined || n === 0 || n === 9 || n === 19) throw new UsageError(`${given.name} must be a signal memshim can catch (TERM, USR1, 15), not "${given.text}"`);
+  return n;
+}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
@@ -179,6 +216,9 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
     .option('single-child', { type: 'boolean', default: false, describe: "Signal only the child, not its process group (tini's default)", group: 'Init:' })
     .option('rewrite', { type: 'string', array: true, default: [] as string[], describe: 'Rewrite signal FROM to TO (15:3); TO 0 drops it', group: 'Init:' })
     .option('grace-period', { type: 'string', default: '5', describe: 'Seconds between SIGTERM and SIGKILL at shutdown', group: 'Init:' })
+    .option('stop-delay', { type: 'string', describe: 'On SIGTERM: /readyz 503 at once, SIGTERM to the child S seconds later (drain) [env MEMSHIM_STOP_DELAY]', group: 'Init:' })
+    .option('remap-exit', { type: 'string', array: true, default: [] as string[], describe: "Exit with TO when the child's status is FROM (143:0), repeatable [env MEMSHIM_REMAP_EXIT]", group: 'Init:' })
+    .option('pdeathsig', { type: 'string', describe: "Receive this signal when memshim's parent dies, and forward it (tini -p) [env MEMSHIM_PDEATHSIG]", group: 'Init:' })
     .option('monitor', { type: 'boolean', default: true, describe: 'Watch memory while the child runs (--no-monitor to turn off)', group: 'Watching:' })
     .option('termination-log', { type: 'string', describe: "Keep a short verdict in this file for Kubernetes' pod status ('' for none; default /dev/termination-log when writable) [env MEMSHIM_TERMINATION_LOG]", group: 'Watching:' })
     .option('state-dir', { type: 'string', describe: 'Record each run here (an emptyDir) and report the previous one at start [env MEMSHIM_STATE_DIR]', group: 'Watching:' })
@@ -205,6 +245,9 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
             'monitor-interval': args['monitor-interval'] !== '1.5',
             'termination-log': args['termination-log'] !== undefined,
             'state-dir': args['state-dir'] !== undefined,
+            'stop-delay': args['stop-delay'] !== undefined,
+            'remap-exit': args['remap-exit'].length > 0,
+            pdeathsig: args.pdeathsig !== undefined,
           };
           const given = RESIDENT_ONLY.filter((name) => set[name]);
           if (given.length) throw new UsageError(`--exec replaces memshim by the command, so ${given.map((n) => `--${n}`).join(', ')} cannot apply; drop ${given.length > 1 ? 'them' : 'it'} or --exec`);
@@ -225,6 +268,9 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
           singleChild: args['single-child'],
           rewrite: parseRewrite(args.rewrite),
           gracePeriodMs: Math.round(grace * 1000),
+          stopDelayMs: stopDelayMs(args['stop-delay'], env),
+          remapExit: remapExit(args['remap-exit'], env),
+          parentDeathSignal: parentDeathSignal(args.pdeathsig, env),
           monitor: args.monitor,
           monitorIntervalMs: intervalMs(args['monitor-interval']),
           healthPort: healthPort(args['health-port'], env),

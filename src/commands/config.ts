@@ -32,6 +32,12 @@ export interface RunConfig {
   /** --rewrite FROM:TO; TO 0 drops the signal. */
   rewrite: Map<number, number>;
   gracePeriodMs: number;
+  /** --stop-delay: ms between SIGTERM (not ready from then on) and its forwarding to the child. */
+  stopDelayMs: number;
+  /** --remap-exit FROM:TO on the child's status. */
+  remapExit: Map<number, number>;
+  /** --pdeathsig: the signal memshim gets when its parent dies, or null. */
+  parentDeathSignal: number | null;
   monitor: boolean;
   monitorIntervalMs: number;
   healthPort: number | null;

@@ -71,7 +71,16 @@ export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<numbe
   await settleEarlySignals();
   // The child, not memshim, is the OOM killer's choice: memshim must live to say what happened (oom-score.ts).
   const supervisor = supervise(
-    { ...child, singleChild: config.singleChild, rewrite: config.rewrite, gracePeriodMs: config.gracePeriodMs, oomScoreGap: oomScoreGap(limits.memoryBytes) },
+    {
+      ...child,
+      singleChild: config.singleChild,
+      rewrite: config.rewrite,
+      gracePeriodMs: config.gracePeriodMs,
+      oomScoreGap: oomScoreGap(limits.memoryBytes),
+      stopDelayMs: config.stopDelayMs,
+      remapExit: config.remapExit,
+      parentDeathSignal: config.parentDeathSignal,
+    },
     log,
   );
   // Attached before the next tick: the monitor, the OOM diagnosis and (with --health-port) the health server.
