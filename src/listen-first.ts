@@ -2,6 +2,6 @@
 // the supervisor forwards are installed while this module is evaluated, before the modules main.ts imports after
 // it (the CLI parser and what it loads). Also bin/memshim's first require, as dist/early-signals.cjs.
 import { installEarlySignalHandlers } from './common/early-signals.js';
-import { FORWARDED_SIGNALS } from './supervisor/signals.js';
+import { LISTENED_FROM_THE_START } from './supervisor/signals.js';
 
-installEarlySignalHandlers(FORWARDED_SIGNALS);
+installEarlySignalHandlers(LISTENED_FROM_THE_START);

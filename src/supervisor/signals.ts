@@ -66,6 +66,12 @@ export const SIGPIPE = 13;
  */
 export const BLOCKED_IN_MAIN_THREAD: readonly number[] = [SIGPIPE, ...FAULT_SIGNALS];
 
+/**
+ * What the first module listens for (listen-first.ts), before the supervisor can block anything: not the five
+ * above, or a SIGPIPE of memshim's own first log line would be kept and forwarded once the child runs.
+ */
+export const LISTENED_FROM_THE_START: readonly number[] = FORWARDED_SIGNALS.filter((n) => !BLOCKED_IN_MAIN_THREAD.includes(n));
+
 /** What memshim listens to: SIGCHLD (reaping) and what it forwards, less what it cannot tell apart without koffi. */
 export function signalsToListen(canBlockInMainThread: boolean): number[] {
   const forwarded = [...FORWARDED_SIGNALS, ...FAULT_SIGNALS].sort((a, b) => a - b);
