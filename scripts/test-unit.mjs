@@ -17,6 +17,7 @@ export const UNIT_TESTS = [
   'test/cgroup/parse.test.ts',
   'test/cgroup/robust.test.ts',
   'test/cli/main.test.ts',
+  'test/common/log-sink.test.ts',
   'test/common/node-internals.test.ts',
   'test/common/quantity.test.ts',
   'test/monitor/oom.test.ts',
@@ -27,7 +28,6 @@ export const UNIT_TESTS = [
   'test/runtimes/python-go-dotnet.test.ts',
   'test/supervisor/decisions.test.ts',
   'test/supervisor/lifecycle-steps.test.ts',
-  'test/supervisor/raw-bytes.test.ts',
 ];
 
 // --floor-only: compare the last run's summary with the floor, without running the tests again.
