@@ -45,11 +45,18 @@ const SECONDS = Number(flags.seconds);
 const skip = canMakeCgroups();
 const missing = [
   ['wrk', '/usr/bin/wrk'],
-  ...(APPS.includes('tomcat') ? [['tomcat10', '/usr/share/tomcat10/bin/catalina.sh'], ['tomcat10-examples', '/usr/share/tomcat10-examples/examples']] : []),
+  ...(APPS.includes('tomcat')
+    ? [
+        ['tomcat10', '/usr/share/tomcat10/bin/catalina.sh'],
+        ['tomcat10-examples', '/usr/share/tomcat10-examples/examples'],
+      ]
+    : []),
   ...(APPS.includes('flask') ? [['gunicorn', '/usr/bin/gunicorn']] : []),
 ].filter(([, path]) => !existsSync(path!));
 if (skip || missing.length) {
-  process.stderr.write(`apps: ${skip ?? `missing ${missing.map(([name]) => name).join(', ')} (apt-get install ${missing.map(([name]) => name).join(' ')})`}\n`);
+  process.stderr.write(
+    `apps: ${skip ?? `missing ${missing.map(([name]) => name).join(', ')} (apt-get install ${missing.map(([name]) => name).join(' ')})`}\n`,
+  );
   process.exit(2);
 }
 ensureBuilt();
@@ -92,9 +99,17 @@ function appCommand(app: App, port: number): { argv: string[]; env: Record<strin
       };
     }
     case 'flask':
-      return { argv: ['/usr/bin/gunicorn', '-b', `127.0.0.1:${port}`, '--chdir', APPS_DIR, 'flask_app:app'], env: {}, url: `http://127.0.0.1:${port}/` };
+      return {
+        argv: ['/usr/bin/gunicorn', '-b', `127.0.0.1:${port}`, '--chdir', APPS_DIR, 'flask_app:app'],
+        env: {},
+        url: `http://127.0.0.1:${port}/`,
+      };
     case 'express':
-      return { argv: ['node', join(APPS_DIR, 'express-app.cjs'), String(port)], env: { NODE_PATH: fileURLToPath(new URL('../node_modules', import.meta.url)) }, url: `http://127.0.0.1:${port}/` };
+      return {
+        argv: ['node', join(APPS_DIR, 'express-app.cjs'), String(port)],
+        env: { NODE_PATH: fileURLToPath(new URL('../node_modules', import.meta.url)) },
+        url: `http://127.0.0.1:${port}/`,
+      };
   }
 }
 
@@ -120,7 +135,11 @@ function parseWrk(text: string): { requestsPerSecond: number | null; p99Ms: numb
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { requestsPerSecond: rps ? Number(rps[1]) : null, p99Ms: p99 ? Math.round(Number(p99[1]) * scale[p99[2]!]! * 10) / 10 : null, errors };
+  return {
+    requestsPerSecond: rps ? Number(rps[1]) : null,
+    p99Ms: p99 ? Math.round(Number(p99[1]) * scale[p99[2]!]! * 10) / 10 : null,
+    errors,
+  };
 }
 
 let nextPort = 20000 + Math.floor(Math.random() * 20000);
@@ -133,14 +152,37 @@ async function runCell(cell: Cell): Promise<Result> {
   delete env.JAVA_TOOL_OPTIONS;
   delete env.WEB_CONCURRENCY;
   const argv = cell.config === 'memshim' ? [MEMSHIM, '--log-level', 'warn', '--', ...app.argv] : app.argv;
-  const group = TestCgroup.create(`apps-${cell.app}-${cell.config}-${cell.limitMiB}`, { memoryBytes: cell.limitMiB * MiB, noSwap: true, ...(cell.placement === 'leaf' ? { cpus: 1 } : {}) });
+  const group = TestCgroup.create(`apps-${cell.app}-${cell.config}-${cell.limitMiB}`, {
+    memoryBytes: cell.limitMiB * MiB,
+    noSwap: true,
+    ...(cell.placement === 'leaf' ? { cpus: 1 } : {}),
+  });
   const inner = cell.placement === 'parent' ? group.child('app', { cpus: 1 }) : group;
   let plan = '';
   if (cell.config === 'memshim') {
-    const dry = spawnSync('/bin/sh', ['-c', `echo $$ > '${join(inner.dirs.memory, 'cgroup.procs')}' && ${inner.dirs.cpu && inner.dirs.cpu !== inner.dirs.memory ? `echo $$ > '${join(inner.dirs.cpu, 'cgroup.procs')}' && ` : ''}exec "$@"`, 'sh', MEMSHIM, '--dry-run', '--json', '--', ...app.argv], { env, encoding: 'utf8' });
+    const dry = spawnSync(
+      '/bin/sh',
+      [
+        '-c',
+        `echo $$ > '${join(inner.dirs.memory, 'cgroup.procs')}' && ${inner.dirs.cpu && inner.dirs.cpu !== inner.dirs.memory ? `echo $$ > '${join(inner.dirs.cpu, 'cgroup.procs')}' && ` : ''}exec "$@"`,
+        'sh',
+        MEMSHIM,
+        '--dry-run',
+        '--json',
+        '--',
+        ...app.argv,
+      ],
+      { env, encoding: 'utf8' },
+    );
     try {
       const report = JSON.parse(dry.stdout) as { env: Record<string, string> };
-      plan = [report.env.JAVA_TOOL_OPTIONS, report.env.NODE_OPTIONS, report.env.WEB_CONCURRENCY && `WEB_CONCURRENCY=${report.env.WEB_CONCURRENCY}`].filter(Boolean).join(' ');
+      plan = [
+        report.env.JAVA_TOOL_OPTIONS,
+        report.env.NODE_OPTIONS,
+        report.env.WEB_CONCURRENCY && `WEB_CONCURRENCY=${report.env.WEB_CONCURRENCY}`,
+      ]
+        .filter(Boolean)
+        .join(' ');
     } catch {
       plan = '?';
     }
@@ -152,16 +194,41 @@ async function runCell(cell: Cell): Promise<Result> {
     const up = await ready(app.url, child, 120);
     let wrk = '';
     if (up) {
-      const load = spawnSync('wrk', ['-t', '1', '-c', flags.connections, '-d', `${SECONDS}s`, '--timeout', '5s', '--latency', app.url], { encoding: 'utf8' });
+      const load = spawnSync(
+        'wrk',
+        ['-t', '1', '-c', flags.connections, '-d', `${SECONDS}s`, '--timeout', '5s', '--latency', app.url],
+        { encoding: 'utf8' },
+      );
       wrk = load.stdout;
     }
     const alive = child.exitCode === null && child.signalCode === null;
     const kills = Math.max(inner.oomKills(), group.oomKills());
     child.kill('SIGTERM');
-    const exited = await Promise.race([new Promise((resolve) => child.on('close', (code, signal) => resolve(signal ?? code))), new Promise((resolve) => setTimeout(() => resolve('timeout'), 15000))]);
-    const outcome = !up ? `did not start (${exited})` : alive && kills === 0 ? 'survived' : alive ? `survived, ${kills} process(es) OOM-killed` : kills > 0 ? `KILLED 137 (kernel, ${kills})` : `exited (${exited})`;
-    if (!up) process.stderr.write(`apps: ${cell.app} ${cell.config} did not start: ${stderr.trim().split('\n').slice(-3).join(' | ')}\n`);
-    return { ...cell, outcome, ...parseWrk(wrk), peakMiB: Math.round((peakUsage(group.dirs.memory, group.dirs.version) ?? 0) / MiB), oomKills: kills, plan };
+    const exited = await Promise.race([
+      new Promise((resolve) => child.on('close', (code, signal) => resolve(signal ?? code))),
+      new Promise((resolve) => setTimeout(() => resolve('timeout'), 15000)),
+    ]);
+    const outcome = !up
+      ? `did not start (${exited})`
+      : alive && kills === 0
+        ? 'survived'
+        : alive
+          ? `survived, ${kills} process(es) OOM-killed`
+          : kills > 0
+            ? `KILLED 137 (kernel, ${kills})`
+            : `exited (${exited})`;
+    if (!up)
+      process.stderr.write(
+        `apps: ${cell.app} ${cell.config} did not start: ${stderr.trim().split('\n').slice(-3).join(' | ')}\n`,
+      );
+    return {
+      ...cell,
+      outcome,
+      ...parseWrk(wrk),
+      peakMiB: Math.round((peakUsage(group.dirs.memory, group.dirs.version) ?? 0) / MiB),
+      oomKills: kills,
+      plan,
+    };
   } finally {
     group.remove();
   }
@@ -170,14 +237,17 @@ async function runCell(cell: Cell): Promise<Result> {
 const cells: Cell[] = [];
 for (const placement of PLACEMENTS)
   for (const app of APPS)
-    for (const limitMiB of LIMITS) for (const config of ['default', 'memshim'] as const) cells.push({ app, config, limitMiB, placement });
+    for (const limitMiB of LIMITS)
+      for (const config of ['default', 'memshim'] as const) cells.push({ app, config, limitMiB, placement });
 
 const results: Result[] = [];
 const began = Date.now();
 for (const cell of cells) {
   const result = await runCell(cell);
   results.push(result);
-  process.stderr.write(`[${results.length}/${cells.length}] ${cell.app} ${cell.limitMiB} MiB ${cell.placement} ${cell.config}: ${result.outcome}, ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, peak ${result.peakMiB} MiB ${result.plan}\n`);
+  process.stderr.write(
+    `[${results.length}/${cells.length}] ${cell.app} ${cell.limitMiB} MiB ${cell.placement} ${cell.config}: ${result.outcome}, ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, peak ${result.peakMiB} MiB ${result.plan}\n`,
+  );
 }
 if (flags.json) writeFileSync(flags.json, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -190,18 +260,38 @@ const lines = [
 let within = 0;
 let compared = 0;
 for (const r of results) {
-  const other = results.find((o) => o.app === r.app && o.limitMiB === r.limitMiB && o.placement === r.placement && o.config === 'default');
+  const other = results.find(
+    (o) => o.app === r.app && o.limitMiB === r.limitMiB && o.placement === r.placement && o.config === 'default',
+  );
   let ratio = '';
-  if (r.config === 'memshim' && other && r.outcome === 'survived' && other.outcome === 'survived' && r.requestsPerSecond && other.requestsPerSecond) {
+  if (
+    r.config === 'memshim' &&
+    other &&
+    r.outcome === 'survived' &&
+    other.outcome === 'survived' &&
+    r.requestsPerSecond &&
+    other.requestsPerSecond
+  ) {
     const value = r.requestsPerSecond / other.requestsPerSecond;
     ratio = value.toFixed(2);
     compared++;
     if (value >= 0.9) within++;
   }
-  lines.push(`| ${r.app} | ${r.limitMiB} MiB | ${r.placement} | ${r.config} | ${r.outcome} | ${r.requestsPerSecond ?? '-'} | ${r.p99Ms ?? '-'} | ${r.errors} | ${r.peakMiB} | ${ratio} |`);
+  lines.push(
+    `| ${r.app} | ${r.limitMiB} MiB | ${r.placement} | ${r.config} | ${r.outcome} | ${r.requestsPerSecond ?? '-'} | ${r.p99Ms ?? '-'} | ${r.errors} | ${r.peakMiB} | ${ratio} |`,
+  );
 }
 const memshimDied = results.filter((r) => r.config === 'memshim' && r.outcome !== 'survived');
-const defaultSurvived = memshimDied.filter((r) => results.some((o) => o.app === r.app && o.limitMiB === r.limitMiB && o.placement === r.placement && o.config === 'default' && o.outcome === 'survived'));
+const defaultSurvived = memshimDied.filter((r) =>
+  results.some(
+    (o) =>
+      o.app === r.app &&
+      o.limitMiB === r.limitMiB &&
+      o.placement === r.placement &&
+      o.config === 'default' &&
+      o.outcome === 'survived',
+  ),
+);
 lines.push(
   '',
   `throughput under memshim within 10% of the default's where both survived: ${within} of ${compared}`,

@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/packaging/container.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, json: { type: 'string' }, binary: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '50' }, json: { type: 'string' }, binary: { type: 'string' } },
+});
 const RUNS = Number(values.runs);
 
 for (const tool of ['hyperfine', 'tini']) {
@@ -60,10 +62,17 @@ const node20 = results.find((r) => r.command.startsWith('node -e 0 (system'))!.m
 const node24 = results.find((r) => r.command.startsWith(`node -e 0 (${node24Version}`))!.median;
 const ms = (seconds: number) => (seconds * 1000).toFixed(2);
 
-console.log(`Startup, median of ${RUNS} (hyperfine -N, 5 warm-up), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, load ${loadavg()[0]!.toFixed(2)}`);
+console.log(
+  `Startup, median of ${RUNS} (hyperfine -N, 5 warm-up), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, load ${loadavg()[0]!.toFixed(2)}`,
+);
 console.log(`${values.binary ?? 'dist/memshim'}: ${(statSync(binary).size / 2 ** 20).toFixed(1)} MiB`);
 console.log('');
-console.log(`| command | median ms | mean ± sd ms | min ms | vs node -e 0 (${process.version}) | vs node -e 0 (${node24Version}) |`);
+console.log(
+  `| command | median ms | mean ± sd ms | min ms | vs node -e 0 (${process.version}) | vs node -e 0 (${node24Version}) |`,
+);
 console.log('|---|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.command} | ${ms(r.median)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.median / node20).toFixed(2)}x | ${(r.median / node24).toFixed(2)}x |`);
+for (const r of results)
+  console.log(
+    `| ${r.command} | ${ms(r.median)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.median / node20).toFixed(2)}x | ${(r.median / node24).toFixed(2)}x |`,
+  );
 if (values.json) writeFileSync(values.json, JSON.stringify({ runs: RUNS, results }, null, 2));

@@ -30,7 +30,12 @@ export function sampleMemory(dir: string, version: 1 | 2): MemorySample | null {
   try {
     const s = stat(dir);
     if (version === 2) {
-      return { usage: Number(readFileSync(join(dir, 'memory.current'), 'utf8')), anon: s.get('anon') ?? 0, file: s.get('file') ?? 0, mappedFile: s.get('file_mapped') ?? 0 };
+      return {
+        usage: Number(readFileSync(join(dir, 'memory.current'), 'utf8')),
+        anon: s.get('anon') ?? 0,
+        file: s.get('file') ?? 0,
+        mappedFile: s.get('file_mapped') ?? 0,
+      };
     }
     return {
       usage: Number(readFileSync(join(dir, 'memory.usage_in_bytes'), 'utf8')),
@@ -82,4 +87,5 @@ export class PeakSampler {
   }
 }
 
-export const toMiB = (bytes: number | null | undefined): number | null => (bytes === null || bytes === undefined ? null : Math.round((bytes / MiB) * 10) / 10);
+export const toMiB = (bytes: number | null | undefined): number | null =>
+  bytes === null || bytes === undefined ? null : Math.round((bytes / MiB) * 10) / 10;

@@ -37,7 +37,10 @@ const SLOW = Number(values.slow);
 const ONLY = values.only?.split(',') ?? null;
 
 const SEA = join(REPO, 'dist/memshim');
-const MEMSHIMS: Record<string, string[]> = { 'memshim (npm)': [MEMSHIM], ...(existsSync(SEA) ? { 'memshim (single executable)': [SEA] } : {}) };
+const MEMSHIMS: Record<string, string[]> = {
+  'memshim (npm)': [MEMSHIM],
+  ...(existsSync(SEA) ? { 'memshim (single executable)': [SEA] } : {}),
+};
 const REFERENCES: Record<string, string[]> = { tini: ['tini'], 'dumb-init': ['dumb-init'] };
 const INITS: Record<string, string[]> = { ...MEMSHIMS, ...REFERENCES };
 const isMemshim = (name: string) => name in MEMSHIMS;
@@ -55,7 +58,9 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 function cBuild(name: 'target' | 'flood'): string {
   const out = join(work, name);
   if (!existsSync(out)) {
-    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(REPO, 'bench/c', `${name}.c`)], { encoding: 'utf8' });
+    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(REPO, 'bench/c', `${name}.c`)], {
+      encoding: 'utf8',
+    });
     if (built.status !== 0) throw new Error(`gcc ${name}.c: ${built.stderr}`);
   }
   return out;
@@ -63,7 +68,9 @@ function cBuild(name: 'target' | 'flood'): string {
 
 function statusKb(pid: number, field: string): number {
   try {
-    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+    return Number(
+      new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN,
+    );
   } catch {
     return NaN;
   }
@@ -79,7 +86,11 @@ async function freePort(): Promise<number> {
 }
 
 /** GET on the health server: status and ms, or null when no answer came within timeoutMs. */
-function get(port: number, path: string, timeoutMs = 2000): Promise<{ status: number; ms: number; body: string } | null> {
+function get(
+  port: number,
+  path: string,
+  timeoutMs = 2000,
+): Promise<{ status: number; ms: number; body: string } | null> {
   const started = performance.now();
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
@@ -106,7 +117,10 @@ interface Started {
 
 /** `unshare --pid ... INIT -- CMD`: the init is PID 1 of a new namespace; stdout read line by line. */
 async function startAsPid1(argv: string[], command: string[], stderr: 'ignore' | number = 'ignore'): Promise<Started> {
-  const proc = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv, '--', ...command], { env, stdio: ['ignore', 'pipe', stderr] });
+  const proc = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv, '--', ...command], {
+    env,
+    stdio: ['ignore', 'pipe', stderr],
+  });
   const lines: string[] = [];
   let partial = '';
   const waiters = new Set<() => void>();
@@ -116,7 +130,9 @@ async function startAsPid1(argv: string[], command: string[], stderr: 'ignore' |
     lines.push(...parts);
     for (const wake of [...waiters]) wake();
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('close', (code, signal) => resolve({ code, signal })),
+  );
   let init = 0;
   for (let i = 0; !init && i < 2000; i++) {
     init = childrenOf(proc.pid!)[0] ?? 0;
@@ -167,7 +183,9 @@ async function stalledStderr(name: string, argv: string[]): Promise<StallResult>
   // Held open read-write and never read: a log pipe whose reader stalled.
   const holder = openSync(fifo, constants.O_RDWR);
   const port = await freePort();
-  const options = isMemshim(name) ? ['--log-level', 'debug', '--health-port', String(port), '--health-host', '127.0.0.1'] : [];
+  const options = isMemshim(name)
+    ? ['--log-level', 'debug', '--health-port', String(port), '--health-host', '127.0.0.1']
+    : [];
   const run = await startAsPid1([...argv, ...options], [cBuild('target'), 'stall', String(2 * MiB)], holder);
   closeSync(holder);
   const keep = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
@@ -177,7 +195,8 @@ async function stalledStderr(name: string, argv: string[]): Promise<StallResult>
   for (let i = 0; i < 2; i++) {
     process.kill(run.init, 'SIGUSR1');
     const before = forwarded;
-    for (let waited = 0; waited < 2000 && run.lines.filter((l) => l === 'usr1').length === before; waited += 20) await sleep(20);
+    for (let waited = 0; waited < 2000 && run.lines.filter((l) => l === 'usr1').length === before; waited += 20)
+      await sleep(20);
     forwarded = run.lines.filter((l) => l === 'usr1').length;
   }
   let health = 'n/a';
@@ -236,7 +255,15 @@ async function signalStorm(argv: string[]) {
   const exited = await within(run.exit, 10_000);
   const term = run.lines.find((l) => l.startsWith('term'));
   if (!exited) await killAll(run);
-  return { sent, seconds, before, peak, after, received: term ? Number(term.split(' ')[1]) : null, status: exited ? String(exited.code ?? exited.signal) : 'none in 10 s' };
+  return {
+    sent,
+    seconds,
+    before,
+    peak,
+    after,
+    received: term ? Number(term.split(' ')[1]) : null,
+    status: exited ? String(exited.code ?? exited.signal) : 'none in 10 s',
+  };
 }
 
 // 3. Orphan floods.
@@ -256,13 +283,25 @@ async function orphanFlood(argv: string[], count: number) {
   clearInterval(sampler);
   if (!exited) await killAll(run);
   const match = /made (\d+) left (\d+) zombies (\d+) ms (\d+)/.exec(run.lines.join('\n'));
-  return { first, peak, last, made: match ? Number(match[1]) : null, left: match ? Number(match[2]) : null, zombies: match ? Number(match[3]) : null, ms: match ? Number(match[4]) : null, status: exited ? String(exited.code ?? exited.signal) : 'no end' };
+  return {
+    first,
+    peak,
+    last,
+    made: match ? Number(match[1]) : null,
+    left: match ? Number(match[2]) : null,
+    zombies: match ? Number(match[3]) : null,
+    ms: match ? Number(match[4]) : null,
+    status: exited ? String(exited.code ?? exited.signal) : 'no end',
+  };
 }
 
 // 4. Health under slow connections.
 async function slowConnections(argv: string[]) {
   const port = await freePort();
-  const run = await startAsPid1([...argv, '--health-port', String(port), '--health-host', '127.0.0.1'], ['sleep', '120']);
+  const run = await startAsPid1(
+    [...argv, '--health-port', String(port), '--health-host', '127.0.0.1'],
+    ['sleep', '120'],
+  );
   for (let i = 0; i < 200 && !(await get(port, '/healthz', 500)); i++) await sleep(50);
   const sockets: Socket[] = [];
   const closedAt: number[] = [];
@@ -274,7 +313,10 @@ async function slowConnections(argv: string[]) {
     socket.write('GET /healthz HTTP/1.1\r\nHost: memshim\r\n');
     sockets.push(socket);
   }
-  const drip = setInterval(() => sockets.forEach((s) => !s.destroyed && s.writable && s.write('X-Slow: 1\r\n', () => {})), 1000);
+  const drip = setInterval(
+    () => sockets.forEach((s) => !s.destroyed && s.writable && s.write('X-Slow: 1\r\n', () => {})),
+    1000,
+  );
   let ending = false;
   sockets.forEach((s) => s.on('close', () => !ending && closedAt.push(performance.now() - opened)));
   const latencies: number[] = [];
@@ -320,12 +362,22 @@ const want = (section: string) => !ONLY || ONLY.includes(section);
 
 async function main() {
   ensureBuilt();
-  console.log(`date: ${new Date().toISOString()}; machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start; node ${process.version}; pid_max ${readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()}`);
-  console.log(`memshim reserves ${SUPERVISOR_OVERHEAD_BYTES / MiB} MiB for itself (+${HEALTH_SERVER_OVERHEAD_BYTES / MiB} MiB with the health server): SUPERVISOR_OVERHEAD_BYTES, HEALTH_SERVER_OVERHEAD_BYTES\n`);
+  console.log(
+    `date: ${new Date().toISOString()}; machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' ',
+      )} at the start; node ${process.version}; pid_max ${readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()}`,
+  );
+  console.log(
+    `memshim reserves ${SUPERVISOR_OVERHEAD_BYTES / MiB} MiB for itself (+${HEALTH_SERVER_OVERHEAD_BYTES / MiB} MiB with the health server): SUPERVISOR_OVERHEAD_BYTES, HEALTH_SERVER_OVERHEAD_BYTES\n`,
+  );
 
   const floodPeak: Record<string, number> = {};
   if (want('stall')) {
-    console.log('### Stalled stderr (2 MB from the child into a pipe nobody reads; then 2 x SIGUSR1, /healthz, SIGTERM)\n');
+    console.log(
+      '### Stalled stderr (2 MB from the child into a pipe nobody reads; then 2 x SIGUSR1, /healthz, SIGTERM)\n',
+    );
     console.log('| init | SIGUSR1 forwarded | /healthz | exit status (child exits 7) | lines dropped |');
     console.log('|---|---|---|---|---|');
     for (const [name, argv] of Object.entries(INITS)) {
@@ -335,37 +387,55 @@ async function main() {
   }
   if (want('storm')) {
     console.log(`\n### Signal storm (up to ${SIGNALS} SIGUSR1 to the init, at most 30 s; then SIGTERM)\n`);
-    console.log('| init | sent | seconds | RssAnon before / peak / after | VmRSS peak | child got | exit status (child exits 7) |');
+    console.log(
+      '| init | sent | seconds | RssAnon before / peak / after | VmRSS peak | child got | exit status (child exits 7) |',
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const [name, argv] of Object.entries(INITS)) {
       const r = await signalStorm(argv);
-      console.log(`| ${name} | ${r.sent} | ${r.seconds.toFixed(1)} | ${mib(r.before.anonKb)} / ${mib(r.peak.anonKb)} / ${mib(r.after.anonKb)} | ${mib(r.peak.rssKb)} | ${r.received ?? 'n/a'} | ${r.status} |`);
+      console.log(
+        `| ${name} | ${r.sent} | ${r.seconds.toFixed(1)} | ${mib(r.before.anonKb)} / ${mib(r.peak.anonKb)} / ${mib(r.after.anonKb)} | ${mib(r.peak.rssKb)} | ${r.received ?? 'n/a'} | ${r.status} |`,
+      );
     }
   }
   if (want('floods')) {
-    console.log(`\n### Orphan floods (waves of ${values.wave}, no new wave after ${values['flood-seconds']} s; the init is PID 1)\n`);
-    console.log('| init | orphans asked / made | seconds | RssAnon start / peak / end (growth) | VmRSS peak | left / zombies at the end | exit |');
+    console.log(
+      `\n### Orphan floods (waves of ${values.wave}, no new wave after ${values['flood-seconds']} s; the init is PID 1)\n`,
+    );
+    console.log(
+      '| init | orphans asked / made | seconds | RssAnon start / peak / end (growth) | VmRSS peak | left / zombies at the end | exit |',
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const count of FLOODS) {
       for (const [name, argv] of Object.entries(INITS)) {
         const r = await orphanFlood(argv, count);
         floodPeak[name] = Math.max(floodPeak[name] ?? 0, r.peak.anonKb);
-        console.log(`| ${name} | ${count} / ${r.made ?? 'n/a'} | ${r.ms === null ? 'n/a' : (r.ms / 1000).toFixed(1)} | ${mib(r.first.anonKb)} / ${mib(r.peak.anonKb)} / ${mib(r.last.anonKb)} (+${mib(r.peak.anonKb - r.first.anonKb)}) | ${mib(r.peak.rssKb)} | ${r.left ?? 'n/a'} / ${r.zombies ?? 'n/a'} | ${r.status} |`);
+        console.log(
+          `| ${name} | ${count} / ${r.made ?? 'n/a'} | ${r.ms === null ? 'n/a' : (r.ms / 1000).toFixed(1)} | ${mib(r.first.anonKb)} / ${mib(r.peak.anonKb)} / ${mib(r.last.anonKb)} (+${mib(r.peak.anonKb - r.first.anonKb)}) | ${mib(r.peak.rssKb)} | ${r.left ?? 'n/a'} / ${r.zombies ?? 'n/a'} | ${r.status} |`,
+        );
       }
     }
   }
   if (want('slow')) {
-    console.log(`\n### Health server under ${SLOW} slow-header connections (a header line each second; a /healthz probe every 250 ms for 12 s)\n`);
-    console.log('| init | probes answered | probe latency median / max | slow connections still open after 12 s | first one closed by memshim after | RssAnon |');
+    console.log(
+      `\n### Health server under ${SLOW} slow-header connections (a header line each second; a /healthz probe every 250 ms for 12 s)\n`,
+    );
+    console.log(
+      '| init | probes answered | probe latency median / max | slow connections still open after 12 s | first one closed by memshim after | RssAnon |',
+    );
     console.log('|---|---|---|---|---|---|');
     for (const [name, argv] of Object.entries(MEMSHIMS)) {
       const r = await slowConnections(argv);
-      console.log(`| ${name} | ${r.latencies.length}/${r.latencies.length + r.failed} | ${median(r.latencies).toFixed(1)} / ${max(r.latencies).toFixed(1)} ms | ${r.held}/${SLOW} | ${r.firstClosedMs === null ? 'never' : `${(r.firstClosedMs / 1000).toFixed(1)} s`} | ${mib(r.anonKb)} |`);
+      console.log(
+        `| ${name} | ${r.latencies.length}/${r.latencies.length + r.failed} | ${median(r.latencies).toFixed(1)} / ${max(r.latencies).toFixed(1)} ms | ${r.held}/${SLOW} | ${r.firstClosedMs === null ? 'never' : `${(r.firstClosedMs / 1000).toFixed(1)} s`} | ${mib(r.anonKb)} |`,
+      );
     }
   }
   if (want('memory')) {
     console.log(`\n### memshim's own memory (supervising \`sleep\`), against what it reserves\n`);
-    console.log(`| init | idle RssAnon / VmRSS | health, after ${SCRAPES} scrapes: RssAnon / VmRSS | peak RssAnon in the floods | reserved: idle / with health | within? |`);
+    console.log(
+      `| init | idle RssAnon / VmRSS | health, after ${SCRAPES} scrapes: RssAnon / VmRSS | peak RssAnon in the floods | reserved: idle / with health | within? |`,
+    );
     console.log('|---|---|---|---|---|---|');
     for (const [name, argv] of Object.entries(INITS)) {
       const idle = await idleMemory(argv, 0);
@@ -373,8 +443,18 @@ async function main() {
       const peak = floodPeak[name] ?? null;
       const reserved = SUPERVISOR_OVERHEAD_BYTES / 1024;
       const reservedHealth = (SUPERVISOR_OVERHEAD_BYTES + HEALTH_SERVER_OVERHEAD_BYTES) / 1024;
-      const ok = !isMemshim(name) ? 'n/a' : [idle.anonKb <= reserved ? 'idle yes' : 'idle NO', scraped && scraped.anonKb <= reservedHealth ? 'health yes' : 'health NO', peak === null ? '' : peak <= reserved ? 'floods yes' : 'floods NO'].filter(Boolean).join(', ');
-      console.log(`| ${name} | ${mib(idle.anonKb)} / ${mib(idle.rssKb)} | ${scraped ? `${mib(scraped.anonKb)} / ${mib(scraped.rssKb)}` : 'n/a'} | ${mib(peak)} | ${isMemshim(name) ? `${mib(reserved)} / ${mib(reservedHealth)}` : 'n/a'} | ${ok} |`);
+      const ok = !isMemshim(name)
+        ? 'n/a'
+        : [
+            idle.anonKb <= reserved ? 'idle yes' : 'idle NO',
+            scraped && scraped.anonKb <= reservedHealth ? 'health yes' : 'health NO',
+            peak === null ? '' : peak <= reserved ? 'floods yes' : 'floods NO',
+          ]
+            .filter(Boolean)
+            .join(', ');
+      console.log(
+        `| ${name} | ${mib(idle.anonKb)} / ${mib(idle.rssKb)} | ${scraped ? `${mib(scraped.anonKb)} / ${mib(scraped.rssKb)}` : 'n/a'} | ${mib(peak)} | ${isMemshim(name) ? `${mib(reserved)} / ${mib(reservedHealth)}` : 'n/a'} | ${ok} |`,
+      );
     }
   }
 }

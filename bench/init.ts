@@ -14,7 +14,14 @@ import { parseArgs } from 'node:util';
 import { MEMSHIM, ensureBuilt } from '../test/helpers/memshim.js';
 import { childrenOf, cProgram } from '../test/supervisor/harness.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '40' }, reaps: { type: 'string', default: '7' }, signals: { type: 'string', default: '300' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '40' },
+    reaps: { type: 'string', default: '7' },
+    signals: { type: 'string', default: '300' },
+    json: { type: 'string' },
+  },
+});
 const RUNS = Number(values.runs);
 const REAPS = Number(values.reaps);
 const SIGNALS = Number(values.signals);
@@ -42,9 +49,26 @@ function startup(): { wall: Record<string, number>; cpu: Record<string, number> 
   };
   const out = join(dir, 'hyperfine.json');
   const names = Object.keys(commands);
-  const ran = spawnSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out, ...names.flatMap((name) => ['-n', name, commands[name]!])], { env, encoding: 'utf8' });
+  const ran = spawnSync(
+    'hyperfine',
+    [
+      '-N',
+      '--warmup',
+      '3',
+      '--runs',
+      String(RUNS),
+      '--export-json',
+      out,
+      ...names.flatMap((name) => ['-n', name, commands[name]!]),
+    ],
+    { env, encoding: 'utf8' },
+  );
   if (ran.status !== 0) throw new Error(`hyperfine failed: ${ran.stderr}`);
-  const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; median: number; user: number; system: number }[] }).results;
+  const results = (
+    JSON.parse(readFileSync(out, 'utf8')) as {
+      results: { command: string; median: number; user: number; system: number }[];
+    }
+  ).results;
   return {
     wall: Object.fromEntries(results.map((r) => [r.command, r.median * 1000])),
     cpu: Object.fromEntries(results.map((r) => [r.command, (r.user + r.system) * 1000])),
@@ -78,12 +102,26 @@ async function residentMemory(argv: string[]): Promise<{ anonKb: number; fileKb:
  * waiting: the reaping alone, without the children's own exits in the time.
  */
 async function reapMs(argv: string[], mode: 'release' | 'backlog'): Promise<number> {
-  const proc = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv, '--', cProgram('orphans'), '2000', ...(mode === 'backlog' ? ['backlog'] : [])], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const proc = spawn(
+    'unshare',
+    [
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      ...argv,
+      '--',
+      cProgram('orphans'),
+      '2000',
+      ...(mode === 'backlog' ? ['backlog'] : []),
+    ],
+    { env, stdio: ['pipe', 'pipe', 'ignore'] },
+  );
   let out = '';
-  const seen = (text: string) => new Promise<void>((resolve) => {
-    const check = () => (out.includes(text) ? resolve() : proc.stdout.once('data', check));
-    check();
-  });
+  const seen = (text: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => (out.includes(text) ? resolve() : proc.stdout.once('data', check));
+      check();
+    });
   proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   if (mode === 'backlog') {
     await seen('armed');
@@ -102,7 +140,10 @@ async function reapMs(argv: string[], mode: 'release' | 'backlog'): Promise<numb
 
 /** kill(SIGUSR1) on the init, as PID 1, to the recorder's handler: microseconds per signal. */
 async function signalLatency(argv: string[]): Promise<number[]> {
-  const proc = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv, '--', cProgram('recorder')], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...argv, '--', cProgram('recorder')], {
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const lines: string[] = [];
   let partial = '';
   let wake: (() => void) | null = null;
@@ -112,10 +153,11 @@ async function signalLatency(argv: string[]): Promise<number[]> {
     lines.push(...parts);
     wake?.();
   });
-  const next = () => new Promise<string>((resolve) => {
-    const take = () => (lines.length > 0 ? resolve(lines.shift()!) : (wake = take));
-    take();
-  });
+  const next = () =>
+    new Promise<string>((resolve) => {
+      const take = () => (lines.length > 0 ? resolve(lines.shift()!) : (wake = take));
+      take();
+    });
   await next(); // child ready
   let init = 0;
   while (!init) {
@@ -137,7 +179,11 @@ async function signalLatency(argv: string[]): Promise<number[]> {
 
 async function main() {
   ensureBuilt();
-  console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start; node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the start; node ${process.version}`,
+  );
   const start = startup();
   const memory: Record<string, { anonKb: number; fileKb: number }> = {};
   const reap: Record<string, number> = {};
@@ -161,19 +207,39 @@ async function main() {
   }
   const node = start.wall['node -e 0']!;
   const nodeCpu = start.cpu['node -e 0']!;
-  console.log(`Baselines (hyperfine, median of ${RUNS}): /bin/true ${start.wall['/bin/true']!.toFixed(2)} ms; node -e 0 ${node.toFixed(1)} ms wall, ${nodeCpu.toFixed(1)} ms CPU.\n`);
-  console.log(`| init | startup \`X -- /bin/true\`: wall (x node -e 0) | CPU user+sys (x node -e 0) | RssAnon supervising | RssFile | reap 2000 orphans from release (x tini) | backlog of 2000 zombies (x tini) | signal latency median / p95 |`);
+  console.log(
+    `Baselines (hyperfine, median of ${RUNS}): /bin/true ${start.wall['/bin/true']!.toFixed(2)} ms; node -e 0 ${node.toFixed(1)} ms wall, ${nodeCpu.toFixed(1)} ms CPU.\n`,
+  );
+  console.log(
+    `| init | startup \`X -- /bin/true\`: wall (x node -e 0) | CPU user+sys (x node -e 0) | RssAnon supervising | RssFile | reap 2000 orphans from release (x tini) | backlog of 2000 zombies (x tini) | signal latency median / p95 |`,
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const name of Object.keys(INITS)) {
     const ms = start.wall[name]!;
     const cpu = start.cpu[name]!;
-    console.log(`| ${name} | ${ms.toFixed(1)} ms (${(ms / node).toFixed(2)}x) | ${cpu.toFixed(1)} ms (${(cpu / nodeCpu).toFixed(2)}x) | ${(memory[name]!.anonKb / 1024).toFixed(1)} MiB | ${(memory[name]!.fileKb / 1024).toFixed(1)} MiB | ${reap[name]!.toFixed(1)} ms (${(reap[name]! / reap.tini!).toFixed(2)}x) | ${backlog[name]!.toFixed(1)} ms (${(backlog[name]! / backlog.tini!).toFixed(2)}x) | ${latency[name]!.median.toFixed(0)} µs / ${latency[name]!.p95.toFixed(0)} µs |`);
+    console.log(
+      `| ${name} | ${ms.toFixed(1)} ms (${(ms / node).toFixed(2)}x) | ${cpu.toFixed(1)} ms (${(cpu / nodeCpu).toFixed(2)}x) | ${(memory[name]!.anonKb / 1024).toFixed(1)} MiB | ${(memory[name]!.fileKb / 1024).toFixed(1)} MiB | ${reap[name]!.toFixed(1)} ms (${(reap[name]! / reap.tini!).toFixed(2)}x) | ${backlog[name]!.toFixed(1)} ms (${(backlog[name]! / backlog.tini!).toFixed(2)}x) | ${latency[name]!.median.toFixed(0)} µs / ${latency[name]!.p95.toFixed(0)} µs |`,
+    );
   }
-  console.log(`\n(reaping: median of ${REAPS}, interleaved; signal latency: ${SIGNALS} SIGUSR1 to the init as PID 1, to the child's handler)`);
-  const m = { wall: start.wall.memshim! / node, cpu: start.cpu.memshim! / nodeCpu, anonMiB: memory.memshim!.anonKb / 1024, reap: reap.memshim! / reap.tini!, backlog: backlog.memshim! / backlog.tini! };
+  console.log(
+    `\n(reaping: median of ${REAPS}, interleaved; signal latency: ${SIGNALS} SIGUSR1 to the init as PID 1, to the child's handler)`,
+  );
+  const m = {
+    wall: start.wall.memshim! / node,
+    cpu: start.cpu.memshim! / nodeCpu,
+    anonMiB: memory.memshim!.anonKb / 1024,
+    reap: reap.memshim! / reap.tini!,
+    backlog: backlog.memshim! / backlog.tini!,
+  };
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-  console.log(`Targets: startup ${m.wall.toFixed(2)}x node -e 0 wall, ${m.cpu.toFixed(2)}x CPU (<= 1.5: ${verdict(m.wall <= 1.5)} wall, ${verdict(m.cpu <= 1.5)} CPU); RssAnon ${m.anonMiB.toFixed(1)} MiB (<= 16: ${verdict(m.anonMiB <= 16)}); reaping ${m.reap.toFixed(2)}x tini from release, ${m.backlog.toFixed(2)}x on a backlog (<= 2: ${verdict(m.reap <= 2)}, ${verdict(m.backlog <= 2)}).`);
-  if (values.json) writeFileSync(values.json, JSON.stringify({ startup: start, memory, reap, backlog, latency, reaps, backlogs }, null, 2));
+  console.log(
+    `Targets: startup ${m.wall.toFixed(2)}x node -e 0 wall, ${m.cpu.toFixed(2)}x CPU (<= 1.5: ${verdict(m.wall <= 1.5)} wall, ${verdict(m.cpu <= 1.5)} CPU); RssAnon ${m.anonMiB.toFixed(1)} MiB (<= 16: ${verdict(m.anonMiB <= 16)}); reaping ${m.reap.toFixed(2)}x tini from release, ${m.backlog.toFixed(2)}x on a backlog (<= 2: ${verdict(m.reap <= 2)}, ${verdict(m.backlog <= 2)}).`,
+  );
+  if (values.json)
+    writeFileSync(
+      values.json,
+      JSON.stringify({ startup: start, memory, reap, backlog, latency, reaps, backlogs }, null, 2),
+    );
 }
 
 await main();

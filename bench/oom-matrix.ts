@@ -82,7 +82,9 @@ ensureBuilt();
 
 // The Java workloads are compiled once: `java Fill.java` would run javac inside the measured JVM.
 const CLASSES = mkdtempSync(join(tmpdir(), 'memshim-oom-matrix-'));
-const javac = spawnSync('javac', ['-d', CLASSES, join(WORKLOADS_DIR, 'Fill.java'), join(WORKLOADS_DIR, 'Churn.java')], { stdio: 'inherit' });
+const javac = spawnSync('javac', ['-d', CLASSES, join(WORKLOADS_DIR, 'Fill.java'), join(WORKLOADS_DIR, 'Churn.java')], {
+  stdio: 'inherit',
+});
 if (javac.status !== 0) throw new Error('javac failed');
 
 function workloadArgv(cell: Cell): string[] {
@@ -90,9 +92,21 @@ function workloadArgv(cell: Cell): string[] {
   const recipe = cell.config === 'recipe';
   switch (cell.runtime) {
     case 'java':
-      return ['java', ...(recipe ? ['-XX:MaxRAMPercentage=75'] : []), '-cp', CLASSES, cell.workload === 'fill' ? 'Fill' : 'Churn', ...args];
+      return [
+        'java',
+        ...(recipe ? ['-XX:MaxRAMPercentage=75'] : []),
+        '-cp',
+        CLASSES,
+        cell.workload === 'fill' ? 'Fill' : 'Churn',
+        ...args,
+      ];
     case 'node':
-      return ['node', ...(recipe ? [`--max-old-space-size=${Math.floor(cell.limitMiB * 0.75)}`] : []), join(WORKLOADS_DIR, `${cell.workload}.js`), ...args];
+      return [
+        'node',
+        ...(recipe ? [`--max-old-space-size=${Math.floor(cell.limitMiB * 0.75)}`] : []),
+        join(WORKLOADS_DIR, `${cell.workload}.js`),
+        ...args,
+      ];
     case 'python':
       return ['python3', join(WORKLOADS_DIR, `${cell.workload}.py`), ...args];
   }
@@ -116,13 +130,17 @@ function peakMiB(group: TestCgroup): number | null {
 async function planEnv(cell: Cell, argv: string[]): Promise<{ env: Record<string, string>; prefix: string[] }> {
   const group = TestCgroup.create(`oom-plan-${cell.limitMiB}`, { memoryBytes: cell.limitMiB * MiB, noSwap: true });
   try {
-    const child = group.spawn([MEMSHIM, '--dry-run', '--json', ...memshimOptions(cell), '--', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = group.spawn([MEMSHIM, '--dry-run', '--json', ...memshimOptions(cell), '--', ...argv], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (data: Buffer) => (out += data.toString()));
     await new Promise((resolve) => child.on('close', resolve));
     const report = JSON.parse(out) as { env: Record<string, string>; rlimits: { resource: string; bytes: number }[] };
     const option = { RLIMIT_AS: 'as', RLIMIT_DATA: 'data', RLIMIT_STACK: 'stack' } as Record<string, string>;
-    const prefix = report.rlimits.length ? ['prlimit', ...report.rlimits.map((l) => `--${option[l.resource]}=${l.bytes}`), '--'] : [];
+    const prefix = report.rlimits.length
+      ? ['prlimit', ...report.rlimits.map((l) => `--${option[l.resource]}=${l.bytes}`), '--']
+      : [];
     return { env: report.env, prefix };
   } finally {
     group.remove();
@@ -145,7 +163,10 @@ async function runCell(cell: Cell): Promise<Result> {
     }
   }
   // parent: the limit sits one level up and the program runs in an unlimited child, as in a pod-level limit.
-  const group = TestCgroup.create(`oom-${cell.runtime}-${cell.workload}-${cell.config}-${cell.limitMiB}-${cell.placement}`, { memoryBytes: cell.limitMiB * MiB, noSwap: true });
+  const group = TestCgroup.create(
+    `oom-${cell.runtime}-${cell.workload}-${cell.config}-${cell.limitMiB}-${cell.placement}`,
+    { memoryBytes: cell.limitMiB * MiB, noSwap: true },
+  );
   const inner = cell.placement === 'parent' ? group.child('app') : group;
   const started = Date.now();
   try {
@@ -167,7 +188,9 @@ async function runCell(cell: Cell): Promise<Result> {
     const timer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 180) * 1000);
     let timedOut = false;
     timer.unref();
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
     clearTimeout(timer);
     if (signal === 'SIGKILL' && Date.now() - started >= (SECONDS + 180) * 1000) timedOut = true;
     // v1 counts an OOM kill in the victim's own cgroup only, v2 in every ancestor too.
@@ -177,10 +200,20 @@ async function runCell(cell: Cell): Promise<Result> {
     if (timedOut) outcome = 'timeout';
     else if (kills > 0 || code === 137 || signal === 'SIGKILL') outcome = 'kernel OOM kill';
     else if (survived && code === 0) outcome = 'survived';
-    else if (/OutOfMemoryError|heap out of memory|MemoryError|Reached heap limit/.test(stderr)) outcome = 'runtime OOM error';
+    else if (/OutOfMemoryError|heap out of memory|MemoryError|Reached heap limit/.test(stderr))
+      outcome = 'runtime OOM error';
     else outcome = 'other';
-    const detail = outcome === 'other' ? stderr.trim().split('\n').slice(-3).join(' | ') : kills > 0 ? `oom_kill ${kills}` : '';
-    return { ...cell, outcome, exit, peakMiB: peakMiB(group), heldMiB, seconds: Math.round((Date.now() - started) / 100) / 10, detail };
+    const detail =
+      outcome === 'other' ? stderr.trim().split('\n').slice(-3).join(' | ') : kills > 0 ? `oom_kill ${kills}` : '';
+    return {
+      ...cell,
+      outcome,
+      exit,
+      peakMiB: peakMiB(group),
+      heldMiB,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      detail,
+    };
   } finally {
     group.remove();
   }
@@ -192,7 +225,8 @@ for (const placement of PLACEMENTS)
     for (const runtime of RUNTIMES)
       for (const config of CONFIGS)
         for (const limitMiB of LIMITS) {
-          if (runtime === 'python' && (config === 'recipe' || (workload === 'churn' && !flags['python-churn']))) continue;
+          if (runtime === 'python' && (config === 'recipe' || (workload === 'churn' && !flags['python-churn'])))
+            continue;
           cells.push({ runtime, workload, config, limitMiB, placement });
         }
 // Churn cells take --seconds each: start them first so the pool ends together.
@@ -226,32 +260,51 @@ const CONFIG_NAME: Record<Runtime, Record<Config, string>> = {
   node: { memshim: 'memshim', default: 'defaults', recipe: '--max-old-space-size=75%' },
   python: { memshim: 'memshim --python-memory-cap', default: 'defaults', recipe: '-' },
 };
-const find = (c: Cell) => results.find((r) => r.runtime === c.runtime && r.workload === c.workload && r.config === c.config && r.limitMiB === c.limitMiB && r.placement === c.placement);
+const find = (c: Cell) =>
+  results.find(
+    (r) =>
+      r.runtime === c.runtime &&
+      r.workload === c.workload &&
+      r.config === c.config &&
+      r.limitMiB === c.limitMiB &&
+      r.placement === c.placement,
+  );
 const lines = [
   `oom-matrix: ${results.length} cells, churn ${SECONDS} s, ${JOBS} at a time, memshim mode ${MODE}, ${Math.round((Date.now() - began) / 1000)} s in all`,
   'cell: outcome · cgroup peak MiB · MiB the program held',
 ];
 for (const placement of PLACEMENTS) {
-  lines.push('', `limit on the ${placement === 'leaf' ? "program's own cgroup (leaf)" : 'parent cgroup (the program in an unlimited child)'}:`, '');
-  lines.push(`| runtime | workload | config | ${LIMITS.map((l) => `${l} MiB`).join(' | ')} |`, `|---|---|---|${LIMITS.map(() => '---').join('|')}|`);
+  lines.push(
+    '',
+    `limit on the ${placement === 'leaf' ? "program's own cgroup (leaf)" : 'parent cgroup (the program in an unlimited child)'}:`,
+    '',
+  );
+  lines.push(
+    `| runtime | workload | config | ${LIMITS.map((l) => `${l} MiB`).join(' | ')} |`,
+    `|---|---|---|${LIMITS.map(() => '---').join('|')}|`,
+  );
   for (const workload of WORKLOADS)
     for (const runtime of RUNTIMES)
       for (const config of CONFIGS) {
         const row = LIMITS.map((limitMiB) => find({ runtime, workload, config, limitMiB, placement }));
         if (row.every((r) => !r)) continue;
-        lines.push(`| ${runtime} | ${workload} | ${CONFIG_NAME[runtime][config]} | ${row.map((r) => (r ? `${SHORT[r.outcome]} · ${r.peakMiB ?? '?'} · ${r.heldMiB}` : '-')).join(' | ')} |`);
+        lines.push(
+          `| ${runtime} | ${workload} | ${CONFIG_NAME[runtime][config]} | ${row.map((r) => (r ? `${SHORT[r.outcome]} · ${r.peakMiB ?? '?'} · ${r.heldMiB}` : '-')).join(' | ')} |`,
+        );
       }
 }
 
 // The criterion of issue 11, one line each: memshim's outcome against the better of the default and the recipe.
 const mine = results.filter((r) => r.config === 'memshim');
 const name = (r: Cell) => `${r.runtime} ${r.workload} ${r.limitMiB} ${r.placement}`;
-const others = (r: Cell) => (['default', 'recipe'] as const).map((config) => find({ ...r, config })).filter((x): x is Result => !!x);
+const others = (r: Cell) =>
+  (['default', 'recipe'] as const).map((config) => find({ ...r, config })).filter((x): x is Result => !!x);
 const kills = mine.filter((r) => r.outcome === 'kernel OOM kill');
 const worseErrors = mine.filter((r) => r.outcome !== 'survived' && others(r).some((o) => o.outcome === 'survived'));
 const fills = mine.filter((r) => r.workload === 'fill' && r.runtime !== 'python' && r.limitMiB >= 512);
 const shortFills = fills.filter((r) => r.heldMiB < (find({ ...r, config: 'recipe' })?.heldMiB ?? 0));
-const list = (cells: Result[], extra: (r: Result) => string = () => '') => (cells.length ? `: ${cells.map((r) => `${name(r)}${extra(r)}`).join('; ')}` : '');
+const list = (cells: Result[], extra: (r: Result) => string = () => '') =>
+  cells.length ? `: ${cells.map((r) => `${name(r)}${extra(r)}`).join('; ')}` : '';
 lines.push(
   '',
   `criterion 1, no kernel OOM kill under memshim: ${kills.length ? 'FAILED' : 'met'} (${kills.length} of ${mine.length} cells${list(kills)})`,
@@ -263,6 +316,9 @@ for (const placement of PLACEMENTS)
     const cell = { runtime: 'java', workload: 'fill', limitMiB, placement } as const;
     const withMemshim = find({ ...cell, config: 'memshim' });
     const defaults = find({ ...cell, config: 'default' });
-    if (withMemshim && defaults && defaults.heldMiB > 0) lines.push(`JVM heap held at ${limitMiB} MiB (${placement}): memshim ${withMemshim.heldMiB} MiB vs defaults ${defaults.heldMiB} MiB = ${(withMemshim.heldMiB / defaults.heldMiB).toFixed(2)}x`);
+    if (withMemshim && defaults && defaults.heldMiB > 0)
+      lines.push(
+        `JVM heap held at ${limitMiB} MiB (${placement}): memshim ${withMemshim.heldMiB} MiB vs defaults ${defaults.heldMiB} MiB = ${(withMemshim.heldMiB / defaults.heldMiB).toFixed(2)}x`,
+      );
   }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -12,7 +12,10 @@ import { MEMSHIM, ensureBuilt } from '../test/helpers/memshim.js';
 
 const MiB = 2 ** 20;
 const JAVA_PROBE = join(mkdtempSync(join(tmpdir(), 'memshim-bench-')), 'Cpus.java');
-writeFileSync(JAVA_PROBE, 'public class Cpus { public static void main(String[] a) { System.out.println(Runtime.getRuntime().availableProcessors()); } }\n');
+writeFileSync(
+  JAVA_PROBE,
+  'public class Cpus { public static void main(String[] a) { System.out.println(Runtime.getRuntime().availableProcessors()); } }\n',
+);
 
 interface Shape {
   name: string;
@@ -39,7 +42,7 @@ const PROBES: { name: string; argv: string[]; read: (out: string) => string }[] 
     // Node has no flag for its CPU count (os.availableParallelism() ignores quotas); what can be sized is
     // libuv's thread pool: UV_THREADPOOL_SIZE, 4 when unset.
     name: 'Node libuv threads',
-    argv: ['node', '-e', "console.log(process.env.UV_THREADPOOL_SIZE || 4)"],
+    argv: ['node', '-e', 'console.log(process.env.UV_THREADPOOL_SIZE || 4)'],
     read: (out) => out.trim().split('\n').pop() ?? '?',
   },
   {
@@ -66,7 +69,10 @@ const PROBES: { name: string; argv: string[]; read: (out: string) => string }[] 
 
 function run(group: TestCgroup, argv: string[]): Promise<string> {
   return new Promise((resolve) => {
-    const child = group.spawn(argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MEMSHIM_LOG_LEVEL: 'silent' } });
+    const child = group.spawn(argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MEMSHIM_LOG_LEVEL: 'silent' },
+    });
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));

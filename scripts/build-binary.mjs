@@ -21,7 +21,8 @@ const OUTPUT = join(ROOT, 'dist', 'memshim');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const require = createRequire(import.meta.url);
 
-if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
 
 const started = Date.now();
 const node = nodeBinary(NODE_MAJOR);
@@ -30,7 +31,9 @@ const bundle = await bundleForSea();
 const blob = seaBlob(node, bundle);
 inject(node, blob);
 const size = statSync(OUTPUT).size;
-console.log(`dist/memshim: ${(size / 2 ** 20).toFixed(1)} MiB, Node ${run(node, ['--version']).trim()}, built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `dist/memshim: ${(size / 2 ** 20).toFixed(1)} MiB, Node ${run(node, ['--version']).trim()}, built in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 /** src/main.ts as one CommonJS file, koffi included (see src/native/koffi.ts), for the executable only. */
 async function bundleForSea() {
@@ -53,7 +56,11 @@ async function bundleForSea() {
         "try { require('node:fs').writeFileSync('/proc/self/comm', require('node:path').basename(process.execPath).slice(0, 15)); } catch {}",
       ].join('\n'),
     },
-    define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), MEMSHIM_SEA: 'true', 'import.meta.url': '__memshimImportMetaUrl' },
+    define: {
+      MEMSHIM_VERSION: JSON.stringify(pkg.version),
+      MEMSHIM_SEA: 'true',
+      'import.meta.url': '__memshimImportMetaUrl',
+    },
     // lazy-start.mjs: what the start path imports but seldom uses is loaded at first use, as in the npm bundle.
     plugins: [koffiNativeFromAsset(), lazyBuiltins(), yargsLazyColumns()],
     logOverride: { 'import-is-undefined': 'error' },
@@ -107,7 +114,10 @@ function seaBlob(nodeBinary, main) {
       2,
     ),
   );
-  execFileSync(nodeBinary, ['--experimental-sea-config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(nodeBinary, ['--experimental-sea-config', config], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return blob;
 }
 
@@ -125,7 +135,10 @@ function inject(nodeBinary, blob) {
   const postject = join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
   try {
     // Quiet unless it fails: LIEF warns about every one of Node's 256 ELF notes.
-    execFileSync(process.execPath, [postject, staging, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [postject, staging, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
   } catch (error) {
     process.stderr.write(String(error.stderr ?? ''));
     fail(`postject could not inject the blob into ${staging}`);

@@ -27,7 +27,15 @@ export function nodeBinary(major) {
   binary = found();
   if (binary) return binary;
   const version = JSON.parse(readFileSync(join(prefix, 'node_modules', 'node', 'package.json'), 'utf8')).version;
-  npm(['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-${process.platform}-${process.arch}@${version}`]);
+  npm([
+    'install',
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    '--prefix',
+    prefix,
+    `node-${process.platform}-${process.arch}@${version}`,
+  ]);
   binary = found();
   if (binary) return binary;
   throw new Error(`no Node ${major} binary under ${prefix} after npm install`);

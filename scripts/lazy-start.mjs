@@ -23,7 +23,28 @@ import { readFile } from 'node:fs/promises';
 
 /** Built-in -> [shape, names]. 'callable': module.exports is itself a function (assert(value, message)). */
 const LAZY = {
-  assert: ['callable', ['ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'doesNotReject', 'fail', 'ifError', 'match', 'doesNotMatch']],
+  assert: [
+    'callable',
+    [
+      'ok',
+      'equal',
+      'notEqual',
+      'strictEqual',
+      'notStrictEqual',
+      'deepEqual',
+      'notDeepEqual',
+      'deepStrictEqual',
+      'notDeepStrictEqual',
+      'throws',
+      'doesNotThrow',
+      'rejects',
+      'doesNotReject',
+      'fail',
+      'ifError',
+      'match',
+      'doesNotMatch',
+    ],
+  ],
   zlib: ['functions', ['inflateRawSync']],
   child_process: ['functions', ['spawn']],
 };
@@ -54,13 +75,18 @@ function standIn(name) {
     return [
       load,
       'function lazy(...args) { if (args.length > 0 && args[0]) return; return load()(...args); }',
-      ...functions.map((fn) => `lazy.${fn} = function ${fn}(...args) { ${PASSES[fn] ? `if (${PASSES[fn]}) return; ` : ''}return load().${fn}(...args); };`),
+      ...functions.map(
+        (fn) =>
+          `lazy.${fn} = function ${fn}(...args) { ${PASSES[fn] ? `if (${PASSES[fn]}) return; ` : ''}return load().${fn}(...args); };`,
+      ),
       "Object.defineProperty(lazy, 'AssertionError', { enumerable: true, get: () => load().AssertionError });",
       "Object.defineProperty(lazy, 'strict', { enumerable: true, get: () => load().strict });",
       'module.exports = lazy;',
     ].join('\n');
   }
-  return [load, ...functions.map((fn) => `export function ${fn}(...args) { return load().${fn}(...args); }`)].join('\n');
+  return [load, ...functions.map((fn) => `export function ${fn}(...args) { return load().${fn}(...args); }`)].join(
+    '\n',
+  );
 }
 
 export function lazyBuiltins() {
@@ -78,7 +104,9 @@ export function lazyBuiltins() {
         return { path: name, namespace: 'memshim-lazy-builtin' };
       });
       b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
-        args.namespace !== 'memshim-lazy-builtin' && WORKER_THREADS_IMPORTERS.test(args.importer) ? { path: 'worker_threads', namespace: 'memshim-lazy-builtin' } : undefined,
+        args.namespace !== 'memshim-lazy-builtin' && WORKER_THREADS_IMPORTERS.test(args.importer)
+          ? { path: 'worker_threads', namespace: 'memshim-lazy-builtin' }
+          : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'memshim-lazy-builtin' }, (args) => ({
         contents: args.path === 'worker_threads' ? WORKER_THREADS_STAND_IN : standIn(args.path),
@@ -97,13 +125,21 @@ export function lazyBuiltins() {
  */
 export function yargsLazyColumns() {
   const eager = "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null";
-  const lazy = "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }";
+  const lazy =
+    "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }";
   return {
     name: 'memshim-yargs-lazy-columns',
     setup(b) {
       b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
         const source = await readFile(args.path, 'utf8');
-        if (!source.includes(eager)) return { errors: [{ text: `${args.path}: yargs no longer reads stdout columns as scripts/lazy-start.mjs expects; update the plugin` }] };
+        if (!source.includes(eager))
+          return {
+            errors: [
+              {
+                text: `${args.path}: yargs no longer reads stdout columns as scripts/lazy-start.mjs expects; update the plugin`,
+              },
+            ],
+          };
         return { contents: source.replace(eager, lazy), loader: 'js' };
       });
     },

@@ -31,19 +31,21 @@ export const UNIT_TESTS = [
 ];
 
 // --floor-only: compare the last run's summary with the floor, without running the tests again.
-const tap = process.argv.includes('--floor-only') ? { status: 0 } : spawnSync(
-  process.execPath,
-  [
-    fileURLToPath(new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url)),
-    '--no-disable-coverage',
-    '--allow-incomplete-coverage',
-    '--coverage-report=json-summary',
-    '--coverage-report=text-summary',
-    '--timeout=60',
-    ...UNIT_TESTS,
-  ],
-  { cwd: ROOT, stdio: 'inherit' },
-);
+const tap = process.argv.includes('--floor-only')
+  ? { status: 0 }
+  : spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url)),
+        '--no-disable-coverage',
+        '--allow-incomplete-coverage',
+        '--coverage-report=json-summary',
+        '--coverage-report=text-summary',
+        '--timeout=60',
+        ...UNIT_TESTS,
+      ],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
 if (tap.status !== 0) process.exit(tap.status ?? 1);
 
 const KEYS = ['lines', 'branches', 'functions', 'statements'];
@@ -57,8 +59,13 @@ if (process.argv.includes('--raise')) {
 const floor = JSON.parse(readFileSync(FLOOR, 'utf8'));
 const below = KEYS.filter((key) => now[key] < floor[key]);
 if (below.length) {
-  console.error(`coverage fell below the floor (test/coverage-floor.json): ${below.map((key) => `${key} ${now[key]}% < ${floor[key]}%`).join(', ')}`);
+  console.error(
+    `coverage fell below the floor (test/coverage-floor.json): ${below.map((key) => `${key} ${now[key]}% < ${floor[key]}%`).join(', ')}`,
+  );
   process.exit(1);
 }
 const above = KEYS.filter((key) => now[key] > floor[key]);
-if (above.length) console.log(`coverage is above the floor (${above.map((key) => `${key} ${now[key]}%`).join(', ')}): raise it with npm run test:unit -- --raise`);
+if (above.length)
+  console.log(
+    `coverage is above the floor (${above.map((key) => `${key} ${now[key]}%`).join(', ')}): raise it with npm run test:unit -- --raise`,
+  );

@@ -11,7 +11,10 @@ const dispatch: Dispatch = {
   run: async (config, io) => (await import('./commands/run.js')).run(config, io),
   // Commands that supervise nothing: a signal that came early has the effect it would have had anyway.
   status: async (config) => (await releaseEarlySignals(), (await import('./commands/status.js')).statusCommand(config)),
-  sidecar: async (config) => (await releaseEarlySignals(), (await import('./commands/sidecar.js')).sidecarCommand(config)),
+  sidecar: async (config) => (
+    await releaseEarlySignals(),
+    (await import('./commands/sidecar.js')).sidecarCommand(config)
+  ),
 };
 
 /**
@@ -25,7 +28,8 @@ export function internalErrorLine(error: unknown, debug: boolean): string {
 
 function debugging(argv: string[], env: NodeJS.ProcessEnv): boolean {
   const flag = argv.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
-  const level = flag < 0 ? env.MEMSHIM_LOG_LEVEL : argv[flag]!.includes('=') ? argv[flag]!.split('=')[1] : argv[flag + 1];
+  const level =
+    flag < 0 ? env.MEMSHIM_LOG_LEVEL : argv[flag]!.includes('=') ? argv[flag]!.split('=')[1] : argv[flag + 1];
   return /^(debug|trace)$/i.test(level ?? '');
 }
 

@@ -8,7 +8,9 @@ const session = require('express-session');
 const app = express();
 app.use(session({ secret: 'bench', resave: false, saveUninitialized: true, cookie: { maxAge: 30 * 60 * 1000 } }));
 app.get('/', (req, res) => {
-  req.session.cart = req.session.cart ?? { items: Array.from({ length: 16 }, (_, i) => ({ sku: `item-${i}`, note: 'x'.repeat(100) })) };
+  req.session.cart = req.session.cart ?? {
+    items: Array.from({ length: 16 }, (_, i) => ({ sku: `item-${i}`, note: 'x'.repeat(100) })),
+  };
   req.session.views = (req.session.views ?? 0) + 1;
   res.json({ views: req.session.views, items: req.session.cart.items.length, at: Date.now() });
 });

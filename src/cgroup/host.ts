@@ -33,14 +33,22 @@ export function hostCpuCount(): number {
  * CPUs the process may be scheduled on: Cpus_allowed_list of <procfs>/<pid>/status; for this process on the real
  * /proc, the scheduler's answer when that file says nothing. null for a captured tree without the file.
  */
-export function readAffinity(procfs: string, pid: number | 'self', warnings: ReadWarning[]): { cpus: number; from: string } | null {
+export function readAffinity(
+  procfs: string,
+  pid: number | 'self',
+  warnings: ReadWarning[],
+): { cpus: number; from: string } | null {
   const file = join(procfs, String(pid), 'status');
   const text = readFileText(file);
   const count = text.ok ? parseCpusAllowed(text.text) : null;
   if (count !== null) return { cpus: count, from: file };
   const ownProcess = pid === 'self' && resolve(procfs) === '/proc';
   if (text.ok || !text.missing || ownProcess) {
-    warnings.push({ file, message: text.ok ? 'no Cpus_allowed_list line' : text.reason, fallback: ownProcess ? 'the scheduler affinity of memshim is used' : 'the affinity is not considered' });
+    warnings.push({
+      file,
+      message: text.ok ? 'no Cpus_allowed_list line' : text.reason,
+      fallback: ownProcess ? 'the scheduler affinity of memshim is used' : 'the affinity is not considered',
+    });
   }
   return ownProcess ? { cpus: availableParallelism(), from: 'sched_getaffinity' } : null;
 }

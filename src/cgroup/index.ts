@@ -21,7 +21,11 @@ export async function readLimits(config: ReaderConfig, pid: number | 'self' = 's
     found = effectiveLimits(config, pid, location, hostMemoryBytes, hostCpus, warnings);
   } catch (error) {
     // Not expected (every read is guarded), but a reader bug must not keep the container from starting.
-    warnings.push({ file: config.procfs, message: `reading the cgroup failed: ${(error as Error).message}`, fallback: "the host's memory and CPUs are the limits" });
+    warnings.push({
+      file: config.procfs,
+      message: `reading the cgroup failed: ${(error as Error).message}`,
+      fallback: "the host's memory and CPUs are the limits",
+    });
   }
   if (hostMemoryBytes <= 0) hostMemoryBytes = (await import('node:os')).totalmem();
   found ??= {
@@ -41,19 +45,34 @@ export async function readLimits(config: ReaderConfig, pid: number | 'self' = 's
   if (config.memoryOverride !== null) {
     Object.assign(found, { memoryBytes: config.memoryOverride, memorySource: 'option', memoryLimitFrom: null });
     if (config.memoryOverride > hostMemoryBytes) {
-      warnings.push({ file: '--memory', message: `${config.memoryOverride} bytes is more than this host's memory (${hostMemoryBytes} bytes)`, fallback: 'planned with it as given' });
+      warnings.push({
+        file: '--memory',
+        message: `${config.memoryOverride} bytes is more than this host's memory (${hostMemoryBytes} bytes)`,
+        fallback: 'planned with it as given',
+      });
     }
   }
   if (config.cpusOverride !== null) {
     Object.assign(found, { cpus: config.cpusOverride, cpuSource: 'option', cpuLimitFrom: null });
     if (config.cpusOverride > hostCpus) {
-      warnings.push({ file: '--cpus', message: `${config.cpusOverride} CPUs is more than this host's ${hostCpus} CPUs`, fallback: 'planned with it as given: thread pools and GC threads are sized for it' });
+      warnings.push({
+        file: '--cpus',
+        message: `${config.cpusOverride} CPUs is more than this host's ${hostCpus} CPUs`,
+        fallback: 'planned with it as given: thread pools and GC threads are sized for it',
+      });
     }
   }
   return { cgroup: location, ...found, hostMemoryBytes, hostCpus, warnings };
 }
 
-function effectiveLimits(config: ReaderConfig, pid: number | 'self', location: CgroupLocation, hostMemoryBytes: number, hostCpus: number, warnings: ReadWarning[]) {
+function effectiveLimits(
+  config: ReaderConfig,
+  pid: number | 'self',
+  location: CgroupLocation,
+  hostMemoryBytes: number,
+  hostCpus: number,
+  warnings: ReadWarning[],
+) {
   const reader = new FileReader(warnings);
   const memory = readCgroupMemory(reader, location);
   const cpu = readCgroupCpu(reader, location);
@@ -64,8 +83,10 @@ function effectiveLimits(config: ReaderConfig, pid: number | 'self', location: C
   const highBytes = memory.high !== null && memory.high.value < hostMemoryBytes ? memory.high.value : null;
 
   // The CPUs it may run on (cpuset and affinity, the smaller), and the quota: whichever is smaller is the limit.
-  let bound: Smallest | null = cpu.cpusetCpus !== null && cpu.cpusetFrom !== null ? { value: cpu.cpusetCpus, from: cpu.cpusetFrom } : null;
-  if (affinity !== null && (bound === null || affinity.cpus < bound.value)) bound = { value: affinity.cpus, from: affinity.from };
+  let bound: Smallest | null =
+    cpu.cpusetCpus !== null && cpu.cpusetFrom !== null ? { value: cpu.cpusetCpus, from: cpu.cpusetFrom } : null;
+  if (affinity !== null && (bound === null || affinity.cpus < bound.value))
+    bound = { value: affinity.cpus, from: affinity.from };
   let cpus: number | null = null;
   let cpuSource: Limits['cpuSource'] = null;
   let cpuLimitFrom: string | null = null;
@@ -82,7 +103,8 @@ function effectiveLimits(config: ReaderConfig, pid: number | 'self', location: C
     memorySource: memoryLimit ? ('cgroup' as const) : ('host' as const),
     memoryLimitFrom: memoryLimit?.from ?? null,
     memoryHighBytes: highBytes,
-    memorySoftLimitBytes: memory.softLimit !== null && memory.softLimit.value < hostMemoryBytes ? memory.softLimit.value : null,
+    memorySoftLimitBytes:
+      memory.softLimit !== null && memory.softLimit.value < hostMemoryBytes ? memory.softLimit.value : null,
     swapBytes: memory.swapBytes,
     cpus,
     cpuSource,

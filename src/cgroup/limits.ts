@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import type { CgroupLocation, ReadWarning } from './types.js';
 import { ancestors } from './locate.js';
 import { readFileText } from './files.js';
-import { countCpuList, parseCfsQuota, parseCpuMax, parseKeyValues, parseLimit, parseUint, type LimitValue } from './parse.js';
+import {
+  countCpuList,
+  parseCfsQuota,
+  parseCpuMax,
+  parseKeyValues,
+  parseLimit,
+  parseUint,
+  type LimitValue,
+} from './parse.js';
 
 /** The kernel's default CFS period, assumed when cpu.max gives no period. */
 const DEFAULT_PERIOD_US = 100_000;
@@ -79,7 +87,14 @@ interface WalkOptions {
 }
 
 /** Smallest limit in `fileName` over dir and its ancestors. A missing file is always quiet at the mount point. */
-function smallestOverAncestors(reader: FileReader, dir: string, mountRoot: string | null, fileName: string, parse: (text: string) => LimitValue | null, options: WalkOptions = {}): Smallest | null {
+function smallestOverAncestors(
+  reader: FileReader,
+  dir: string,
+  mountRoot: string | null,
+  fileName: string,
+  parse: (text: string) => LimitValue | null,
+  options: WalkOptions = {},
+): Smallest | null {
   const zero = options.zero ?? 'warn';
   let best: Smallest | null = null;
   for (const level of ancestors(dir, mountRoot)) {
@@ -100,7 +115,10 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   const mountRoot = location.memoryMountRoot;
   if (dir === null) return { limit: null, high: null, softLimit: null, swapBytes: null };
   if (location.version === 2) {
-    const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, { quiet: true, zero: 'keep' });
+    const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, {
+      quiet: true,
+      zero: 'keep',
+    });
     return {
       limit: smallestOverAncestors(reader, dir, mountRoot, 'memory.max', parseLimit),
       high: smallestOverAncestors(reader, dir, mountRoot, 'memory.high', parseLimit),
@@ -111,9 +129,14 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   let limit = smallestOverAncestors(reader, dir, mountRoot, 'memory.limit_in_bytes', parseLimit);
   // memory.stat's hierarchical limits include the ancestors above the mount point that cannot be walked (Docker's
   // bind mount shows the container's cgroup as the top).
-  const stat = reader.parsed(join(dir, 'memory.stat'), (text) => parseKeyValues(text), 'ancestors above the mount point are not considered');
+  const stat = reader.parsed(
+    join(dir, 'memory.stat'),
+    (text) => parseKeyValues(text),
+    'ancestors above the mount point are not considered',
+  );
   const hierarchical = parseLimit(String(stat?.get('hierarchical_memory_limit') ?? 'max'));
-  if (hierarchical?.kind === 'value' && hierarchical.value > 0 && (limit === null || hierarchical.value < limit.value)) limit = { value: hierarchical.value, from: dir };
+  if (hierarchical?.kind === 'value' && hierarchical.value > 0 && (limit === null || hierarchical.value < limit.value))
+    limit = { value: hierarchical.value, from: dir };
   // memsw (memory + swap) is there only with swap accounting on; without it the swap allowance is unknown.
   let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, { quiet: true });
   const hierarchicalMemsw = parseLimit(String(stat?.get('hierarchical_memsw_limit') ?? 'max'));
@@ -121,7 +144,10 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   return {
     limit,
     high: null,
-    softLimit: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, { quiet: true, zero: 'ignore' }),
+    softLimit: smallestOverAncestors(reader, dir, mountRoot, 'memory.soft_limit_in_bytes', parseLimit, {
+      quiet: true,
+      zero: 'ignore',
+    }),
     swapBytes: memsw === null || limit === null ? null : Math.max(0, memsw.value - limit.value),
   };
 }
@@ -174,7 +200,8 @@ function quotaV1(reader: FileReader, dir: string, atMountRoot: boolean): number 
   const quota = reader.parsed(quotaFile, parseCfsQuota, LEVEL_UNLIMITED, atMountRoot);
   if (quota === null || quota.kind === 'unlimited') return null;
   const periodFile = join(dir, 'cpu.cfs_period_us');
-  const period = reader.parsed(periodFile, parseUint, `the default period ${DEFAULT_PERIOD_US} µs is assumed`) ?? DEFAULT_PERIOD_US;
+  const period =
+    reader.parsed(periodFile, parseUint, `the default period ${DEFAULT_PERIOD_US} µs is assumed`) ?? DEFAULT_PERIOD_US;
   return cpusFrom(reader, periodFile, quota.value, period);
 }
 

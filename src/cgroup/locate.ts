@@ -33,7 +33,12 @@ const SEARCH_LIMIT = 5000;
  * Resolve each controller's directory for `pid` ('self' or a number) under `procfs` and `sysfs`. Problems
  * (missing or malformed /proc files, a path not under its mount) are pushed onto `warnings`; never throws.
  */
-export function locateCgroup(procfs: string, sysfs: string, pid: number | 'self' = 'self', warnings: ReadWarning[] = []): CgroupLocation {
+export function locateCgroup(
+  procfs: string,
+  sysfs: string,
+  pid: number | 'self' = 'self',
+  warnings: ReadWarning[] = [],
+): CgroupLocation {
   const procDir = join(procfs, String(pid));
   const cgroupFile = join(procDir, 'cgroup');
   const mountinfoFile = join(procDir, 'mountinfo');
@@ -56,14 +61,23 @@ export function locateCgroup(procfs: string, sysfs: string, pid: number | 'self'
   }
   const context: Context = { sysfs, lines, mounts, warnings, mountinfoFile, pidInProcs: pidAsSeen(procDir, pid) };
   const unified = findUnified(context);
-  const find = (controller: string): Found | null => existing(context, controller, findV1(context, controller) ?? (unified?.controllers.has(controller) ? unified.found : null));
+  const find = (controller: string): Found | null =>
+    existing(
+      context,
+      controller,
+      findV1(context, controller) ?? (unified?.controllers.has(controller) ? unified.found : null),
+    );
   const memory = find('memory');
   const cpu = find('cpu');
   const cpuset = find('cpuset');
   const cpuacct = findV1(context, 'cpuacct');
   if (memory === null) {
     // A container started without /sys/fs/cgroup mounted, or a kernel without the memory controller.
-    warnings.push({ file: mountinfoFile, message: 'no memory cgroup is mounted for this process', fallback: "the host's memory is the ceiling" });
+    warnings.push({
+      file: mountinfoFile,
+      message: 'no memory cgroup is mounted for this process',
+      fallback: "the host's memory is the ceiling",
+    });
   }
   const version = memory?.version ?? cpu?.version ?? (unified?.controllers.size ? 2 : null);
   return {
@@ -104,7 +118,8 @@ export function ancestors(dir: string, mountRoot: string | null): string[] {
 
 /** Mount points under /sys resolve under --sysfs; others under --sysfs's parent (the captured or foreign root). */
 export function resolveMountPoint(mountPoint: string, sysfs: string): string {
-  if (mountPoint === '/sys' || mountPoint.startsWith('/sys/')) return resolve(sysfs, `.${mountPoint.slice('/sys'.length)}`);
+  if (mountPoint === '/sys' || mountPoint.startsWith('/sys/'))
+    return resolve(sysfs, `.${mountPoint.slice('/sys'.length)}`);
   return resolve(dirname(resolve(sysfs)), `.${mountPoint}`);
 }
 
@@ -145,7 +160,11 @@ function isUnder(path: string, root: string): boolean {
 function resolveInMount(context: Context, mount: MountInfo, path: string, version: 1 | 2): Found | null {
   const mountRoot = resolveMountPoint(mount.mountPoint, context.sysfs);
   const warn = (message: string) =>
-    context.warnings.push({ file: context.mountinfoFile, message: `${mount.mountPoint} (root ${mount.root}): ${message}`, fallback: `the mount point ${mountRoot} is read as this process's cgroup` });
+    context.warnings.push({
+      file: context.mountinfoFile,
+      message: `${mount.mountPoint} (root ${mount.root}): ${message}`,
+      fallback: `the mount point ${mountRoot} is read as this process's cgroup`,
+    });
   let dir: string;
   if (isUnder(path, mount.root)) {
     dir = resolve(mountRoot, `.${mount.root === '/' ? path : path.slice(mount.root.length)}`);
@@ -168,10 +187,18 @@ function resolveInMount(context: Context, mount: MountInfo, path: string, versio
 function existing(context: Context, controller: string, found: Found | null): Found | null {
   if (found === null || isDirectory(found.dir)) return found;
   if (found.dir !== found.mountRoot && isDirectory(found.mountRoot)) {
-    context.warnings.push({ file: found.dir, message: `the ${controller} cgroup directory does not exist`, fallback: `the mount point ${found.mountRoot} is read instead` });
+    context.warnings.push({
+      file: found.dir,
+      message: `the ${controller} cgroup directory does not exist`,
+      fallback: `the mount point ${found.mountRoot} is read instead`,
+    });
     return { ...found, dir: found.mountRoot };
   }
-  context.warnings.push({ file: found.dir, message: `the ${controller} cgroup directory does not exist`, fallback: `the ${controller} controller is not read` });
+  context.warnings.push({
+    file: found.dir,
+    message: `the ${controller} cgroup directory does not exist`,
+    fallback: `the ${controller} controller is not read`,
+  });
   return null;
 }
 
@@ -198,7 +225,9 @@ function searchNamespaceRoot(mountRoot: string, depth: number, path: string, pid
 
 function listDirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     return [];
   }

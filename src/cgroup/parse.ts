@@ -72,7 +72,14 @@ export function parseProcCgroup(text: string): CgroupLine[] {
     const id = line.slice(0, first);
     const path = line.slice(second + 1).trimEnd();
     if (!/^\d+$/.test(id) || !path.startsWith('/')) continue;
-    lines.push({ hierarchyId: Number(id), controllers: line.slice(first + 1, second).split(',').filter(Boolean), path });
+    lines.push({
+      hierarchyId: Number(id),
+      controllers: line
+        .slice(first + 1, second)
+        .split(',')
+        .filter(Boolean),
+      path,
+    });
   }
   return lines;
 }

@@ -7,7 +7,15 @@ import { readTextOrNull } from './files.js';
 import { parseKeyValues, parsePsi, parseUint } from './parse.js';
 
 const NO_EVENTS: MemoryEvents = { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null };
-const NO_MEMORY: MemoryUsage = { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, events: NO_EVENTS, psiSome: null, psiFull: null };
+const NO_MEMORY: MemoryUsage = {
+  usageBytes: null,
+  workingSetBytes: null,
+  peakBytes: null,
+  oomKills: null,
+  events: NO_EVENTS,
+  psiSome: null,
+  psiFull: null,
+};
 
 function readUint(path: string): number | null {
   const text = readTextOrNull(path);
@@ -31,7 +39,14 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
   const counters = readKeyValues(join(dir, v2 ? 'memory.events' : 'memory.oom_control'));
   const oomKills = counters?.get('oom_kill') ?? null;
   const events: MemoryEvents = v2
-    ? { low: counters?.get('low') ?? null, high: counters?.get('high') ?? null, max: counters?.get('max') ?? null, oom: counters?.get('oom') ?? null, oomKill: oomKills, oomGroupKill: counters?.get('oom_group_kill') ?? null }
+    ? {
+        low: counters?.get('low') ?? null,
+        high: counters?.get('high') ?? null,
+        max: counters?.get('max') ?? null,
+        oom: counters?.get('oom') ?? null,
+        oomKill: oomKills,
+        oomGroupKill: counters?.get('oom_group_kill') ?? null,
+      }
     : { ...NO_EVENTS, max: readUint(join(dir, 'memory.failcnt')), oomKill: oomKills };
   const pressureText = readTextOrNull(join(dir, 'memory.pressure'));
   const psi = pressureText === null ? { some: null, full: null } : parsePsi(pressureText);
@@ -62,7 +77,8 @@ export function readCpuUsage(location: CgroupLocation): CpuUsage {
   return {
     periods: stat?.get('nr_periods') ?? null,
     throttledPeriods: stat?.get('nr_throttled') ?? null,
-    throttledSeconds: throttledUsec !== undefined ? throttledUsec / 1e6 : throttledNs !== undefined ? throttledNs / 1e9 : null,
+    throttledSeconds:
+      throttledUsec !== undefined ? throttledUsec / 1e6 : throttledNs !== undefined ? throttledNs / 1e9 : null,
     usageSeconds,
   };
 }

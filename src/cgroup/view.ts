@@ -4,8 +4,20 @@ import type { Limits } from './types.js';
 
 /** The limits shown, in this order. */
 const LIMIT_KEYS = [
-  'memoryBytes', 'memorySource', 'memoryLimitFrom', 'memoryHighBytes', 'memorySoftLimitBytes', 'swapBytes',
-  'cpus', 'cpuSource', 'cpuLimitFrom', 'cpuShares', 'cpuWeight', 'affinityCpus', 'hostMemoryBytes', 'hostCpus',
+  'memoryBytes',
+  'memorySource',
+  'memoryLimitFrom',
+  'memoryHighBytes',
+  'memorySoftLimitBytes',
+  'swapBytes',
+  'cpus',
+  'cpuSource',
+  'cpuLimitFrom',
+  'cpuShares',
+  'cpuWeight',
+  'affinityCpus',
+  'hostMemoryBytes',
+  'hostCpus',
 ] as const satisfies readonly (keyof Limits)[];
 
 export interface LimitsView {

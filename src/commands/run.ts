@@ -52,13 +52,28 @@ export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<numbe
     // Pasted into CI logs and tickets: the user's secret-looking values are masked unless asked for.
     const shown = config.showSecrets ? plan : maskPlan(plan);
     const report = dryRunReport(limits, shown);
-    io.stdout(config.json ? `${JSON.stringify(report, null, 2)}
-` : renderDryRunText(report, limits, shown));
+    io.stdout(
+      config.json
+        ? `${JSON.stringify(report, null, 2)}
+`
+        : renderDryRunText(report, limits, shown),
+    );
     return 0;
   }
   const log = await createLogger(config.log.format, config.log.level);
-  for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
-  log.info({ event: 'plan', runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus, set: Object.keys(plan.env) }, `planning for ${plan.runtime}`);
+  for (const warning of limits.warnings)
+    log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
+  log.info(
+    {
+      event: 'plan',
+      runtime: plan.runtime,
+      memoryBytes: limits.memoryBytes,
+      memorySource: limits.memorySource,
+      cpus: limits.cpus,
+      set: Object.keys(plan.env),
+    },
+    `planning for ${plan.runtime}`,
+  );
   for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
   const child = { argv: plan.argv, env: { ...config.env, ...plan.env }, rlimits: plan.rlimits };
   if (config.exec) return (await import('../supervisor/exec.js')).execCommand(child, log);

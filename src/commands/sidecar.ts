@@ -15,12 +15,20 @@ import { sampleProcesses } from '../health/process-usage.js';
 import type { ProcessUsage } from '../health/status-report.js';
 import { Watch } from '../health/watch.js';
 
-async function waitForMatch(config: SidecarConfig, match: RegExp, log: Logger): Promise<{ pid: number; stat: ProcStat }> {
+async function waitForMatch(
+  config: SidecarConfig,
+  match: RegExp,
+  log: Logger,
+): Promise<{ pid: number; stat: ProcStat }> {
   let told = false;
   for (;;) {
     const found = findProcess(config.reader.procfs, match);
     if (found) {
-      if (found.candidates > 1) log.warn({ event: 'sidecar_match', pid: found.pid, candidates: found.candidates }, `${found.candidates} processes match --match: watching the oldest, pid ${found.pid} (${found.stat.comm})`);
+      if (found.candidates > 1)
+        log.warn(
+          { event: 'sidecar_match', pid: found.pid, candidates: found.candidates },
+          `${found.candidates} processes match --match: watching the oldest, pid ${found.pid} (${found.stat.comm})`,
+        );
       return found;
     }
     if (!told) log.info({ event: 'sidecar_waiting' }, 'no process matches --match yet: looking again every interval');
@@ -36,7 +44,9 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   if (config.pid !== null) {
     const stat = readProcStat(procfs, config.pid);
     if (!stat || stat.state === 'Z') {
-      process.stderr.write(`memshim: no process ${config.pid} (is the process namespace shared with this container?)\n`);
+      process.stderr.write(
+        `memshim: no process ${config.pid} (is the process namespace shared with this container?)\n`,
+      );
       return 1;
     }
     target = { pid: config.pid, stat };
@@ -51,7 +61,8 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   // Reported with its real paths; read through the pinned ones, which outlive the process.
   const limits = await readLimits(reader, pid);
   const readFrom = pinCgroupDirs(limits.cgroup, procfs, pid);
-  for (const warning of limits.warnings) log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
+  for (const warning of limits.warnings)
+    log.warn({ event: 'cgroup_warning', file: warning.file, fallback: warning.fallback }, warning.message);
   const argv = readArgv(procfs, pid) ?? [target.stat.comm];
   // Judged as it runs (nothing can be tuned from here): the risks of its own settings under its limits.
   const plan = planCommand({
@@ -62,7 +73,15 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
     options: { tune: false, pythonMemoryCap: false, exitOnOutOfMemory: false, supervisorOverheadBytes: 0 },
   });
   log.info(
-    { event: 'start', pid, command: target.stat.comm, runtime: plan.runtime, memoryBytes: limits.memoryBytes, memorySource: limits.memorySource, cpus: limits.cpus },
+    {
+      event: 'start',
+      pid,
+      command: target.stat.comm,
+      runtime: plan.runtime,
+      memoryBytes: limits.memoryBytes,
+      memorySource: limits.memorySource,
+      cpus: limits.cpus,
+    },
     `watching pid ${pid} (${target.stat.comm}), ${plan.runtime}`,
   );
   for (const risk of plan.risks) log[risk.level]({ event: 'risk', code: risk.code }, risk.message);
@@ -80,7 +99,18 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
       .finally(() => (sampling = false));
   };
   const watch = new Watch(
-    { limits, readFrom, plan, log, monitor: true, monitorIntervalMs: config.monitorIntervalMs, healthPort: config.healthPort, healthHost: config.healthHost, mainCommand: target.stat.comm, source: 'sidecar' },
+    {
+      limits,
+      readFrom,
+      plan,
+      log,
+      monitor: true,
+      monitorIntervalMs: config.monitorIntervalMs,
+      healthPort: config.healthPort,
+      healthHost: config.healthHost,
+      mainCommand: target.stat.comm,
+      source: 'sidecar',
+    },
     () => ({ pid, running, shuttingDown: !running, startedAtMs, stats: null, processes }),
   );
   watch.oom.setMainPid(pid);
@@ -121,7 +151,10 @@ export async function sidecarCommand(config: SidecarConfig): Promise<number> {
   // Gone with the counter up: the kernel killed it (a vanished process is taken for the SIGKILL it would need).
   const report = watch.oom.onDeath({ pid, main: true, signal: SIGKILL });
   const end = describeEnd(report !== null, last);
-  log.info({ event: 'child_exit', pid, oomKilled: report !== null, code: end.code }, `pid ${pid} (${last?.comm ?? target.stat.comm}) ${end.how}`);
+  log.info(
+    { event: 'child_exit', pid, oomKilled: report !== null, code: end.code },
+    `pid ${pid} (${last?.comm ?? target.stat.comm}) ${end.how}`,
+  );
   await watch.stop();
   return end.code;
 }

@@ -45,7 +45,10 @@ async function readDirectly(config: StatusConfig): Promise<StatusReport> {
 
 /** The pids worth a line: memshim and its child when one answered locally, else the processes of the cgroup. */
 function pidsToShow(report: StatusReport, local: boolean, procfs: string): number[] {
-  if (report.source !== 'cgroup') return local ? [report.memshimPid, report.child?.pid].filter((pid): pid is number => typeof pid === 'number' && pid > 0) : [];
+  if (report.source !== 'cgroup')
+    return local
+      ? [report.memshimPid, report.child?.pid].filter((pid): pid is number => typeof pid === 'number' && pid > 0)
+      : [];
   const dir = report.cgroup.memoryPath;
   if (!dir) return [];
   try {
@@ -85,13 +88,21 @@ export async function statusCommand(config: StatusConfig): Promise<number> {
   if (!answered && config.check && config.serverExpected) {
     // A memshim whose health server could not bind would otherwise pass every HEALTHCHECK.
     const reason = `no memshim answered at ${url.origin} (a health server is expected there)`;
-    process.stdout.write(config.json ? `${JSON.stringify({ healthy: false, unhealthyReason: reason })}\n` : `UNHEALTHY: ${reason}\n`);
+    process.stdout.write(
+      config.json ? `${JSON.stringify({ healthy: false, unhealthyReason: reason })}\n` : `UNHEALTHY: ${reason}\n`,
+    );
     return EXIT.UNHEALTHY;
   }
   const report = answered ?? (await readDirectly(config));
   report.processes = await sampleProcesses(pidsToShow(report, isLocal(url), config.reader.procfs), { once: true });
   const reason = unhealthyReason(report);
-  if (config.json) process.stdout.write(`${JSON.stringify({ ...report, healthy: reason === null, unhealthyReason: reason }, null, 2)}\n`);
-  else process.stdout.write(renderStatusText(report, answered ? null : `no memshim answered at ${url.origin}: read the cgroup directly`));
+  if (config.json)
+    process.stdout.write(
+      `${JSON.stringify({ ...report, healthy: reason === null, unhealthyReason: reason }, null, 2)}\n`,
+    );
+  else
+    process.stdout.write(
+      renderStatusText(report, answered ? null : `no memshim answered at ${url.origin}: read the cgroup directly`),
+    );
   return config.check && reason !== null ? EXIT.UNHEALTHY : 0;
 }

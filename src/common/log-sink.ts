@@ -37,7 +37,10 @@ export class LogSink {
   /** Called once the queue drained after lines were dropped, with how many (the logger says so in a line). */
   onDropsEnded: ((dropped: number) => void) | null = null;
 
-  constructor(fd = 2, private readonly maxQueuedBytes = MAX_QUEUED_BYTES) {
+  constructor(
+    fd = 2,
+    private readonly maxQueuedBytes = MAX_QUEUED_BYTES,
+  ) {
     const reopened = reopenNonBlocking(fd);
     this.fd = reopened ?? fd;
     this.ownFd = reopened !== null;
@@ -155,7 +158,10 @@ function reopenNonBlocking(fd: number): number | null {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFIFO() && !stat.isCharacterDevice()) return null;
-    return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_APPEND);
+    return openSync(
+      `/proc/self/fd/${fd}`,
+      constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_APPEND,
+    );
   } catch {
     return null;
   }

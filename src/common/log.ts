@@ -49,10 +49,16 @@ export async function createLogger(format: LogFormat, level: LogLevel, fd = 2): 
     // pino-pretty's formatter alone, not its stream or transport: no worker thread, no stream machinery, and the
     // lines go through the same non-blocking sink. Imported only when asked for.
     const { prettyFactory } = await import('pino-pretty');
-    const pretty = prettyFactory({ colorize: false, singleLine: true, ignore: 'memshimPid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' });
+    const pretty = prettyFactory({
+      colorize: false,
+      singleLine: true,
+      ignore: 'memshimPid,hostname,name',
+      translateTime: 'SYS:HH:MM:ss.l',
+    });
     stream = { write: (line: string) => destination.write(pretty(line)) };
   }
   const logger = pino(options, stream);
-  destination.onDropsEnded = (dropped) => logger.warn({ event: 'log_lines_dropped', dropped }, `${dropped} log lines were dropped while stderr was not read`);
+  destination.onDropsEnded = (dropped) =>
+    logger.warn({ event: 'log_lines_dropped', dropped }, `${dropped} log lines were dropped while stderr was not read`);
   return logger;
 }

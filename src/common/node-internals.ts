@@ -33,7 +33,9 @@ export function signalHandleClass(): SignalHandleClass | null {
   const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
   const fromInternalBinding = () =>
     process.execArgv.includes('--expose-internals')
-      ? (createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }).internalBinding('signal_wrap')
+      ? (
+          createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }
+        ).internalBinding('signal_wrap')
       : null;
   try {
     for (const find of [fromProcessBinding, fromInternalBinding]) {

@@ -19,7 +19,10 @@ export function parseProcStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const startTime = Number(rest[19]);
   if (!rest[0] || !Number.isFinite(startTime)) return null;
   const exitStatus = rest[49] === undefined ? null : Number(rest[49]);

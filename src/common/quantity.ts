@@ -15,7 +15,8 @@ const QUANTITY = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([KMGTP]i|[kKMGTP]|m)?\s*$/;
 export function parseBytes(text: string): number {
   const match = QUANTITY.exec(text);
   const suffix = match?.[2];
-  if (!match || suffix === 'm') throw new QuantityError(`not a memory size: "${text}" (use bytes or Ki, Mi, Gi, Ti, k, M, G, T)`);
+  if (!match || suffix === 'm')
+    throw new QuantityError(`not a memory size: "${text}" (use bytes or Ki, Mi, Gi, Ti, k, M, G, T)`);
   const scale = suffix ? (BINARY[suffix] ?? DECIMAL[suffix] ?? 1) : 1;
   const bytes = Math.floor(Number(match[1]) * scale);
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new QuantityError(`memory size out of range: "${text}"`);
@@ -26,7 +27,8 @@ export function parseBytes(text: string): number {
 export function parseCpus(text: string): number {
   const match = QUANTITY.exec(text);
   const suffix = match?.[2];
-  if (!match || (suffix !== undefined && suffix !== 'm')) throw new QuantityError(`not a CPU count: "${text}" (use 1.5 or 1500m)`);
+  if (!match || (suffix !== undefined && suffix !== 'm'))
+    throw new QuantityError(`not a CPU count: "${text}" (use 1.5 or 1500m)`);
   const cpus = Number(match[1]) / (suffix === 'm' ? 1000 : 1);
   if (!Number.isFinite(cpus) || cpus <= 0 || cpus > 1e6) throw new QuantityError(`CPU count out of range: "${text}"`);
   return cpus;
@@ -41,6 +43,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1).replace(/\.?0+$/, '');
+  const text =
+    unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1).replace(/\.?0+$/, '');
   return `${text} ${units[unit]}`;
 }

@@ -24,6 +24,7 @@ export function signalNumber(text: string): number | undefined {
 }
 
 export function signalName(signal: number): string {
-  if (signal >= SIGRTMIN && signal <= SIGRTMAX) return signal === SIGRTMIN ? 'SIGRTMIN' : `SIGRTMIN+${signal - SIGRTMIN}`;
+  if (signal >= SIGRTMIN && signal <= SIGRTMAX)
+    return signal === SIGRTMIN ? 'SIGRTMIN' : `SIGRTMIN+${signal - SIGRTMIN}`;
   return Object.keys(BY_NAME).find((name) => BY_NAME[name] === signal) ?? `signal ${signal}`;
 }

@@ -44,7 +44,11 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const failures = new Set<string>();
 
   const send = (res: ServerResponse, status: number, type: string, body: string, head: boolean) => {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': type,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
     res.end(head ? undefined : body);
   };
 
@@ -75,17 +79,25 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   // Probes and scrapers send a whole request at once and want no long connections. A client that trickles its
   // headers, or connects and says nothing, is closed within seconds instead of Node's minute and more; and a
   // flood of connections is capped by closing the oldest, so memory stays bounded and a new probe still gets in.
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: CHECK_INTERVAL_MS }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      if (!failures.has(message)) {
-        failures.add(message);
-        log.error({ event: 'health_error', path: (req.url ?? '').split('?', 1)[0] }, `health server: ${message}`);
-      }
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n', false);
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!failures.has(message)) {
+          failures.add(message);
+          log.error({ event: 'health_error', path: (req.url ?? '').split('?', 1)[0] }, `health server: ${message}`);
+        }
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n', false);
+        else res.destroy();
+      });
+    },
+  );
   // Every connection, oldest first (a Set iterates in insertion order).
   const open = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -102,7 +114,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   server.unref();
   const port = (server.address() as AddressInfo).port;
-  log.info({ event: 'health_server', host: options.host, port }, `serving /healthz /readyz /metrics /status on ${options.host}:${port}`);
+  log.info(
+    { event: 'health_server', host: options.host, port },
+    `serving /healthz /readyz /metrics /status on ${options.host}:${port}`,
+  );
 
   return {
     port,

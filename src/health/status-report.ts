@@ -96,12 +96,15 @@ export function statusReport(input: StatusInput): StatusReport {
     child: input.child,
     cgroup: base.cgroup,
     limits: base.limits,
-    plan: plan ? { runtime: plan.runtime, setVariables: Object.keys(plan.env).sort(), rlimits: plan.rlimits, risks: plan.risks } : null,
+    plan: plan
+      ? { runtime: plan.runtime, setVariables: Object.keys(plan.env).sort(), rlimits: plan.rlimits, risks: plan.risks }
+      : null,
     memory: {
       usageBytes: memory.usageBytes,
       workingSetBytes: memory.workingSetBytes,
       peakBytes: memory.peakBytes,
-      ratio: memory.workingSetBytes === null || limits.memoryBytes <= 0 ? null : memory.workingSetBytes / limits.memoryBytes,
+      ratio:
+        memory.workingSetBytes === null || limits.memoryBytes <= 0 ? null : memory.workingSetBytes / limits.memoryBytes,
       oomKills: memory.oomKills,
       psiSomeAvg10: memory.psiSome?.avg10 ?? null,
       psiFullAvg10: memory.psiFull?.avg10 ?? null,
@@ -113,7 +116,9 @@ export function statusReport(input: StatusInput): StatusReport {
     stats: input.stats
       ? {
           zombiesReaped: input.stats.zombiesReaped,
-          signalsForwarded: Object.fromEntries([...input.stats.signalsForwarded].map(([signal, count]) => [signalName(signal), count])),
+          signalsForwarded: Object.fromEntries(
+            [...input.stats.signalsForwarded].map(([signal, count]) => [signalName(signal), count]),
+          ),
         }
       : null,
     oomKillsReported: input.oomKillsReported,
@@ -133,8 +138,10 @@ export const UNHEALTHY_RATIO = 0.95;
 
 /** Why `memshim status --check` fails, or null when healthy. */
 export function unhealthyReason(report: StatusReport): string | null {
-  if (report.child && !childUp(report.child)) return report.child.running ? 'memshim is shutting down' : 'the child is not running';
-  if (report.memory.ratio !== null && report.memory.ratio >= UNHEALTHY_RATIO) return `memory at ${percent(report.memory.ratio)} of the limit (>= ${percent(UNHEALTHY_RATIO)})`;
+  if (report.child && !childUp(report.child))
+    return report.child.running ? 'memshim is shutting down' : 'the child is not running';
+  if (report.memory.ratio !== null && report.memory.ratio >= UNHEALTHY_RATIO)
+    return `memory at ${percent(report.memory.ratio)} of the limit (>= ${percent(UNHEALTHY_RATIO)})`;
   return null;
 }
 
@@ -158,9 +165,15 @@ export function renderStatusText(report: StatusReport, note: string | null = nul
   const lines: string[] = [];
   if (note) lines.push(note, '');
   const c = report.child;
-  const from = report.source === 'cgroup' ? 'read from the cgroup (no memshim answered)' : `${report.source} pid ${report.memshimPid}`;
+  const from =
+    report.source === 'cgroup'
+      ? 'read from the cgroup (no memshim answered)'
+      : `${report.source} pid ${report.memshimPid}`;
   lines.push(`memshim ${report.version}: ${from}`);
-  if (c) lines.push(`  process  ${c.running ? `running, pid ${c.pid}${c.uptimeSeconds !== null ? `, up ${duration(c.uptimeSeconds)}` : ''}` : 'not running'}${c.shuttingDown ? ' (shutting down)' : ''}`);
+  if (c)
+    lines.push(
+      `  process  ${c.running ? `running, pid ${c.pid}${c.uptimeSeconds !== null ? `, up ${duration(c.uptimeSeconds)}` : ''}` : 'not running'}${c.shuttingDown ? ' (shutting down)' : ''}`,
+    );
   lines.push(
     `  memory   working set ${bytes(m.workingSetBytes)} of ${formatBytes(l.memoryBytes)}${m.ratio !== null ? ` (${percent(m.ratio)})` : ''}; usage ${bytes(m.usageBytes)}; peak ${bytes(m.peakBytes)}`,
     `  limit    ${formatBytes(l.memoryBytes)} (${l.memorySource}${l.memoryLimitFrom ? `, ${l.memoryLimitFrom}` : ''})`,
@@ -169,17 +182,23 @@ export function renderStatusText(report: StatusReport, note: string | null = nul
     `  cpu      limit ${l.cpus ?? `none (host ${l.hostCpus})`}; throttled ${report.cpu.throttledPeriods ?? '?'} of ${report.cpu.periods ?? '?'} periods, ${report.cpu.throttledSeconds === null ? '?' : report.cpu.throttledSeconds.toFixed(2)} s`,
   );
   if (report.plan) {
-    lines.push(`  runtime  ${report.plan.runtime}; memshim set ${report.plan.setVariables.length ? report.plan.setVariables.join(', ') : 'nothing'}`);
+    lines.push(
+      `  runtime  ${report.plan.runtime}; memshim set ${report.plan.setVariables.length ? report.plan.setVariables.join(', ') : 'nothing'}`,
+    );
     for (const risk of report.plan.risks) lines.push(`  risk     ${risk.level} ${risk.code}: ${risk.message}`);
   }
   if (report.stats) {
     const signals = Object.entries(report.stats.signalsForwarded).map(([name, count]) => `${name} ${count}`);
-    lines.push(`  init     zombies reaped ${report.stats.zombiesReaped}; signals forwarded ${signals.length ? signals.join(', ') : 'none'}`);
+    lines.push(
+      `  init     zombies reaped ${report.stats.zombiesReaped}; signals forwarded ${signals.length ? signals.join(', ') : 'none'}`,
+    );
   }
   if (report.processes?.length) {
     lines.push('', '  PID      CPU%   MEMORY     NAME');
     for (const p of report.processes) {
-      lines.push(`  ${String(p.pid).padEnd(8)} ${(p.cpuPercent === null ? '?' : p.cpuPercent.toFixed(1)).padStart(5)}  ${bytes(p.memoryBytes).padEnd(10)} ${p.name ?? '?'}`);
+      lines.push(
+        `  ${String(p.pid).padEnd(8)} ${(p.cpuPercent === null ? '?' : p.cpuPercent.toFixed(1)).padStart(5)}  ${bytes(p.memoryBytes).padEnd(10)} ${p.name ?? '?'}`,
+      );
     }
   }
   const reason = unhealthyReason(report);

@@ -66,13 +66,37 @@ export class Watch {
     this.options = options;
     this.view = view;
     const location = options.readFrom ?? options.limits.cgroup;
-    this.monitor = options.monitor ? new MemoryMonitor({ location, limitBytes: options.limits.memoryBytes, log: options.log, intervalMs: options.monitorIntervalMs }) : null;
+    this.monitor = options.monitor
+      ? new MemoryMonitor({
+          location,
+          limitBytes: options.limits.memoryBytes,
+          log: options.log,
+          intervalMs: options.monitorIntervalMs,
+        })
+      : null;
     const { terminationLog = null, stateDir = null, plan, log } = options;
     this.reporter =
       plan && (terminationLog !== null || stateDir !== null)
-        ? new RunReporter({ terminationLog, stateDir, limits: options.limits, location, plan, log, command: options.mainCommand, version: VERSION })
+        ? new RunReporter({
+            terminationLog,
+            stateDir,
+            limits: options.limits,
+            location,
+            plan,
+            log,
+            command: options.mainCommand,
+            version: VERSION,
+          })
         : null;
-    this.oom = new OomWatch({ location, limits: options.limits, plan, log, monitor: this.monitor, mainCommand: options.mainCommand, onReport: (report) => this.reporter?.onOomKill(report) });
+    this.oom = new OomWatch({
+      location,
+      limits: options.limits,
+      plan,
+      log,
+      monitor: this.monitor,
+      mainCommand: options.mainCommand,
+      onReport: (report) => this.reporter?.onOomKill(report),
+    });
     this.limitWatch = this.monitor
       ? new LimitWatch({
           location,
@@ -99,9 +123,17 @@ export class Watch {
     if (healthPort === null) return;
     const { startHealthServer } = await import('./server.js');
     try {
-      this.server = await startHealthServer({ host: healthHost, port: healthPort, log, snapshot: () => this.snapshot() });
+      this.server = await startHealthServer({
+        host: healthHost,
+        port: healthPort,
+        log,
+        snapshot: () => this.snapshot(),
+      });
     } catch (error) {
-      log.error({ event: 'health_server', host: healthHost, port: healthPort }, `cannot serve health endpoints on ${healthHost}:${healthPort}: ${(error as Error).message}; running without them`);
+      log.error(
+        { event: 'health_server', host: healthHost, port: healthPort },
+        `cannot serve health endpoints on ${healthHost}:${healthPort}: ${(error as Error).message}; running without them`,
+      );
     }
   }
 
@@ -151,7 +183,12 @@ export class Watch {
   /** Explain what is still unexplained, record the end (`code`: what memshim exits with), stop the timers, close the server. */
   async stop(code: number | null = null): Promise<void> {
     this.oom.flush();
-    if (code !== null) this.reporter?.finish({ code, signal: this.mainEnd?.signal ?? null, oomKilled: this.mainEnd?.oomKilled ?? false });
+    if (code !== null)
+      this.reporter?.finish({
+        code,
+        signal: this.mainEnd?.signal ?? null,
+        oomKilled: this.mainEnd?.oomKilled ?? false,
+      });
     this.monitor?.stop();
     await this.server?.close();
   }

@@ -20,7 +20,9 @@ const RECORD = /^\d+,\d+,(\d+),[^;]*;oom-kill:(.*)$/;
 export function parseOomKillRecord(record: string): KernelOomKill | null {
   const match = RECORD.exec(record.split('\n', 1)[0] ?? '');
   if (!match) return null;
-  const fields = new Map(match[2]!.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as const));
+  const fields = new Map(
+    match[2]!.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as const),
+  );
   const pid = Number(fields.get('pid'));
   const task = fields.get('task');
   if (!Number.isInteger(pid) || pid <= 0 || !task) return null;

@@ -41,7 +41,8 @@ export function diffLimits(before: LiveLimits, after: LiveLimits, version: Cgrou
 }
 
 export function describeChange(change: LimitChange): string {
-  const show = (value: number | null) => (value === null ? 'unlimited' : change.limit === 'cpu.max' ? `${value} CPU` : formatBytes(value));
+  const show = (value: number | null) =>
+    value === null ? 'unlimited' : change.limit === 'cpu.max' ? `${value} CPU` : formatBytes(value);
   return `${change.file} ${show(change.from)} -> ${show(change.to)}`;
 }
 
@@ -64,7 +65,8 @@ export interface ChangeContext {
   effectiveMemoryBytes: number;
 }
 
-const RESTART = 'a container restart re-tunes it (resizePolicy restartPolicy: RestartContainer for that resource does it on resize)';
+const RESTART =
+  'a container restart re-tunes it (resizePolicy restartPolicy: RestartContainer for that resource does it on resize)';
 
 /** What a change means for the runtime memshim tuned at start. */
 export function judgeChange(changes: LimitChange[], context: ChangeContext): ChangeVerdict {
@@ -75,15 +77,27 @@ export function judgeChange(changes: LimitChange[], context: ChangeContext): Cha
   if (memory && context.heap) fixed.push(`${context.heap.text} (${heapOwner(context.runtime)})`);
   else if (memory && context.runtime !== 'generic') fixed.push(`${heapOwner(context.runtime)}'s heap limit`);
   if (cpu) {
-    for (const name of context.cpuSettings) fixed.push(name === 'GOMAXPROCS' ? 'GOMAXPROCS (set by memshim: Go 1.25 would follow the quota by itself without it)' : name);
+    for (const name of context.cpuSettings)
+      fixed.push(
+        name === 'GOMAXPROCS'
+          ? 'GOMAXPROCS (set by memshim: Go 1.25 would follow the quota by itself without it)'
+          : name,
+      );
   }
-  const cannotFollow = fixed.length ? `fixed at start, not following the change: ${fixed.join(', ')}; ${RESTART}` : null;
+  const cannotFollow = fixed.length
+    ? `fixed at start, not following the change: ${fixed.join(', ')}; ${RESTART}`
+    : null;
   let risk: string | null = null;
   const max = changes.find((c) => c.limit === 'memory.max');
   if (max && context.heap?.bytes != null && context.heap.bytes >= context.effectiveMemoryBytes) {
     risk = `the new memory limit ${formatBytes(context.effectiveMemoryBytes)} is below the heap the runtime was given at start (${context.heap.text} = ${formatBytes(context.heap.bytes)}): the kernel will OOM-kill it before its GC steps in; restart the container to re-tune`;
   }
-  if (max && risk === null && context.workingSetBytes !== null && context.workingSetBytes >= context.effectiveMemoryBytes * 0.9) {
+  if (
+    max &&
+    risk === null &&
+    context.workingSetBytes !== null &&
+    context.workingSetBytes >= context.effectiveMemoryBytes * 0.9
+  ) {
     risk = `the working set ${formatBytes(context.workingSetBytes)} is already at ${Math.round((context.workingSetBytes / context.effectiveMemoryBytes) * 100)}% of the new memory limit ${formatBytes(context.effectiveMemoryBytes)}: an OOM kill is likely`;
   }
   return { summary, cannotFollow, risk };

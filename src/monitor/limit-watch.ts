@@ -11,7 +11,13 @@ import { heapSetting } from '../runtimes/settings.js';
 import { diffLimits, judgeChange, type LimitChange, type LiveLimits } from './limit-change.js';
 
 /** Variables memshim sets from the CPU limit: fixed at start like the heap. */
-const CPU_VARIABLES = ['GOMAXPROCS', 'UV_THREADPOOL_SIZE', 'DOTNET_PROCESSOR_COUNT', 'WEB_CONCURRENCY', 'OMP_NUM_THREADS'];
+const CPU_VARIABLES = [
+  'GOMAXPROCS',
+  'UV_THREADPOOL_SIZE',
+  'DOTNET_PROCESSOR_COUNT',
+  'WEB_CONCURRENCY',
+  'OMP_NUM_THREADS',
+];
 
 /** The limits a resize changes, read now (effective: the smallest over the ancestors; memory clamped to the host). */
 export function readLiveLimits(location: CgroupLocation, hostMemoryBytes: number): LiveLimits {
@@ -92,7 +98,8 @@ export class LimitWatch {
       },
       `limits changed: ${verdict.summary}${verdict.cannotFollow ? `; ${verdict.cannotFollow}` : ''}`,
     );
-    if (verdict.risk) log.error({ event: 'risk', code: 'LIMIT_BELOW_RUNTIME', memoryBytes: limits.memoryBytes }, verdict.risk);
+    if (verdict.risk)
+      log.error({ event: 'risk', code: 'LIMIT_BELOW_RUNTIME', memoryBytes: limits.memoryBytes }, verdict.risk);
     this.options.onChange?.(limits, changes);
     return changes;
   }

@@ -82,7 +82,11 @@ export class MemoryMonitor {
   /** Read now, decide what is worth saying, tell the listeners. Never throws (usage.ts returns nulls). */
   read(): Reading {
     const memory = readMemoryUsage(this.options.location);
-    const reading: Reading = { memory, ratio: workingSetRatio(memory.workingSetBytes, this.options.limitBytes), at: performance.now() };
+    const reading: Reading = {
+      memory,
+      ratio: workingSetRatio(memory.workingSetBytes, this.options.limitBytes),
+      at: performance.now(),
+    };
     this.readings++;
     this.latest = reading;
     this.decide(reading);
@@ -96,18 +100,39 @@ export class MemoryMonitor {
     this.thresholds = threshold.state;
     const event = threshold.event;
     if (event) {
-      const fields = { event: 'memory_pressure', kind: event.kind, level: event.level, ratio: round(event.ratio), workingSetBytes: reading.memory.workingSetBytes, limitBytes };
+      const fields = {
+        event: 'memory_pressure',
+        kind: event.kind,
+        level: event.level,
+        ratio: round(event.ratio),
+        workingSetBytes: reading.memory.workingSetBytes,
+        limitBytes,
+      };
       const percent = `${Math.round(event.level * 100)}%`;
       const used = `${formatBytes(reading.memory.workingSetBytes ?? 0)} of ${formatBytes(limitBytes)}`;
-      if (event.kind === 'above') log[event.level >= 0.95 ? 'error' : 'warn'](fields, `working set above ${percent} of the memory limit (${used}): the kernel OOM-kills at 100%`);
+      if (event.kind === 'above')
+        log[event.level >= 0.95 ? 'error' : 'warn'](
+          fields,
+          `working set above ${percent} of the memory limit (${used}): the kernel OOM-kills at 100%`,
+        );
       else log.info(fields, `working set back below ${percent} of the memory limit (${used})`);
     }
     const psi = reading.memory.psiSome;
     const pressure = stepPressure(this.pressure, psi ? psi.avg10 : null);
     this.pressure = pressure.state;
     if (pressure.event) {
-      const fields = { event: 'memory_pressure', kind: pressure.event.kind, psiSomeAvg10: pressure.event.avg10, workingSetBytes: reading.memory.workingSetBytes, limitBytes };
-      if (pressure.event.kind === 'sustained') log.warn(fields, `sustained memory pressure: tasks stalled on memory ${pressure.event.avg10}% of the last 10 s (over ${PRESSURE_PERCENT}%): reclaim is thrashing, an OOM kill may follow`);
+      const fields = {
+        event: 'memory_pressure',
+        kind: pressure.event.kind,
+        psiSomeAvg10: pressure.event.avg10,
+        workingSetBytes: reading.memory.workingSetBytes,
+        limitBytes,
+      };
+      if (pressure.event.kind === 'sustained')
+        log.warn(
+          fields,
+          `sustained memory pressure: tasks stalled on memory ${pressure.event.avg10}% of the last 10 s (over ${PRESSURE_PERCENT}%): reclaim is thrashing, an OOM kill may follow`,
+        );
       else log.info(fields, `memory pressure is over (${pressure.event.avg10}% of the last 10 s)`);
     }
   }

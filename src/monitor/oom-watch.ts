@@ -14,7 +14,16 @@ import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';
 import { parseProcCgroup } from '../cgroup/parse.js';
 import { readMemoryUsage } from '../cgroup/usage.js';
-import { attributeDeath, attributeUnexplained, oomMessage, oomReport, SIGKILL, type OomAttribution, type OomReport, type OomVictim } from './oom.js';
+import {
+  attributeDeath,
+  attributeUnexplained,
+  oomMessage,
+  oomReport,
+  SIGKILL,
+  type OomAttribution,
+  type OomReport,
+  type OomVictim,
+} from './oom.js';
 import { kernelPidsAreOurs, nowMicros, readOomKillsSince } from './kernel-log.js';
 import type { MemoryMonitor, Reading } from './monitor.js';
 
@@ -75,7 +84,8 @@ export class OomWatch {
     // may have moved to.
     if (own === null || location.version === 2 || location.memoryPath === null || this.atHostRoot) return own;
     let total = own;
-    for (const dir of subgroups(location.memoryPath)) total += readMemoryUsage({ ...location, memoryPath: dir }).oomKills ?? 0;
+    for (const dir of subgroups(location.memoryPath))
+      total += readMemoryUsage({ ...location, memoryPath: dir }).oomKills ?? 0;
     return total;
   }
 
@@ -151,7 +161,10 @@ export class OomWatch {
     return report;
   }
 
-  private victim(attribution: Exclude<OomAttribution, { kind: 'none' }>, death: Pick<Reaped, 'pid' | 'main' | 'signal'> | null): OomVictim {
+  private victim(
+    attribution: Exclude<OomAttribution, { kind: 'none' }>,
+    death: Pick<Reaped, 'pid' | 'main' | 'signal'> | null,
+  ): OomVictim {
     const kernel = readOomKillsSince(this.lastQuietMicros - KERNEL_LOG_SLACK_MICROS);
     if (attribution.kind === 'this' && death) {
       const named = kernelPidsAreOurs() ? kernel.find((k) => k.pid === death.pid) : undefined;
@@ -171,7 +184,9 @@ export class OomWatch {
 /** The host's own root memory cgroup, as seen from the host's cgroup namespace (not a container's root). */
 function inHostRootMemoryCgroup(): boolean {
   try {
-    const memory = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')).find((line) => line.controllers.includes('memory'));
+    const memory = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')).find((line) =>
+      line.controllers.includes('memory'),
+    );
     return memory?.path === '/' && readlinkSync('/proc/self/ns/cgroup') === 'cgroup:[4026531835]';
   } catch {
     return false;

@@ -93,7 +93,8 @@ export function oomAdvice(plan: Plan | null, limits: Limits, victim: OomVictim, 
       return `the Go heap outgrew the limit: lower GOMEMLIMIT${soft ? ` (memshim set ${soft})` : ''} so the GC works harder before the kernel steps in, or ${raise}`;
     }
     case 'dotnet': {
-      const hard = flagSet(plan, 'DOTNET_GCHeapHardLimit', /\S+/) ?? flagSet(plan, 'DOTNET_GCHeapHardLimitPercent', /\S+/);
+      const hard =
+        flagSet(plan, 'DOTNET_GCHeapHardLimit', /\S+/) ?? flagSet(plan, 'DOTNET_GCHeapHardLimitPercent', /\S+/);
       return `the .NET GC heap plus native memory outgrew the limit: lower DOTNET_GCHeapHardLimit${hard ? ` (memshim set ${hard})` : ''}, or ${raise}`;
     }
     default:

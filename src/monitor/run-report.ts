@@ -2,7 +2,21 @@
 // the start, at every warning-level crossing (the working set, sustained PSI), when the peak grew by a step, at a
 // limit change, at an OOM kill memshim saw, and at the end. Never at every reading, never a throw: a file that
 // cannot be written is one warning, then left alone. The texts are built by run-verdict.ts.
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, accessSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  accessSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { CgroupLocation, Limits } from '../cgroup/types.js';
@@ -11,8 +25,24 @@ import { heapSetting } from '../runtimes/settings.js';
 import { readMemoryUsage } from '../cgroup/usage.js';
 import { oomAdvice, type OomReport } from './oom.js';
 import { oomMessage } from './oom.js';
-import { INITIAL_PRESSURE_STATE, INITIAL_THRESHOLD_STATE, MEMORY_LEVELS, stepPressure, stepThresholds, type PressureState, type ThresholdState } from './thresholds.js';
-import { parseRunRecord, previousRunVerdict, RUN_RECORD_FORMAT, terminationMessage, type PreviousRun, type RunEnd, type RunRecord } from './run-verdict.js';
+import {
+  INITIAL_PRESSURE_STATE,
+  INITIAL_THRESHOLD_STATE,
+  MEMORY_LEVELS,
+  stepPressure,
+  stepThresholds,
+  type PressureState,
+  type ThresholdState,
+} from './thresholds.js';
+import {
+  parseRunRecord,
+  previousRunVerdict,
+  RUN_RECORD_FORMAT,
+  terminationMessage,
+  type PreviousRun,
+  type RunEnd,
+  type RunRecord,
+} from './run-verdict.js';
 import type { Reading } from './monitor.js';
 
 /** The kubelet's default terminationMessagePath. */
@@ -137,15 +167,25 @@ export class RunReporter {
       try {
         text = readFileSync(file, 'utf8');
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ event: 'state_dir', file }, `cannot read ${file}: ${(error as Error).message}`);
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+          log.warn({ event: 'state_dir', file }, `cannot read ${file}: ${(error as Error).message}`);
       }
       const previous = text === null ? null : parseRunRecord(text);
-      if (text !== null && previous === null) log.warn({ event: 'state_dir', file }, `${file} is not a memshim run record: ignored (and replaced)`);
+      if (text !== null && previous === null)
+        log.warn({ event: 'state_dir', file }, `${file} is not a memshim run record: ignored (and replaced)`);
       if (previous) {
         const usage = readMemoryUsage(this.options.location);
-        this.previous = previousRunVerdict(previous, { cgroupId: this.record.cgroupId, oomGroupKillsNow: usage.events.oomGroupKill });
+        this.previous = previousRunVerdict(previous, {
+          cgroupId: this.record.cgroupId,
+          oomGroupKillsNow: usage.events.oomGroupKill,
+        });
         const v = this.previous;
-        const level = v.kind === 'oom_group_kill' || v.kind === 'oom_kill' ? 'error' : v.kind === 'exited' && v.code === 0 ? 'info' : 'warn';
+        const level =
+          v.kind === 'oom_group_kill' || v.kind === 'oom_kill'
+            ? 'error'
+            : v.kind === 'exited' && v.code === 0
+              ? 'info'
+              : 'warn';
         log[level](
           {
             event: 'previous_run',
@@ -187,13 +227,19 @@ export class RunReporter {
     if (reading.memory.peakBytes !== null) this.record.peakBytes = reading.memory.peakBytes;
     if (reading.memory.events.oomGroupKill !== null) this.record.oomGroupKills = reading.memory.events.oomGroupKill;
     if (reading.memory.oomKills !== null) this.record.oomKills = reading.memory.oomKills;
-    const peakGrew = this.record.peakBytes !== null && this.record.peakBytes - this.peakWritten >= this.record.limitBytes * PEAK_STEP;
+    const peakGrew =
+      this.record.peakBytes !== null && this.record.peakBytes - this.peakWritten >= this.record.limitBytes * PEAK_STEP;
     if (threshold.event || pressure.event || peakGrew) this.write();
   }
 
   /** The limits changed under the running container (in-place resize). */
   onLimits(limits: Pick<Limits, 'memoryBytes' | 'memorySource' | 'memoryHighBytes' | 'cpus'>): void {
-    Object.assign(this.record, { limitBytes: limits.memoryBytes, limitSource: limits.memorySource, memoryHighBytes: limits.memoryHighBytes, cpus: limits.cpus });
+    Object.assign(this.record, {
+      limitBytes: limits.memoryBytes,
+      limitSource: limits.memorySource,
+      memoryHighBytes: limits.memoryHighBytes,
+      cpus: limits.cpus,
+    });
     this.write();
   }
 
@@ -217,8 +263,22 @@ export class RunReporter {
     const { stateDir, terminationLog } = this.options;
     if (stateDir !== null) this.put(join(stateDir, RUN_RECORD_FILE), `${JSON.stringify(this.record)}\n`);
     if (terminationLog !== null) {
-      const advice = oomAdvice(this.options.plan, { ...this.options.limits, memoryBytes: this.record.limitBytes }, { pid: null, main: true, command: this.record.command, count: 1 }, this.record.peakBytes);
-      this.put(terminationLog, terminationMessage({ record: this.record, ratio: this.ratio, pressure: this.pressureState.warned, advice, oomMessage: this.oomText }));
+      const advice = oomAdvice(
+        this.options.plan,
+        { ...this.options.limits, memoryBytes: this.record.limitBytes },
+        { pid: null, main: true, command: this.record.command, count: 1 },
+        this.record.peakBytes,
+      );
+      this.put(
+        terminationLog,
+        terminationMessage({
+          record: this.record,
+          ratio: this.ratio,
+          pressure: this.pressureState.warned,
+          advice,
+          oomMessage: this.oomText,
+        }),
+      );
     }
   }
 
@@ -228,7 +288,10 @@ export class RunReporter {
       replaceFile(path, text);
     } catch (error) {
       this.failed.add(path);
-      this.options.log.warn({ event: 'report_file', file: path }, `cannot write ${path}: ${(error as Error).message}; not trying again`);
+      this.options.log.warn(
+        { event: 'report_file', file: path },
+        `cannot write ${path}: ${(error as Error).message}; not trying again`,
+      );
     }
   }
 }

@@ -77,7 +77,12 @@ export const LIKELY_OOM_LEVEL = 0.9;
 export function parseRunRecord(text: string): RunRecord | null {
   try {
     const value = JSON.parse(text) as Partial<RunRecord>;
-    if (value?.format !== RUN_RECORD_FORMAT || typeof value.limitBytes !== 'number' || typeof value.startedAt !== 'string') return null;
+    if (
+      value?.format !== RUN_RECORD_FORMAT ||
+      typeof value.limitBytes !== 'number' ||
+      typeof value.startedAt !== 'string'
+    )
+      return null;
     return value as RunRecord;
   } catch {
     return null;
@@ -94,13 +99,41 @@ export function previousRunVerdict(record: RunRecord, evidence: Evidence): Previ
   const base = { record, code: record.end?.code ?? null, signal: record.end?.signal ?? null };
   const end = record.end;
   if (end) {
-    if (end.oomKilled) return { ...base, kind: 'oom_kill', certain: true, message: `the previous run ended with an OOM kill of ${record.command ?? 'the main process'} (exit ${end.code}): ${figures}` };
-    if (end.signal !== null) return { ...base, kind: 'signaled', certain: true, message: `the previous run's ${record.command ?? 'main process'} was killed by signal ${end.signal} (exit ${end.code}): ${figures}` };
-    return { ...base, kind: 'exited', certain: true, message: `the previous run's ${record.command ?? 'main process'} exited with ${end.code}: ${figures}` };
+    if (end.oomKilled)
+      return {
+        ...base,
+        kind: 'oom_kill',
+        certain: true,
+        message: `the previous run ended with an OOM kill of ${record.command ?? 'the main process'} (exit ${end.code}): ${figures}`,
+      };
+    if (end.signal !== null)
+      return {
+        ...base,
+        kind: 'signaled',
+        certain: true,
+        message: `the previous run's ${record.command ?? 'main process'} was killed by signal ${end.signal} (exit ${end.code}): ${figures}`,
+      };
+    return {
+      ...base,
+      kind: 'exited',
+      certain: true,
+      message: `the previous run's ${record.command ?? 'main process'} exited with ${end.code}: ${figures}`,
+    };
   }
   const sameCgroup = record.cgroupId !== null && record.cgroupId === evidence.cgroupId;
-  if (sameCgroup && record.oomGroupKills !== null && evidence.oomGroupKillsNow !== null && evidence.oomGroupKillsNow > record.oomGroupKills) {
-    return { ...base, kind: 'oom_group_kill', certain: true, code: 137, message: `the previous run was OOM-killed with its whole cgroup (memory.oom.group=1; memory.events oom_group_kill went up), memshim included: ${figures}` };
+  if (
+    sameCgroup &&
+    record.oomGroupKills !== null &&
+    evidence.oomGroupKillsNow !== null &&
+    evidence.oomGroupKillsNow > record.oomGroupKills
+  ) {
+    return {
+      ...base,
+      kind: 'oom_group_kill',
+      certain: true,
+      code: 137,
+      message: `the previous run was OOM-killed with its whole cgroup (memory.oom.group=1; memory.events oom_group_kill went up), memshim included: ${figures}`,
+    };
   }
   if (record.level !== null && record.level >= LIKELY_OOM_LEVEL) {
     return {
@@ -111,14 +144,23 @@ export function previousRunVerdict(record: RunRecord, evidence: Evidence): Previ
       message: `the previous run most likely was OOM-killed with its whole cgroup (memory.oom.group=1), memshim included: it left no end and its working set was above ${percent(record.level)} of the limit: ${figures}`,
     };
   }
-  return { ...base, kind: 'memshim_died', certain: false, message: `memshim itself died in the previous run (SIGKILL from the kernel or the runtime; nothing recorded an end): ${figures}` };
+  return {
+    ...base,
+    kind: 'memshim_died',
+    certain: false,
+    message: `memshim itself died in the previous run (SIGKILL from the kernel or the runtime; nothing recorded an end): ${figures}`,
+  };
 }
 
 function runFigures(record: RunRecord): string {
   const parts = [`limit ${formatBytes(record.limitBytes)} (${record.limitSource})`];
   if (record.workingSetBytes !== null) parts.push(`last working set ${formatBytes(record.workingSetBytes)}`);
   if (record.peakBytes !== null) parts.push(`peak ${formatBytes(record.peakBytes)}`);
-  parts.push(record.heap ? `heap ${record.heap.text}` : `heap: ${record.runtime === 'generic' ? 'none set' : "the runtime's default"}`);
+  parts.push(
+    record.heap
+      ? `heap ${record.heap.text}`
+      : `heap: ${record.runtime === 'generic' ? 'none set' : "the runtime's default"}`,
+  );
   parts.push(`started ${record.startedAt}`);
   return parts.join(', ');
 }
@@ -150,10 +192,17 @@ export function terminationMessage(input: TerminationInput): string {
   const who = `${record.command ?? 'the main process'} (${record.runtime})`;
   const lines: string[] = [];
   const end = record.end;
-  if (end?.oomKilled) lines.push(`memshim: ${who} was OOM-killed by the kernel (exit ${end.code}).`, input.oomMessage ?? figures);
-  else if (end) lines.push(`memshim: ${who} ${end.signal !== null ? `was killed by signal ${end.signal}` : `exited with ${end.code}`} (exit ${end.code}); ${figures}.`);
+  if (end?.oomKilled)
+    lines.push(`memshim: ${who} was OOM-killed by the kernel (exit ${end.code}).`, input.oomMessage ?? figures);
+  else if (end)
+    lines.push(
+      `memshim: ${who} ${end.signal !== null ? `was killed by signal ${end.signal}` : `exited with ${end.code}`} (exit ${end.code}); ${figures}.`,
+    );
   else if (record.level !== null || input.pressure) {
-    const over = record.level !== null ? `the working set is above ${percent(record.level)} of the memory limit` : 'memory pressure is sustained';
+    const over =
+      record.level !== null
+        ? `the working set is above ${percent(record.level)} of the memory limit`
+        : 'memory pressure is sustained';
     lines.push(
       `memshim: an OOM kill is likely: ${over}; ${figures}.`,
       `If this container ended with 137 (OOMKilled), that was the cause: with memory.oom.group=1 the kernel kills memshim too, so this is its last word. To avoid it: ${input.advice}`,

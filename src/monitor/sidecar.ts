@@ -34,7 +34,7 @@ export function readEnviron(procfs: string, pid: number): Record<string, string>
 /** memshim itself and its ancestors: their command lines contain the --match pattern itself. */
 function ownLineage(procfs: string): Set<number> {
   const lineage = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !lineage.has(pid); ) {
+  for (let pid = process.pid; pid > 1 && !lineage.has(pid);) {
     lineage.add(pid);
     pid = readProcStat(procfs, pid)?.ppid ?? 0;
   }
@@ -74,7 +74,12 @@ export function pinCgroupDirs(location: CgroupLocation, procfs: string, pid: num
       return dir;
     }
   };
-  return { ...location, memoryPath: pin(location.memoryPath), cpuPath: pin(location.cpuPath), cpuacctPath: pin(location.cpuacctPath) };
+  return {
+    ...location,
+    memoryPath: pin(location.memoryPath),
+    cpuPath: pin(location.cpuPath),
+    cpuacctPath: pin(location.cpuacctPath),
+  };
 }
 
 /** How a process that is not memshim's child ended, as far as can be told. */
@@ -83,5 +88,7 @@ export function describeEnd(oomKilled: boolean, zombie: ProcStat | null): { code
   const status = zombie?.exitStatus ?? null;
   if (status === null) return { code: 0, how: 'gone (its exit status is for its parent to see)' };
   const { code, signal } = decodeWaitStatus(status);
-  return signal !== null ? { code: exitCodeForSignal(signal), how: `killed by signal ${signal}` } : { code: code ?? 0, how: `exited with ${code ?? 0}` };
+  return signal !== null
+    ? { code: exitCodeForSignal(signal), how: `killed by signal ${signal}` }
+    : { code: code ?? 0, how: `exited with ${code ?? 0}` };
 }

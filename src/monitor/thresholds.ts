@@ -27,16 +27,30 @@ export type ThresholdEvent =
  * the highest); falling, a level is left only when the ratio is LEVEL_HYSTERESIS under it.
  * A ratio that is null or not finite (no reading) changes nothing.
  */
-export function stepThresholds(state: ThresholdState, ratio: number | null): { state: ThresholdState; event: ThresholdEvent | null } {
+export function stepThresholds(
+  state: ThresholdState,
+  ratio: number | null,
+): { state: ThresholdState; event: ThresholdEvent | null } {
   if (ratio === null || !Number.isFinite(ratio)) return { state, event: null };
   let level = state.level;
   while (level + 1 < MEMORY_LEVELS.length && ratio >= MEMORY_LEVELS[level + 1]!) level++;
   if (level > state.level) {
-    return { state: { level }, event: { kind: 'above', level: MEMORY_LEVELS[level]!, from: state.level < 0 ? null : MEMORY_LEVELS[state.level]!, ratio } };
+    return {
+      state: { level },
+      event: {
+        kind: 'above',
+        level: MEMORY_LEVELS[level]!,
+        from: state.level < 0 ? null : MEMORY_LEVELS[state.level]!,
+        ratio,
+      },
+    };
   }
   while (level >= 0 && ratio < MEMORY_LEVELS[level]! - LEVEL_HYSTERESIS) level--;
   if (level < state.level) {
-    return { state: { level }, event: { kind: 'below', level: MEMORY_LEVELS[level + 1]!, from: MEMORY_LEVELS[state.level]!, ratio } };
+    return {
+      state: { level },
+      event: { kind: 'below', level: MEMORY_LEVELS[level + 1]!, from: MEMORY_LEVELS[state.level]!, ratio },
+    };
   }
   return { state, event: null };
 }
@@ -60,12 +74,18 @@ export type PressureEvent = { kind: 'sustained'; avg10: number } | { kind: 'reli
  * One PSI reading. Warns once after PRESSURE_READINGS readings in a row at or over PRESSURE_PERCENT; says it is
  * over once after as many readings in a row under half of it. null (no PSI on this kernel or cgroup) changes nothing.
  */
-export function stepPressure(state: PressureState, avg10: number | null): { state: PressureState; event: PressureEvent | null } {
+export function stepPressure(
+  state: PressureState,
+  avg10: number | null,
+): { state: PressureState; event: PressureEvent | null } {
   if (avg10 === null || !Number.isFinite(avg10)) return { state, event: null };
   const counts = state.warned ? avg10 < PRESSURE_PERCENT / 2 : avg10 >= PRESSURE_PERCENT;
   const streak = counts ? state.streak + 1 : 0;
   if (streak < PRESSURE_READINGS) return { state: { streak, warned: state.warned }, event: null };
-  return { state: { streak: 0, warned: !state.warned }, event: { kind: state.warned ? 'relieved' : 'sustained', avg10 } };
+  return {
+    state: { streak: 0, warned: !state.warned },
+    event: { kind: state.warned ? 'relieved' : 'sustained', avg10 },
+  };
 }
 
 /** Working set as a fraction of the limit; null when either is unknown. */

@@ -26,7 +26,16 @@ type Fn<A extends unknown[], R = number> = (...args: A) => R;
 
 export interface Libc {
   /** Strings go as UTF-8; a Buffer (NUL-terminated) as its bytes. */
-  posix_spawnp: Fn<[pid: number[], file: string | Buffer, fileActions: Buffer | null, attr: Buffer | null, argv: (string | Buffer | null)[], envp: (string | Buffer | null)[]]>;
+  posix_spawnp: Fn<
+    [
+      pid: number[],
+      file: string | Buffer,
+      fileActions: Buffer | null,
+      attr: Buffer | null,
+      argv: (string | Buffer | null)[],
+      envp: (string | Buffer | null)[],
+    ]
+  >;
   posix_spawnattr_init: Fn<[attr: Buffer]>;
   posix_spawnattr_destroy: Fn<[attr: Buffer]>;
   posix_spawnattr_setflags: Fn<[attr: Buffer, flags: number]>;
@@ -79,7 +88,9 @@ export function libc(): Libc | null {
       }
     };
     cached = {
-      posix_spawnp: f('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
+      posix_spawnp: f(
+        'int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)',
+      ),
       posix_spawnattr_init: f('int posix_spawnattr_init(void *attr)'),
       posix_spawnattr_destroy: f('int posix_spawnattr_destroy(void *attr)'),
       posix_spawnattr_setflags: f('int posix_spawnattr_setflags(void *attr, short flags)'),
@@ -89,7 +100,9 @@ export function libc(): Libc | null {
       posix_spawn_file_actions_init: f('int posix_spawn_file_actions_init(void *fa)'),
       posix_spawn_file_actions_destroy: f('int posix_spawn_file_actions_destroy(void *fa)'),
       posix_spawn_file_actions_adddup2: f('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
-      posix_spawn_file_actions_addtcsetpgrp_np: optional('int posix_spawn_file_actions_addtcsetpgrp_np(void *fa, int fd)'),
+      posix_spawn_file_actions_addtcsetpgrp_np: optional(
+        'int posix_spawn_file_actions_addtcsetpgrp_np(void *fa, int fd)',
+      ),
       sigemptyset: f('int sigemptyset(void *set)'),
       sigfillset: f('int sigfillset(void *set)'),
       sigprocmask: f('int sigprocmask(int how, void *set, void *old)'),

@@ -108,7 +108,12 @@ export function removeStale(dir: string): void {
     const path = join(dir, name);
     try {
       const pid = /^memshim-koffi-(\d+)-/.exec(name)?.[1];
-      if (pid === undefined ? Date.now() - statSync(path).mtimeMs < UNNAMED_STALE_MS : Number(pid) !== process.pid && alive(Number(pid))) continue;
+      if (
+        pid === undefined
+          ? Date.now() - statSync(path).mtimeMs < UNNAMED_STALE_MS
+          : Number(pid) !== process.pid && alive(Number(pid))
+      )
+        continue;
       rmSync(path, { recursive: true, force: true });
     } catch {
       // not ours to remove, or gone already

@@ -69,7 +69,10 @@ export function emptyDecision(): RuntimeDecision {
 
 /** Whether the limit was set on this process's own cgroup: runtimes that read only the leaf (Node, .NET) miss the others. */
 export function limitOnLeaf(limits: Limits): boolean {
-  return limits.memorySource === 'cgroup' && (limits.memoryLimitFrom === null || limits.memoryLimitFrom === limits.cgroup.memoryPath);
+  return (
+    limits.memorySource === 'cgroup' &&
+    (limits.memoryLimitFrom === null || limits.memoryLimitFrom === limits.cgroup.memoryPath)
+  );
 }
 
 /** The memory a runtime that reads only its own cgroup believes it has. */
@@ -85,7 +88,8 @@ export function splitOptions(text: string | undefined): string[] {
   if (!text) return [];
   const words: string[] = [];
   const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let match = pattern.exec(text); match; match = pattern.exec(text)) words.push(match[1] ?? match[2] ?? match[3] ?? '');
+  for (let match = pattern.exec(text); match; match = pattern.exec(text))
+    words.push(match[1] ?? match[2] ?? match[3] ?? '');
   return words;
 }
 

@@ -19,7 +19,8 @@ export function skipEnv(words: readonly string[]): string[] {
   while (i < words.length) {
     const word = words[i]!;
     if (word === '-S' || word === '-i' || word === '-' || word === '--ignore-environment') i++;
-    else if (word.startsWith('-S')) return [word.slice(2), ...words.slice(i + 1)].filter(Boolean).flatMap((w) => w.split(/\s+/));
+    else if (word.startsWith('-S'))
+      return [word.slice(2), ...words.slice(i + 1)].filter(Boolean).flatMap((w) => w.split(/\s+/));
     else if (word === '-u' || word === '--unset') i += 2;
     else if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) i++;
     else break;
@@ -44,8 +45,13 @@ export function detectRuntime(argv: readonly string[], facts: CommandFacts, forc
     const byShebang = runtimeOfProgram(interpreter);
     if (byShebang) return { runtime: byShebang, reason: `the script's #! line names ${interpreter.split('/').pop()}` };
   }
-  if (facts.javaWrapper) return { runtime: 'jvm', reason: `a ${facts.javaWrapper.kind} start script that runs java (options from ${facts.javaWrapper.optionVariables.join(', ')})` };
+  if (facts.javaWrapper)
+    return {
+      runtime: 'jvm',
+      reason: `a ${facts.javaWrapper.kind} start script that runs java (options from ${facts.javaWrapper.optionVariables.join(', ')})`,
+    };
   if (facts.binaryKind === 'go') return { runtime: 'go', reason: 'the binary carries Go build information' };
-  if (facts.binaryKind === 'dotnet') return { runtime: 'dotnet', reason: 'a .runtimeconfig.json or .deps.json lies beside the binary' };
+  if (facts.binaryKind === 'dotnet')
+    return { runtime: 'dotnet', reason: 'a .runtimeconfig.json or .deps.json lies beside the binary' };
   return { runtime: 'generic', reason: 'no runtime recognised' };
 }

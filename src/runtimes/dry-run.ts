@@ -35,9 +35,19 @@ const MARK: Record<Risk['level'], string> = { info: 'info ', warn: 'WARN ', erro
 export function renderDryRunText(report: DryRunReport, limits: Limits, plan: Plan): string {
   const l = report.limits;
   const memoryWhere =
-    l.memorySource === 'cgroup' ? `cgroup v${report.cgroup.version} limit${l.memoryLimitFrom ? ` on ${l.memoryLimitFrom}` : ''}` : l.memorySource === 'option' ? '--memory / MEMSHIM_MEMORY' : 'no limit: the host\'s memory';
+    l.memorySource === 'cgroup'
+      ? `cgroup v${report.cgroup.version} limit${l.memoryLimitFrom ? ` on ${l.memoryLimitFrom}` : ''}`
+      : l.memorySource === 'option'
+        ? '--memory / MEMSHIM_MEMORY'
+        : "no limit: the host's memory";
   const cpuWhere =
-    l.cpuSource === 'cgroup' ? `CFS quota${l.cpuLimitFrom ? ` on ${l.cpuLimitFrom}` : ''}` : l.cpuSource === 'cpuset' ? 'cpuset / affinity' : l.cpuSource === 'option' ? '--cpus / MEMSHIM_CPUS' : 'no limit';
+    l.cpuSource === 'cgroup'
+      ? `CFS quota${l.cpuLimitFrom ? ` on ${l.cpuLimitFrom}` : ''}`
+      : l.cpuSource === 'cpuset'
+        ? 'cpuset / affinity'
+        : l.cpuSource === 'option'
+          ? '--cpus / MEMSHIM_CPUS'
+          : 'no limit';
   const lines = [
     'memshim dry run: nothing was started.',
     '',

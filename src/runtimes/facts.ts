@@ -25,8 +25,12 @@ export function javaWrapperOf(path: string, text: string): JavaWrapper | null {
   else if (/DEFAULT_JVM_OPTS=/.test(text) && /JAVACMD/.test(text)) kind = 'gradle';
   else if (/JAVACMD/.test(text) && /(appassembler|\bREPO=)/i.test(text)) kind = 'maven';
   if (!kind) return null;
-  const named = [...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*_OPTS)\b/g)].map((m) => m[1]!).filter((name) => name !== 'DEFAULT_JVM_OPTS');
-  const optionVariables = [...new Set(kind === 'tomcat' ? ['JAVA_OPTS', 'CATALINA_OPTS', ...named] : ['JAVA_OPTS', ...named])];
+  const named = [...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*_OPTS)\b/g)]
+    .map((m) => m[1]!)
+    .filter((name) => name !== 'DEFAULT_JVM_OPTS');
+  const optionVariables = [
+    ...new Set(kind === 'tomcat' ? ['JAVA_OPTS', 'CATALINA_OPTS', ...named] : ['JAVA_OPTS', ...named]),
+  ];
   const defaults = /^DEFAULT_JVM_OPTS=(['"])(.*)\1\s*$/m.exec(text)?.[2] ?? '';
   return { kind, optionVariables, scriptOptions: splitOptions(defaults.replace(/\\?"/g, ' ').replace(/'/g, ' ')) };
 }
@@ -36,7 +40,11 @@ function readJavaArgFiles(argv: readonly string[]): Record<string, string[]> {
   const files: Record<string, string[]> = {};
   for (const word of argv.slice(1)) {
     if (word === '-jar' || (!word.startsWith('-') && !word.startsWith('@'))) break;
-    const path = word.startsWith('@') ? word.slice(1) : word.startsWith('-XX:VMOptionsFile=') ? word.slice('-XX:VMOptionsFile='.length) : null;
+    const path = word.startsWith('@')
+      ? word.slice(1)
+      : word.startsWith('-XX:VMOptionsFile=')
+        ? word.slice('-XX:VMOptionsFile='.length)
+        : null;
     if (!path || word.startsWith('@@')) continue;
     try {
       files[word] = parseArgFile(readFileSync(path, 'utf8').slice(0, 64 * 1024));
@@ -46,7 +54,6 @@ function readJavaArgFiles(argv: readonly string[]): Record<string, string[]> {
   }
   return files;
 }
-
 
 export async function gatherFacts(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandFacts> {
   const facts: CommandFacts = {};
@@ -156,7 +163,9 @@ function expandWildcard(entry: string): string[] {
   if (!entry.endsWith('/*') && entry !== '*') return [entry];
   const dir = entry === '*' ? '.' : entry.slice(0, -2);
   try {
-    return readdirSync(dir).filter((name) => name.endsWith('.jar')).map((name) => join(dir, name));
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.jar'))
+      .map((name) => join(dir, name));
   } catch {
     return [];
   }

@@ -4,6 +4,8 @@ import { emptyDecision, type RuntimeDecision } from './common.js';
 
 export function planGeneric(): RuntimeDecision {
   const decision = emptyDecision();
-  decision.notes.push('no runtime recognised: only MEMSHIM_MEMORY_LIMIT_BYTES and MEMSHIM_CPU_LIMIT are set (--runtime forces one)');
+  decision.notes.push(
+    'no runtime recognised: only MEMSHIM_MEMORY_LIMIT_BYTES and MEMSHIM_CPU_LIMIT are set (--runtime forces one)',
+  );
   return decision;
 }

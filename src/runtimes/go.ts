@@ -27,16 +27,27 @@ export function planGo(input: PlanInput, budget: Budget): RuntimeDecision {
   const parsed = userLimit === undefined ? null : parseGoMemLimit(userLimit);
   if (typeof parsed === 'number') {
     // GOMEMLIMIT already covers all of the Go runtime's memory: what is left outside is small (cgo, the binary).
-    decision.risks.push(...heapRisks(budget, { source: 'GOMEMLIMIT', heapBytes: parsed, nonHeapBytes: 0, fix: `lower it to ${target}MiB or unset it and let memshim set it` }));
+    decision.risks.push(
+      ...heapRisks(budget, {
+        source: 'GOMEMLIMIT',
+        heapBytes: parsed,
+        nonHeapBytes: 0,
+        fix: `lower it to ${target}MiB or unset it and let memshim set it`,
+      }),
+    );
   }
   if (!options.tune) return decision;
   if (budget.limited && userLimit === undefined) {
     decision.env.GOMEMLIMIT = `${target}MiB`;
-    decision.notes.push(`GOMEMLIMIT=${target}MiB: 90% of ${fmt(budget.totalBytes)}, so the GC works harder before the limit instead of being OOM-killed at it`);
+    decision.notes.push(
+      `GOMEMLIMIT=${target}MiB: 90% of ${fmt(budget.totalBytes)}, so the GC works harder before the limit instead of being OOM-killed at it`,
+    );
   }
   if (budget.cpus !== null && !userEnv(env, 'GOMAXPROCS')) {
     decision.env.GOMAXPROCS = String(floorCpus(budget.cpus));
-    decision.notes.push(`GOMAXPROCS=${decision.env.GOMAXPROCS} from the ${budget.cpus} CPU limit (rounded down so the quota is not oversubscribed)`);
+    decision.notes.push(
+      `GOMAXPROCS=${decision.env.GOMAXPROCS} from the ${budget.cpus} CPU limit (rounded down so the quota is not oversubscribed)`,
+    );
   }
   return decision;
 }

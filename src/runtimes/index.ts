@@ -30,7 +30,10 @@ export function planCommand(input: PlanInput): Plan {
   // Planners read the command as the runtime sees it: `/usr/bin/env node app.js` is `node app.js`.
   const decision = PLANNERS[detection.runtime]({ ...input, argv: skipEnv(input.argv) }, budget);
   const notes = [`runtime ${detection.runtime}: ${detection.reason}`];
-  if (!options.tune) notes.push('--no-tune: nothing is set but MEMSHIM_MEMORY_LIMIT_BYTES and MEMSHIM_CPU_LIMIT; values the user set are still judged');
+  if (!options.tune)
+    notes.push(
+      '--no-tune: nothing is set but MEMSHIM_MEMORY_LIMIT_BYTES and MEMSHIM_CPU_LIMIT; values the user set are still judged',
+    );
   const risks = [...decision.risks, ...limitRisks(limits)].sort((a, b) => SEVERITY[a.level] - SEVERITY[b.level]);
   return {
     runtime: detection.runtime,

@@ -5,8 +5,20 @@ import type { PlanInput } from './types.js';
 
 /** Launcher options whose value is the next word. */
 const TAKES_VALUE = new Set([
-  '-cp', '-classpath', '--class-path', '-p', '--module-path', '--upgrade-module-path', '--add-modules', '--add-reads',
-  '--add-exports', '--add-opens', '--limit-modules', '--patch-module', '--source', '--enable-native-access',
+  '-cp',
+  '-classpath',
+  '--class-path',
+  '-p',
+  '--module-path',
+  '--upgrade-module-path',
+  '--add-modules',
+  '--add-reads',
+  '--add-exports',
+  '--add-opens',
+  '--limit-modules',
+  '--patch-module',
+  '--source',
+  '--enable-native-access',
 ]);
 
 export interface JavaCommand {
@@ -37,10 +49,12 @@ export function parseJavaCommand(argv: readonly string[]): JavaCommand {
     if (TAKES_VALUE.has(word)) {
       const value = argv[i + 1];
       i++;
-      if (value !== undefined && (word === '-cp' || word === '-classpath' || word === '--class-path')) command.classpath = value.split(':').filter(Boolean);
+      if (value !== undefined && (word === '-cp' || word === '-classpath' || word === '--class-path'))
+        command.classpath = value.split(':').filter(Boolean);
       continue;
     }
-    if (word.startsWith('--class-path=')) command.classpath = word.slice('--class-path='.length).split(':').filter(Boolean);
+    if (word.startsWith('--class-path='))
+      command.classpath = word.slice('--class-path='.length).split(':').filter(Boolean);
     else options.push(word);
   }
   return command;
@@ -50,7 +64,9 @@ export function parseJavaCommand(argv: readonly string[]): JavaCommand {
 export function parseJvmSize(text: string): number | null {
   const match = /^(\d+)([kKmMgGtT]?)$/.exec(text.trim());
   if (!match) return null;
-  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[
+    match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'
+  ];
   const bytes = Number(match[1]) * scale;
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
@@ -65,7 +81,12 @@ export interface SourcedOption {
  * Every JVM option the user gave, in the JVM's order: JAVA_TOOL_OPTIONS, then JDK_JAVA_OPTIONS (the `java`
  * launcher prepends it to the command line), then the command line, then _JAVA_OPTIONS (which overrides all).
  */
-export function userJvmOptions(command: JavaCommand, env: PlanInput['env'], isJavaLauncher: boolean, wrapper?: { variables: string[]; scriptOptions: string[] }): SourcedOption[] {
+export function userJvmOptions(
+  command: JavaCommand,
+  env: PlanInput['env'],
+  isJavaLauncher: boolean,
+  wrapper?: { variables: string[]; scriptOptions: string[] },
+): SourcedOption[] {
   const from = (name: string) => splitOptions(userEnv(env, name)).map((word) => ({ word, source: name }));
   return [
     ...from('JAVA_TOOL_OPTIONS'),
@@ -112,22 +133,35 @@ export function userJvmFlags(options: readonly SourcedOption[]): UserJvmFlags {
   };
   for (const { word, source } of options) {
     let set: SetValue<number> | undefined;
-    if ((set = sized(word.startsWith('-Xmx') ? word.slice(4) : xxValue(word, 'MaxHeapSize'), word.startsWith('-Xmx') ? '-Xmx' : '-XX:MaxHeapSize', source))) flags.maxHeap = set;
+    if (
+      (set = sized(
+        word.startsWith('-Xmx') ? word.slice(4) : xxValue(word, 'MaxHeapSize'),
+        word.startsWith('-Xmx') ? '-Xmx' : '-XX:MaxHeapSize',
+        source,
+      ))
+    )
+      flags.maxHeap = set;
     else if ((set = sized(word.startsWith('-Xss') ? word.slice(4) : null, '-Xss', source))) flags.threadStack = set;
-    else if ((set = sized(xxValue(word, 'ThreadStackSize'), '-XX:ThreadStackSize', source, 1024))) flags.threadStack = set; // in KiB
+    else if ((set = sized(xxValue(word, 'ThreadStackSize'), '-XX:ThreadStackSize', source, 1024)))
+      flags.threadStack = set; // in KiB
     else if ((set = sized(xxValue(word, 'MaxMetaspaceSize'), '-XX:MaxMetaspaceSize', source))) flags.metaspace = set;
-    else if ((set = sized(xxValue(word, 'ReservedCodeCacheSize'), '-XX:ReservedCodeCacheSize', source))) flags.codeCache = set;
-    else if ((set = sized(xxValue(word, 'MaxDirectMemorySize'), '-XX:MaxDirectMemorySize', source))) flags.directMemory = set;
+    else if ((set = sized(xxValue(word, 'ReservedCodeCacheSize'), '-XX:ReservedCodeCacheSize', source)))
+      flags.codeCache = set;
+    else if ((set = sized(xxValue(word, 'MaxDirectMemorySize'), '-XX:MaxDirectMemorySize', source)))
+      flags.directMemory = set;
     else if ((set = sized(xxValue(word, 'MaxRAM'), '-XX:MaxRAM', source))) flags.maxRam = set;
     else if (xxValue(word, 'MaxRAMPercentage') !== null) {
       const percent = Number(xxValue(word, 'MaxRAMPercentage'));
-      if (Number.isFinite(percent)) flags.maxRamPercentage = { value: percent, source: `-XX:MaxRAMPercentage in ${source}` };
+      if (Number.isFinite(percent))
+        flags.maxRamPercentage = { value: percent, source: `-XX:MaxRAMPercentage in ${source}` };
     } else if (xxValue(word, 'MaxRAMFraction') !== null) {
       const fraction = Number(xxValue(word, 'MaxRAMFraction'));
-      if (Number.isFinite(fraction) && fraction > 0) flags.maxRamPercentage = { value: 100 / fraction, source: `-XX:MaxRAMFraction in ${source}` };
+      if (Number.isFinite(fraction) && fraction > 0)
+        flags.maxRamPercentage = { value: 100 / fraction, source: `-XX:MaxRAMFraction in ${source}` };
     } else if (xxValue(word, 'ActiveProcessorCount') !== null) {
       const count = Number(xxValue(word, 'ActiveProcessorCount'));
-      if (Number.isInteger(count)) flags.activeProcessorCount = { value: count, source: `-XX:ActiveProcessorCount in ${source}` };
+      if (Number.isInteger(count))
+        flags.activeProcessorCount = { value: count, source: `-XX:ActiveProcessorCount in ${source}` };
     } else if (/^-XX:[+-](ExitOnOutOfMemoryError|CrashOnOutOfMemoryError)$/.test(word)) {
       flags.outOfMemoryAction = { value: word, source };
     }
@@ -137,7 +171,12 @@ export function userJvmFlags(options: readonly SourcedOption[]): UserJvmFlags {
 
 /** The java launcher's @argfile syntax: words split on white space, quotes group, # starts a comment line. */
 export function parseArgFile(text: string): string[] {
-  return splitOptions(text.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n'));
+  return splitOptions(
+    text
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('#'))
+      .join('\n'),
+  );
 }
 
 /**

@@ -5,7 +5,19 @@
 // Regions with a cap the JVM enforces (metaspace, code cache, direct memory) are counted at their cap; thread
 // stacks and the JVM's own native memory at what bench/non-heap.ts measured them to cost the cgroup.
 // Flags go to JAVA_TOOL_OPTIONS (appended); anything the user set is kept and judged instead. Pure: no I/O.
-import { appendOptions, clamp, fmt, GiB, MiB, wholeMiB, ceilCpus, emptyDecision, userEnv, type Budget, type RuntimeDecision } from './common.js';
+import {
+  appendOptions,
+  clamp,
+  fmt,
+  GiB,
+  MiB,
+  wholeMiB,
+  ceilCpus,
+  emptyDecision,
+  userEnv,
+  type Budget,
+  type RuntimeDecision,
+} from './common.js';
 import { expandArgFiles, parseJavaCommand, userJvmFlags, userJvmOptions, type UserJvmFlags } from './jvm-args.js';
 import { defaultHeapRisk, heapRisks, minimumRisk } from './risks.js';
 import type { PlanInput } from './types.js';
@@ -86,11 +98,25 @@ export function jvmRegions(totalBytes: number, appClasses: number, user: UserJvm
   const stackChargeBytes = Math.min(stackBytes, TOUCHED_STACK);
   const directBytes = user.directMemory?.value ?? clamp(Math.round(totalBytes * 0.05), MIN_DIRECT, DIRECT);
   // Metaspace is not scaled by the budget (classes need what they need), only capped at a fifth of a small one.
-  const metaspaceBytes = user.metaspace?.value ?? Math.min(metaspaceEstimate(appClasses), Math.max(MIN_METASPACE, Math.round(totalBytes * 0.2)));
+  const metaspaceBytes =
+    user.metaspace?.value ??
+    Math.min(metaspaceEstimate(appClasses), Math.max(MIN_METASPACE, Math.round(totalBytes * 0.2)));
   const headroomBytes = Math.min(HEADROOM_MAX, HEADROOM_FIXED + Math.round(totalBytes * HEADROOM_SHARE));
   const nonHeapBytes = metaspaceBytes + codeCacheBytes + threads * stackChargeBytes + directBytes + headroomBytes;
   const heapBytes = Math.max(MIN_HEAP, wholeMiB(totalBytes - nonHeapBytes) * MiB);
-  return { scale, heapBytes, metaspaceBytes, codeCacheBytes, codeCacheCapBytes, threads, stackBytes, stackChargeBytes, directBytes, headroomBytes, nonHeapBytes };
+  return {
+    scale,
+    heapBytes,
+    metaspaceBytes,
+    codeCacheBytes,
+    codeCacheCapBytes,
+    threads,
+    stackBytes,
+    stackChargeBytes,
+    directBytes,
+    headroomBytes,
+    nonHeapBytes,
+  };
 }
 
 /** HotSpot's own heap in a container it can see (measured, JDK 17): 50% of small limits up to 128 MiB, else 25%. */
@@ -107,9 +133,21 @@ export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
   const isJava = /(^|\/)java$/.test(argv[0] ?? '');
   const command = parseJavaCommand(isJava ? expandArgFiles(argv, facts.javaArgFiles) : []);
   // A start script (catalina.sh, Gradle, Maven) runs the java launcher with its _OPTS variables.
-  const wrapper = isJava ? undefined : facts.javaWrapper ?? (/catalina\.sh$/.test(argv[0] ?? '') ? { kind: 'tomcat', optionVariables: ['JAVA_OPTS', 'CATALINA_OPTS'], scriptOptions: [] } : undefined);
+  const wrapper = isJava
+    ? undefined
+    : (facts.javaWrapper ??
+      (/catalina\.sh$/.test(argv[0] ?? '')
+        ? { kind: 'tomcat', optionVariables: ['JAVA_OPTS', 'CATALINA_OPTS'], scriptOptions: [] }
+        : undefined));
   const isLauncher = isJava || wrapper !== undefined;
-  const user = userJvmFlags(userJvmOptions(command, env, isLauncher, wrapper && { variables: wrapper.optionVariables, scriptOptions: wrapper.scriptOptions }));
+  const user = userJvmFlags(
+    userJvmOptions(
+      command,
+      env,
+      isLauncher,
+      wrapper && { variables: wrapper.optionVariables, scriptOptions: wrapper.scriptOptions },
+    ),
+  );
   const appClasses = facts.jarClassCount ?? 0;
   const regions = jvmRegions(budget.totalBytes, appClasses, user);
 
@@ -125,7 +163,15 @@ export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
       }),
     );
   } else if (!options.tune) {
-    decision.risks.push(...defaultHeapRisk(budget, 'the JVM', jvmDefaultHeap(budget.limitBytes), regions.nonHeapBytes, `set -Xmx${m(regions.heapBytes)}`));
+    decision.risks.push(
+      ...defaultHeapRisk(
+        budget,
+        'the JVM',
+        jvmDefaultHeap(budget.limitBytes),
+        regions.nonHeapBytes,
+        `set -Xmx${m(regions.heapBytes)}`,
+      ),
+    );
   }
   if (!options.tune) return decision;
 
@@ -141,22 +187,31 @@ export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
         `the budget is below ${fmt(FULL_SCALE_BYTES)}, so the Paketo calculator's fixed regions are scaled to ${Math.round(regions.scale * 1000) / 10}% (floors: code cache ${fmt(MIN_CODE_CACHE)} counted, ${fmt(MIN_CODE_CACHE_CAP)} reserved, ${MIN_THREADS} threads, metaspace ${fmt(MIN_METASPACE)}); with its defaults the calculator gives up below about 600 MiB`,
       );
     }
-    if (userHeap) decision.notes.push(`the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`);
+    if (userHeap)
+      decision.notes.push(
+        `the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`,
+      );
   }
   if (budget.cpus !== null && !user.activeProcessorCount) {
     added.push(`-XX:ActiveProcessorCount=${ceilCpus(budget.cpus)}`);
-    decision.notes.push(`-XX:ActiveProcessorCount=${ceilCpus(budget.cpus)} from the ${budget.cpus} CPU limit (Java 17 does not see a quota set on a parent cgroup)`);
+    decision.notes.push(
+      `-XX:ActiveProcessorCount=${ceilCpus(budget.cpus)} from the ${budget.cpus} CPU limit (Java 17 does not see a quota set on a parent cgroup)`,
+    );
   }
   if (options.exitOnOutOfMemory && !user.outOfMemoryAction) {
     added.push('-XX:+ExitOnOutOfMemoryError');
-    decision.notes.push('-XX:+ExitOnOutOfMemoryError: a JVM out of heap exits (code 3) instead of limping on; --no-exit-on-oom leaves it out');
+    decision.notes.push(
+      '-XX:+ExitOnOutOfMemoryError: a JVM out of heap exits (code 3) instead of limping on; --no-exit-on-oom leaves it out',
+    );
   }
   if (added.length) decision.env.JAVA_TOOL_OPTIONS = appendOptions(userEnv(env, 'JAVA_TOOL_OPTIONS'), added);
   if (budget.limited && !userEnv(env, 'MALLOC_ARENA_MAX')) {
     // Native memory the JVM does not track: a Tomcat at 192 MiB had about 45 MB of it with glibc's default arenas
     // (up to 8 per CPU, one per thread that mallocs), about 26 MB with two (issue 11).
     decision.env.MALLOC_ARENA_MAX = '2';
-    decision.notes.push('MALLOC_ARENA_MAX=2: glibc otherwise gives the JVM\'s threads up to 8 malloc arenas per CPU, native memory outside every JVM limit');
+    decision.notes.push(
+      "MALLOC_ARENA_MAX=2: glibc otherwise gives the JVM's threads up to 8 malloc arenas per CPU, native memory outside every JVM limit",
+    );
   }
   return decision;
 }
@@ -170,7 +225,10 @@ function percentageHeap(user: UserJvmFlags, budget: Budget): { value: number; so
 }
 
 function budgetNote(budget: Budget, r: JvmRegions, appClasses: number, counted: boolean): string {
-  const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : `${fmt(budget.totalBytes)}`;
+  const from =
+    budget.supervisorBytes > 0
+      ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}`
+      : `${fmt(budget.totalBytes)}`;
   const classes = counted ? `${appClasses} classes in the jars` : 'no jar to count classes in';
   return `JVM budget ${from}: heap ${fmt(r.heapBytes)}, metaspace ${fmt(r.metaspaceBytes)} (${classes}), code cache ${fmt(r.codeCacheBytes)}${r.codeCacheCapBytes > r.codeCacheBytes ? ` (of ${fmt(r.codeCacheCapBytes)} reserved)` : ''}, ${r.threads} thread stacks × ${fmt(r.stackChargeBytes)} touched (of -Xss ${fmt(r.stackBytes)}), direct ${fmt(r.directBytes)}, headroom ${fmt(r.headroomBytes)} (GC, JIT, libc)`;
 }

@@ -3,7 +3,21 @@
 // appended to NODE_OPTIONS. Needed because Node never sizes its heap below about 259 MiB, even in a 64 MiB
 // container, and ignores a limit set on a parent cgroup. Flags the user set are kept and judged. Pure: no I/O.
 // The constants come from bench/non-heap.ts (docs/runtimes.md, "Where the constants come from").
-import { appendOptions, clamp, fmt, MiB, GiB, wholeMiB, ceilCpus, emptyDecision, splitOptions, userEnv, memorySeenByLeafReader, type Budget, type RuntimeDecision } from './common.js';
+import {
+  appendOptions,
+  clamp,
+  fmt,
+  MiB,
+  GiB,
+  wholeMiB,
+  ceilCpus,
+  emptyDecision,
+  splitOptions,
+  userEnv,
+  memorySeenByLeafReader,
+  type Budget,
+  type RuntimeDecision,
+} from './common.js';
 import { defaultHeapRisk, heapRisks, minimumRisk } from './risks.js';
 import type { PlanInput } from './types.js';
 
@@ -53,21 +67,39 @@ interface NodeFlag {
 }
 
 /** Node's own options: the words after `node` up to the script (or -e/-p), plus NODE_OPTIONS. */
-export function userNodeFlags(argv: readonly string[], env: PlanInput['env']): { oldSpace?: NodeFlag; oldSpacePercent?: NodeFlag; semiSpace?: NodeFlag } {
-  const words: { word: string; source: string }[] = splitOptions(userEnv(env, 'NODE_OPTIONS')).map((word) => ({ word, source: 'NODE_OPTIONS' }));
+export function userNodeFlags(
+  argv: readonly string[],
+  env: PlanInput['env'],
+): { oldSpace?: NodeFlag; oldSpacePercent?: NodeFlag; semiSpace?: NodeFlag } {
+  const words: { word: string; source: string }[] = splitOptions(userEnv(env, 'NODE_OPTIONS')).map((word) => ({
+    word,
+    source: 'NODE_OPTIONS',
+  }));
   if (/(^|\/)(node|nodejs)$/.test(argv[0] ?? '')) {
     for (let i = 1; i < argv.length; i++) {
       const word = argv[i] ?? '';
       if (!word.startsWith('-') || word === '--') break;
       words.push({ word, source: 'the command line' });
       // A V8 size flag may take its value as the next word.
-      if (/^--max[-_](old|semi)[-_]space[-_]size$/.test(word) && argv[i + 1] !== undefined) words.push({ word: `${word}=${argv[++i]}`, source: 'the command line' });
-      if (word === '-e' || word === '--eval' || word === '-p' || word === '--print' || word === '-r' || word === '--require') i++;
+      if (/^--max[-_](old|semi)[-_]space[-_]size$/.test(word) && argv[i + 1] !== undefined)
+        words.push({ word: `${word}=${argv[++i]}`, source: 'the command line' });
+      if (
+        word === '-e' ||
+        word === '--eval' ||
+        word === '-p' ||
+        word === '--print' ||
+        word === '-r' ||
+        word === '--require'
+      )
+        i++;
     }
   }
   const flags: { oldSpace?: NodeFlag; oldSpacePercent?: NodeFlag; semiSpace?: NodeFlag } = {};
   for (const { word, source } of words) {
-    const match = /^--max[-_](old[-_]space[-_]size[-_]percentage|old[-_]space[-_]size|semi[-_]space[-_]size)=(\d+(?:\.\d+)?)$/.exec(word);
+    const match =
+      /^--max[-_](old[-_]space[-_]size[-_]percentage|old[-_]space[-_]size|semi[-_]space[-_]size)=(\d+(?:\.\d+)?)$/.exec(
+        word,
+      );
     if (!match) continue;
     const kind = match[1]!.replace(/_/g, '-');
     const value = Number(match[2]);
@@ -105,34 +137,74 @@ export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
   const packageManager = /(^|\/)(npm|npx|yarn|pnpm|pm2|pm2-runtime)$/.exec(argv[0] ?? '')?.[2];
   const instances = nodeInstances(argv, budget.effectiveCpus);
   // Each of the instances gets the same NODE_OPTIONS: the budget beside the launcher is shared between them.
-  const appBytes = Math.max(0, Math.floor((budget.totalBytes - (packageManager ? PACKAGE_MANAGER_BYTES : 0)) / instances));
+  const appBytes = Math.max(
+    0,
+    Math.floor((budget.totalBytes - (packageManager ? PACKAGE_MANAGER_BYTES : 0)) / instances),
+  );
   const regions = nodeRegions(appBytes, user.semiSpace?.value);
-  const nonHeapBytes = regions.nonHeapBytes + (packageManager ? PACKAGE_MANAGER_BYTES : 0) + (instances - 1) * (regions.heapBytes + regions.nonHeapBytes);
+  const nonHeapBytes =
+    regions.nonHeapBytes +
+    (packageManager ? PACKAGE_MANAGER_BYTES : 0) +
+    (instances - 1) * (regions.heapBytes + regions.nonHeapBytes);
   decision.risks.push(...minimumRisk(budget, 'Node', NODE_MINIMUM_BYTES));
 
-  const userHeap = user.oldSpace ?? (user.oldSpacePercent && { value: Math.floor((budget.limitBytes * user.oldSpacePercent.value) / 100), source: user.oldSpacePercent.source });
+  const userHeap =
+    user.oldSpace ??
+    (user.oldSpacePercent && {
+      value: Math.floor((budget.limitBytes * user.oldSpacePercent.value) / 100),
+      source: user.oldSpacePercent.source,
+    });
   const fix = `set --max-old-space-size=${wholeMiB(regions.heapBytes)}`;
-  if (userHeap) decision.risks.push(...heapRisks(budget, { source: userHeap.source, heapBytes: userHeap.value, nonHeapBytes, fix: `lower it to ${wholeMiB(regions.heapBytes)} or remove it and let memshim size the heap` }));
-  else if (!options.tune) decision.risks.push(...defaultHeapRisk(budget, 'Node', nodeDefaultHeap(memorySeenByLeafReader(limits)), nonHeapBytes, fix));
+  if (userHeap)
+    decision.risks.push(
+      ...heapRisks(budget, {
+        source: userHeap.source,
+        heapBytes: userHeap.value,
+        nonHeapBytes,
+        fix: `lower it to ${wholeMiB(regions.heapBytes)} or remove it and let memshim size the heap`,
+      }),
+    );
+  else if (!options.tune)
+    decision.risks.push(
+      ...defaultHeapRisk(budget, 'Node', nodeDefaultHeap(memorySeenByLeafReader(limits)), nonHeapBytes, fix),
+    );
   if (!options.tune) return decision;
 
   const added: string[] = [];
   if (budget.limited) {
     if (!userHeap) added.push(`--max-old-space-size=${wholeMiB(regions.heapBytes)}`);
-    if (!user.semiSpace && regions.semiSpaceMiB < DEFAULT_SEMI_SPACE_MIB) added.push(`--max-semi-space-size=${regions.semiSpaceMiB}`);
-    const from = budget.supervisorBytes > 0 ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}` : fmt(budget.totalBytes);
-    if (packageManager) decision.notes.push(`${packageManager} stays resident beside the app: ${fmt(PACKAGE_MANAGER_BYTES)} more is kept out of the heap; run node directly to give the app that memory`);
-    if (instances > 1) decision.notes.push(`${instances} Node instances (${packageManager} -i) each get this heap: together they fit the budget`);
+    if (!user.semiSpace && regions.semiSpaceMiB < DEFAULT_SEMI_SPACE_MIB)
+      added.push(`--max-semi-space-size=${regions.semiSpaceMiB}`);
+    const from =
+      budget.supervisorBytes > 0
+        ? `${fmt(budget.limitBytes)} limit − memshim ${fmt(budget.supervisorBytes)} = ${fmt(budget.totalBytes)}`
+        : fmt(budget.totalBytes);
+    if (packageManager)
+      decision.notes.push(
+        `${packageManager} stays resident beside the app: ${fmt(PACKAGE_MANAGER_BYTES)} more is kept out of the heap; run node directly to give the app that memory`,
+      );
+    if (instances > 1)
+      decision.notes.push(
+        `${instances} Node instances (${packageManager} -i) each get this heap: together they fit the budget`,
+      );
     decision.notes.push(
       `Node budget ${from}: old space ${fmt(regions.heapBytes)}, young generation 3 × ${regions.semiSpaceMiB} MiB semi-space, ${fmt(NODE_BASE)} for Node itself, headroom ${fmt(Math.round(appBytes * HEADROOM_SHARE))} (buffers, native)`,
     );
-    if (userHeap) decision.notes.push(`the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`);
-    if (budget.totalBytes < 2 * GiB && !userHeap) decision.notes.push(`without it Node would size its heap at ${fmt(nodeDefaultHeap(memorySeenByLeafReader(limits)))}`);
+    if (userHeap)
+      decision.notes.push(
+        `the heap set by ${userHeap.source} is kept; memshim would have chosen ${fmt(regions.heapBytes)}`,
+      );
+    if (budget.totalBytes < 2 * GiB && !userHeap)
+      decision.notes.push(
+        `without it Node would size its heap at ${fmt(nodeDefaultHeap(memorySeenByLeafReader(limits)))}`,
+      );
   }
   if (added.length) decision.env.NODE_OPTIONS = appendOptions(userEnv(env, 'NODE_OPTIONS'), added);
   if (budget.cpus !== null && ceilCpus(budget.cpus) > UV_DEFAULT_THREADS && !userEnv(env, 'UV_THREADPOOL_SIZE')) {
     decision.env.UV_THREADPOOL_SIZE = String(Math.min(1024, ceilCpus(budget.cpus)));
-    decision.notes.push(`UV_THREADPOOL_SIZE=${decision.env.UV_THREADPOOL_SIZE}: file, DNS and crypto work can use every one of the ${budget.cpus} CPUs (libuv's default is 4)`);
+    decision.notes.push(
+      `UV_THREADPOOL_SIZE=${decision.env.UV_THREADPOOL_SIZE}: file, DNS and crypto work can use every one of the ${budget.cpus} CPUs (libuv's default is 4)`,
+    );
   }
   return decision;
 }

@@ -5,7 +5,17 @@
 // every private writable mapping, thread stacks (8 MiB each by default) and OpenBLAS's buffers included, so
 // with the cap memshim also lowers the thread stack size and the BLAS thread count (bench/non-heap.ts measured
 // both; docs/runtimes.md). Pure: no I/O.
-import { clamp, fmt, MiB, floorCpus, ceilCpus, emptyDecision, userEnv, type Budget, type RuntimeDecision } from './common.js';
+import {
+  clamp,
+  fmt,
+  MiB,
+  floorCpus,
+  ceilCpus,
+  emptyDecision,
+  userEnv,
+  type Budget,
+  type RuntimeDecision,
+} from './common.js';
 import { minimumRisk } from './risks.js';
 import type { Risk } from './types.js';
 import type { PlanInput } from './types.js';
@@ -31,7 +41,13 @@ export const BLAS_PER_THREAD_BYTES = 40 * MiB;
 export const WORKER_BYTES = 96 * MiB;
 const MAX_WORKERS = 12;
 
-const THREAD_VARIABLES = ['PYTHON_CPU_COUNT', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMEXPR_MAX_THREADS'] as const;
+const THREAD_VARIABLES = [
+  'PYTHON_CPU_COUNT',
+  'OMP_NUM_THREADS',
+  'OPENBLAS_NUM_THREADS',
+  'MKL_NUM_THREADS',
+  'NUMEXPR_MAX_THREADS',
+] as const;
 
 /** The RLIMIT_DATA that keeps the whole process (data + the pages it keeps hot outside it) below the budget. */
 export function pythonMemoryCap(totalBytes: number): number {
@@ -85,22 +101,31 @@ export function planPython(input: PlanInput, budget: Budget): RuntimeDecision {
   if (budget.cpus !== null) {
     const threads = String(floorCpus(budget.cpus));
     for (const name of THREAD_VARIABLES) if (!userEnv(env, name)) decision.env[name] = threads;
-    decision.notes.push(`thread pools set to ${threads} from the ${budget.cpus} CPU limit (Python before 3.13, OpenMP and BLAS count the host's CPUs; PYTHON_CPU_COUNT is read by 3.13+)`);
+    decision.notes.push(
+      `thread pools set to ${threads} from the ${budget.cpus} CPU limit (Python before 3.13, OpenMP and BLAS count the host's CPUs; PYTHON_CPU_COUNT is read by 3.13+)`,
+    );
   }
   if (!userEnv(env, 'MALLOC_ARENA_MAX')) {
     decision.env.MALLOC_ARENA_MAX = '2';
-    decision.notes.push('MALLOC_ARENA_MAX=2: glibc otherwise keeps up to 8 arenas per CPU, memory that is never given back');
+    decision.notes.push(
+      'MALLOC_ARENA_MAX=2: glibc otherwise keeps up to 8 arenas per CPU, memory that is never given back',
+    );
   }
   const server = webServer(argv);
-  const userWorkers = workersInArgv(argv) ?? (userEnv(env, 'WEB_CONCURRENCY') === undefined ? null : Number(env.WEB_CONCURRENCY));
+  const userWorkers =
+    workersInArgv(argv) ?? (userEnv(env, 'WEB_CONCURRENCY') === undefined ? null : Number(env.WEB_CONCURRENCY));
   let workers = 1;
   if (server && budget.limited) {
     const cpuLimited = budget.cpus !== null;
     if (userWorkers === null) {
       workers = webConcurrency(budget.totalBytes, budget.effectiveCpus, cpuLimited);
       decision.env.WEB_CONCURRENCY = String(workers);
-      const rule = cpuLimited ? `one per whole CPU of the ${budget.cpus} CPU limit${budget.effectiveCpus >= 2 ? ' + 1' : ''}` : `2 × ${ceilCpus(budget.effectiveCpus)} CPUs + 1`;
-      decision.notes.push(`WEB_CONCURRENCY=${workers} ${server} workers: ${rule}, at most ${fmt(budget.totalBytes)} / ${fmt(WORKER_BYTES)} per worker`);
+      const rule = cpuLimited
+        ? `one per whole CPU of the ${budget.cpus} CPU limit${budget.effectiveCpus >= 2 ? ' + 1' : ''}`
+        : `2 × ${ceilCpus(budget.effectiveCpus)} CPUs + 1`;
+      decision.notes.push(
+        `WEB_CONCURRENCY=${workers} ${server} workers: ${rule}, at most ${fmt(budget.totalBytes)} / ${fmt(WORKER_BYTES)} per worker`,
+      );
     } else {
       workers = Number.isInteger(userWorkers) && userWorkers > 0 ? userWorkers : 1;
       decision.risks.push(...workerRisks(server, workers, budget));
@@ -112,15 +137,27 @@ export function planPython(input: PlanInput, budget: Budget): RuntimeDecision {
     const bytes = pythonMemoryCap(perProcess);
     decision.rlimits.push({ resource: 'RLIMIT_DATA', bytes }, { resource: 'RLIMIT_STACK', bytes: CAPPED_STACK_BYTES });
     const share = workers > 1 ? ` per process (${workers} workers share the budget)` : '';
-    decision.notes.push(`RLIMIT_DATA ${fmt(bytes)}${share} (--python-memory-cap): an allocation past it raises MemoryError with a traceback instead of a kernel OOM kill`);
-    decision.notes.push(`RLIMIT_STACK ${fmt(CAPPED_STACK_BYTES)}: each thread's stack counts in full against RLIMIT_DATA (8 MiB each by default); 1 MiB is ample for CPython's recursion limit`);
+    decision.notes.push(
+      `RLIMIT_DATA ${fmt(bytes)}${share} (--python-memory-cap): an allocation past it raises MemoryError with a traceback instead of a kernel OOM kill`,
+    );
+    decision.notes.push(
+      `RLIMIT_STACK ${fmt(CAPPED_STACK_BYTES)}: each thread's stack counts in full against RLIMIT_DATA (8 MiB each by default); 1 MiB is ample for CPython's recursion limit`,
+    );
     const blas = String(cappedBlasThreads(bytes, budget.effectiveCpus));
     for (const name of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'] as const) {
       if (!userEnv(env, name) && Number(decision.env[name] ?? Infinity) > Number(blas)) decision.env[name] = blas;
     }
-    decision.notes.push(`OPENBLAS_NUM_THREADS=${decision.env.OPENBLAS_NUM_THREADS ?? env.OPENBLAS_NUM_THREADS}: OpenBLAS maps about ${fmt(BLAS_BASE_BYTES)} at import and ${fmt(BLAS_PER_THREAD_BYTES)} per thread, all counted by RLIMIT_DATA`);
+    decision.notes.push(
+      `OPENBLAS_NUM_THREADS=${decision.env.OPENBLAS_NUM_THREADS ?? env.OPENBLAS_NUM_THREADS}: OpenBLAS maps about ${fmt(BLAS_BASE_BYTES)} at import and ${fmt(BLAS_PER_THREAD_BYTES)} per thread, all counted by RLIMIT_DATA`,
+    );
     if (bytes < BLAS_BASE_BYTES + 16 * MiB) {
-      const enough = Math.ceil((((BLAS_BASE_BYTES + 32 * MiB + OUTSIDE_DATA) / CAP_SHARE) * workers + (workers > 1 ? MASTER_BYTES : 0) + budget.supervisorBytes) / MiB) * MiB;
+      const enough =
+        Math.ceil(
+          (((BLAS_BASE_BYTES + 32 * MiB + OUTSIDE_DATA) / CAP_SHARE) * workers +
+            (workers > 1 ? MASTER_BYTES : 0) +
+            budget.supervisorBytes) /
+            MiB,
+        ) * MiB;
       decision.risks.push({
         level: 'warn',
         code: 'PYTHON_CAP_TIGHT_FOR_NUMPY',

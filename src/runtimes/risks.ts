@@ -22,7 +22,11 @@ export function limitRisks(limits: Limits): Risk[] {
     });
   }
   if (limits.swapBytes === 0) {
-    risks.push({ level: 'info', code: 'SWAP_DISABLED', message: `swap is off: going over ${fmt(limits.memoryBytes)} is an immediate kernel OOM kill (exit 137), nothing is swapped out first; keep heaps below the limit (memshim's plan does)` });
+    risks.push({
+      level: 'info',
+      code: 'SWAP_DISABLED',
+      message: `swap is off: going over ${fmt(limits.memoryBytes)} is an immediate kernel OOM kill (exit 137), nothing is swapped out first; keep heaps below the limit (memshim's plan does)`,
+    });
   } else if (limits.swapBytes !== null && limits.swapBytes > 0) {
     risks.push({
       level: 'info',
@@ -82,7 +86,10 @@ export function heapRisks(budget: Budget, judged: HeapJudgement): Risk[] {
 /** LIMIT_BELOW_RUNTIME_MINIMUM: the budget left for the runtime is below what it needs to start sensibly. */
 export function minimumRisk(budget: Budget, runtime: string, minimumBytes: number): Risk[] {
   if (!budget.limited || budget.totalBytes >= minimumBytes) return [];
-  const memshim = budget.supervisorBytes > 0 ? ` (${fmt(budget.limitBytes)} limit minus memshim's ${fmt(budget.supervisorBytes)})` : '';
+  const memshim =
+    budget.supervisorBytes > 0
+      ? ` (${fmt(budget.limitBytes)} limit minus memshim's ${fmt(budget.supervisorBytes)})`
+      : '';
   return [
     {
       level: 'warn',
@@ -93,7 +100,13 @@ export function minimumRisk(budget: Budget, runtime: string, minimumBytes: numbe
 }
 
 /** RUNTIME_DEFAULT_EXCEEDS_LIMIT: tuning is off and the heap the runtime picks by itself does not fit the limit. */
-export function defaultHeapRisk(budget: Budget, runtime: string, defaultHeapBytes: number, nonHeapBytes: number, fix: string): Risk[] {
+export function defaultHeapRisk(
+  budget: Budget,
+  runtime: string,
+  defaultHeapBytes: number,
+  nonHeapBytes: number,
+  fix: string,
+): Risk[] {
   if (!budget.limited) return [];
   const needed = defaultHeapBytes + nonHeapBytes + budget.supervisorBytes;
   if (needed <= budget.limitBytes) return [];

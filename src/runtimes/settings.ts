@@ -17,7 +17,10 @@ export interface PlannedSetting {
 }
 
 /** Every setting memshim chose, in a stable order; `env` is the environment the child would otherwise have had. */
-export function plannedSettings(plan: Pick<Plan, 'env'>, env: Readonly<Record<string, string | undefined>>): PlannedSetting[] {
+export function plannedSettings(
+  plan: Pick<Plan, 'env'>,
+  env: Readonly<Record<string, string | undefined>>,
+): PlannedSetting[] {
   const settings: PlannedSetting[] = [];
   for (const variable of Object.keys(plan.env).sort()) {
     const value = plan.env[variable]!;

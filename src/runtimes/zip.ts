@@ -47,7 +47,7 @@ function centralDirectory(read: ReadAt, size: number): Entry[] {
   }
   const cd = read(cdOffset, cdSize);
   const entries: Entry[] = [];
-  for (let p = 0; entries.length < count && p + 46 <= cd.length && cd.readUInt32LE(p) === CENTRAL; ) {
+  for (let p = 0; entries.length < count && p + 46 <= cd.length && cd.readUInt32LE(p) === CENTRAL;) {
     const nameLength = cd.readUInt16LE(p + 28);
     const extraLength = cd.readUInt16LE(p + 30);
     const commentLength = cd.readUInt16LE(p + 32);

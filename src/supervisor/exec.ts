@@ -27,7 +27,9 @@ export interface ExecOptions {
 
 const SIG_SETMASK = 2;
 
-type ProcessWithExecve = NodeJS.Process & { execve?: (file: string, args: string[], env: Record<string, string>) => never };
+type ProcessWithExecve = NodeJS.Process & {
+  execve?: (file: string, args: string[], env: Record<string, string>) => never;
+};
 
 function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logger): void {
   for (const limit of rlimits) {
@@ -35,7 +37,8 @@ function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logge
     lib.getrlimit(RLIMIT[limit.resource], rlim);
     const soft = BigInt(limit.bytes);
     rlim[0] = rlim[1]! < soft ? rlim[1]! : soft;
-    if (lib.setrlimit(RLIMIT[limit.resource], rlim) !== 0) log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
+    if (lib.setrlimit(RLIMIT[limit.resource], rlim) !== 0)
+      log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
   }
   restoreBlockingStdio(lib);
   for (const signal of RESETTABLE_SIGNALS) lib.signal(signal, null);
@@ -88,7 +91,10 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
   const lib = libc();
   const nodeExecve = (process as ProcessWithExecve).execve;
   if (!lib && !nodeExecve) {
-    log.error({ event: 'exec_failed', command }, `--exec needs koffi on this Node (${koffiFailure() ?? 'not loaded'}) or Node >= 22.15`);
+    log.error(
+      { event: 'exec_failed', command },
+      `--exec needs koffi on this Node (${koffiFailure() ?? 'not loaded'}) or Node >= 22.15`,
+    );
     return EXIT.CANNOT_EXECUTE;
   }
   // A stop signal that came before the exec (common/early-signals.ts): the command is not started. Any other has no
@@ -99,10 +105,15 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
     log.info({ event: 'early_signal', signal: stop }, `signal ${stop} before the exec: not starting ${command}`);
     return exitCodeForSignal(stop);
   }
-  if (early.length > 0) log.debug({ event: 'signal_dropped', signals: early }, 'signals before the exec: nothing to forward them to');
+  if (early.length > 0)
+    log.debug({ event: 'signal_dropped', signals: early }, 'signals before the exec: nothing to forward them to');
   log.info({ event: 'exec', command }, `replacing memshim by ${command}`);
   if (lib) prepareProcess(lib, options.rlimits, log);
-  else if (options.rlimits.length > 0) log.warn({ event: 'rlimit_failed' }, `no koffi (${koffiFailure() ?? 'libc.so.6 not loadable'}): the rlimits of the plan are not set`);
+  else if (options.rlimits.length > 0)
+    log.warn(
+      { event: 'rlimit_failed' },
+      `no koffi (${koffiFailure() ?? 'libc.so.6 not loadable'}): the rlimits of the plan are not set`,
+    );
   // PATH searched here, as posix_spawnp does it: no fallback to /bin/sh for a file that is not a program
   // (execvp's), so ENOEXEC is 126 in both modes.
   const found = resolveOnPath(command, process.env.PATH);
@@ -119,7 +130,15 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
       errno = cannotExecute(found.file);
       if (errno === 0) warnIfChanged(argv, options.env, log);
       if (errno === 0) prepareWithoutLibc();
-      if (errno === 0) nodeExecve!.call(process, found.file, argv, Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined)));
+      if (errno === 0)
+        nodeExecve!.call(
+          process,
+          found.file,
+          argv,
+          Object.fromEntries(
+            Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+          ),
+        );
     }
   }
   const failure = spawnFailure(command, errno);

@@ -30,16 +30,29 @@ export class LibcProcessControl implements ProcessControl {
   spawn(request: ChildRequest): SpawnResult {
     const launch = withRlimits(request.argv, request.env, request.rlimits);
     let raise: ScoreRaise | null = null;
-    const result = spawnChild(this.lib, { file: launch.file, argv: launch.argv, env: launch.env, command: request.command }, (spawn) => {
-      const raised = raiseAroundSpawn(request.oomScoreGap, spawn);
-      raise = raised.raise;
-      return raised.result;
-    });
+    const result = spawnChild(
+      this.lib,
+      { file: launch.file, argv: launch.argv, env: launch.env, command: request.command },
+      (spawn) => {
+        const raised = raiseAroundSpawn(request.oomScoreGap, spawn);
+        raise = raised.raise;
+        return raised.result;
+      },
+    );
     logScoreRaise(this.log, raise);
     if (!result.ok) return result;
     for (const limit of launch.lateRlimits) {
-      const ok = this.lib.prlimit(result.pid, RLIMIT[limit.resource], new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]), null) === 0;
-      this.log.debug({ event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok }, `${limit.resource} set on the child just after its start`);
+      const ok =
+        this.lib.prlimit(
+          result.pid,
+          RLIMIT[limit.resource],
+          new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]),
+          null,
+        ) === 0;
+      this.log.debug(
+        { event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok },
+        `${limit.resource} set on the child just after its start`,
+      );
     }
     return result;
   }

@@ -8,7 +8,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import { ownChildren, type ChildRequest, type CollectRound, type ProcessControl, type SpawnResult, type WaitedProcess } from './process-control.js';
+import {
+  ownChildren,
+  type ChildRequest,
+  type CollectRound,
+  type ProcessControl,
+  type SpawnResult,
+  type WaitedProcess,
+} from './process-control.js';
 import { spawnFailure } from './spawn.js';
 import { errnoOf } from '../common/errno.js';
 import { raiseAroundSpawn } from './oom-score.js';
@@ -57,18 +64,25 @@ export class NodeProcessControl implements ProcessControl {
   }
 
   spawn(request: ChildRequest): SpawnResult | Promise<SpawnResult> {
-    const env = Object.fromEntries(Object.entries(request.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const env = Object.fromEntries(
+      Object.entries(request.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
     // String(): a numeric word after `--` can arrive as a number (yargs).
     const [file = '', ...args] = request.argv.map(String);
     let child: ChildProcess;
     try {
-      child = raiseAroundSpawn(request.oomScoreGap, () => spawn(file, args, { stdio: 'inherit', detached: true, env })).result;
+      child = raiseAroundSpawn(request.oomScoreGap, () =>
+        spawn(file, args, { stdio: 'inherit', detached: true, env }),
+      ).result;
     } catch (error) {
       return { ok: false, ...spawnFailure(request.command, errnoOf(error)) };
     }
     const pid = child.pid;
     // Not started (ENOENT, EACCES, ...): Node tells why on the next tick.
-    if (pid === undefined) return new Promise((resolve) => child.once('error', (error) => resolve({ ok: false, ...spawnFailure(request.command, errnoOf(error)) })));
+    if (pid === undefined)
+      return new Promise((resolve) =>
+        child.once('error', (error) => resolve({ ok: false, ...spawnFailure(request.command, errnoOf(error)) })),
+      );
     this.child = child;
     child.on('error', () => {}); // only kill errors could come now; the supervisor does not use child.kill()
     child.once('exit', (code, signal) => {

@@ -61,7 +61,10 @@ export function raiseAroundSpawn<T>(gap: number, spawn: () => T): { result: T; r
   try {
     const result = spawn();
     if (raised && own !== null) restored = writeAdj('self', own);
-    return { result, raise: raised && own !== null ? { memshim: own, child: Math.min(MAX_ADJ, own + gap), gap, restored } : null };
+    return {
+      result,
+      raise: raised && own !== null ? { memshim: own, child: Math.min(MAX_ADJ, own + gap), gap, restored } : null,
+    };
   } finally {
     if (raised && own !== null && !restored) writeAdj('self', own);
   }
@@ -71,7 +74,11 @@ export function raiseAroundSpawn<T>(gap: number, spawn: () => T): { result: T; r
 export function logScoreRaise(log: Logger, raise: ScoreRaise | null): void {
   if (!raise) return;
   const fields = { event: 'oom_score_adj', ...raise };
-  if (raise.restored) log.debug(fields, `the child starts with OOM score ${raise.child}, memshim keeps ${raise.memshim}: the kernel kills the child first, memshim says why`);
+  if (raise.restored)
+    log.debug(
+      fields,
+      `the child starts with OOM score ${raise.child}, memshim keeps ${raise.memshim}: the kernel kills the child first, memshim says why`,
+    );
   else log.warn(fields, `could not put memshim's OOM score back to ${raise.memshim} after the spawn`);
 }
 

@@ -23,7 +23,8 @@ export interface ChildRequest {
   oomScoreGap: number;
 }
 
-export type SpawnResult = { ok: true; pid: number; foreground: boolean } | { ok: false; exitCode: number; reason: string };
+export type SpawnResult =
+  { ok: true; pid: number; foreground: boolean } | { ok: false; exitCode: number; reason: string };
 
 export interface CollectRound {
   waited: WaitedProcess[];

@@ -51,7 +51,11 @@ export interface Launch {
 }
 
 /** How to start argv so that `rlimits` hold in it: argv itself when there are none. */
-export function withRlimits(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, rlimits: readonly RlimitSetting[]): Launch {
+export function withRlimits(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  rlimits: readonly RlimitSetting[],
+): Launch {
   const plain: Launch = { file: argv[0] ?? '', argv, env, lateRlimits: [] };
   if (rlimits.length === 0) return plain;
   let koffiPath: string;
@@ -64,5 +68,10 @@ export function withRlimits(argv: readonly string[], env: Readonly<Record<string
   const helperEnv: Record<string, string | undefined> = { ...env, NODE_OPTIONS: undefined };
   if (env.NODE_OPTIONS !== undefined) helperEnv[NODE_OPTIONS_CARRIER] = env.NODE_OPTIONS;
   const limits = rlimits.map((limit) => [RLIMIT[limit.resource], limit.bytes]);
-  return { file: process.execPath, argv: [process.execPath, '-e', HELPER, '--', koffiPath, JSON.stringify(limits), ...argv], env: helperEnv, lateRlimits: [] };
+  return {
+    file: process.execPath,
+    argv: [process.execPath, '-e', HELPER, '--', koffiPath, JSON.stringify(limits), ...argv],
+    env: helperEnv,
+    lateRlimits: [],
+  };
 }

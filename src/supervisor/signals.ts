@@ -16,16 +16,34 @@ export function parseRewrite(specs: readonly string[]): Map<number, number> {
     const from = parts.length === 2 ? signalNumber(parts[0]!) : undefined;
     const to = parts.length === 2 ? signalNumber(parts[1]!) : undefined;
     if (from === undefined || to === undefined || from === 0) {
-      throw new RewriteError(`--rewrite wants FROM:TO signal numbers or names (15:3, TERM:QUIT, 28:0 to drop), not "${spec}"`);
+      throw new RewriteError(
+        `--rewrite wants FROM:TO signal numbers or names (15:3, TERM:QUIT, 28:0 to drop), not "${spec}"`,
+      );
     }
     // The kernel delivers KILL and STOP to no handler: memshim never sees them, so it cannot rewrite them.
-    if (from === 9 || from === 19) throw new RewriteError(`--rewrite "${spec}": SIG${from === 9 ? 'KILL' : 'STOP'} cannot be caught, so memshim never sees it to rewrite`);
+    if (from === 9 || from === 19)
+      throw new RewriteError(
+        `--rewrite "${spec}": SIG${from === 9 ? 'KILL' : 'STOP'} cannot be caught, so memshim never sees it to rewrite`,
+      );
     table.set(from, to);
   }
   return table;
 }
 
-export const SIG = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, TERM: 15, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22 } as const;
+export const SIG = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  TERM: 15,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+} as const;
 
 /**
  * Signals memshim does not forward from its usual list: the uncatchable (KILL, STOP), the synchronous faults
@@ -38,10 +56,14 @@ const NOT_FORWARDED = new Set([4, 7, 8, 9, 11, 17, 19, 32, 33]);
  * Every signal whose disposition a program starts with at SIG_DFL: 1..64 less the two that cannot be caught (KILL,
  * STOP) and glibc's reserved 32 and 33. memshim resets them before it becomes the command (--exec).
  */
-export const RESETTABLE_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter((n) => n !== SIG.KILL && n !== SIG.STOP && n !== 32 && n !== 33);
+export const RESETTABLE_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter(
+  (n) => n !== SIG.KILL && n !== SIG.STOP && n !== 32 && n !== 33,
+);
 
 /** Every signal memshim listens for and forwards: 1..31 less the above, and the real-time ones 34..64. */
-export const FORWARDED_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter((n) => !NOT_FORWARDED.has(n));
+export const FORWARDED_SIGNALS: readonly number[] = Array.from({ length: SIGRTMAX }, (_, i) => i + 1).filter(
+  (n) => !NOT_FORWARDED.has(n),
+);
 
 /** The faults: a handler that returns re-runs the faulting instruction, so they need the rule below. */
 export const FAULT_SIGNALS: readonly number[] = [4, 7, 8, 11];
@@ -70,12 +92,17 @@ export const BLOCKED_IN_MAIN_THREAD: readonly number[] = [SIGPIPE, ...FAULT_SIGN
  * What the first module listens for (listen-first.ts), before the supervisor can block anything: not the five
  * above, or a SIGPIPE of memshim's own first log line would be kept and forwarded once the child runs.
  */
-export const LISTENED_FROM_THE_START: readonly number[] = FORWARDED_SIGNALS.filter((n) => !BLOCKED_IN_MAIN_THREAD.includes(n));
+export const LISTENED_FROM_THE_START: readonly number[] = FORWARDED_SIGNALS.filter(
+  (n) => !BLOCKED_IN_MAIN_THREAD.includes(n),
+);
 
 /** What memshim listens to: SIGCHLD (reaping) and what it forwards, less what it cannot tell apart without koffi. */
 export function signalsToListen(canBlockInMainThread: boolean): number[] {
   const forwarded = [...FORWARDED_SIGNALS, ...FAULT_SIGNALS].sort((a, b) => a - b);
-  return [SIG.CHLD, ...(canBlockInMainThread ? forwarded : forwarded.filter((n) => !BLOCKED_IN_MAIN_THREAD.includes(n)))];
+  return [
+    SIG.CHLD,
+    ...(canBlockInMainThread ? forwarded : forwarded.filter((n) => !BLOCKED_IN_MAIN_THREAD.includes(n))),
+  ];
 }
 
 const TTY_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
@@ -94,7 +121,11 @@ export interface ForwardDecision {
  * TSTP/TTIN/TTOU become STOP for the group unless rewritten (dumb-init's default: the whole job stops, even
  * members that ignore the catchable stop signals); those three also suspend memshim itself.
  */
-export function decideForward(received: number, rewrite: ReadonlyMap<number, number>, singleChild: boolean): ForwardDecision {
+export function decideForward(
+  received: number,
+  rewrite: ReadonlyMap<number, number>,
+  singleChild: boolean,
+): ForwardDecision {
   const rewritten = rewrite.get(received);
   const signal = rewritten ?? (!singleChild && TTY_STOPS.has(received) ? SIG.STOP : received);
   return { signal, suspendSelf: TTY_STOPS.has(received), startsGrace: received === SIG.TERM && signal !== 0 };
@@ -104,12 +135,19 @@ export function decideForward(received: number, rewrite: ReadonlyMap<number, num
 export function describeSignals(signals: readonly number[]): string {
   const sorted = [...new Set(signals)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     const first = sorted[i]!;
     const last = sorted[j]!;
-    parts.push(j - i >= 2 ? `${signalName(first)}..${signalName(last)} (${first}-${last})` : sorted.slice(i, j + 1).map(signalName).join(', '));
+    parts.push(
+      j - i >= 2
+        ? `${signalName(first)}..${signalName(last)} (${first}-${last})`
+        : sorted
+            .slice(i, j + 1)
+            .map(signalName)
+            .join(', '),
+    );
     i = j + 1;
   }
   return parts.join(', ');

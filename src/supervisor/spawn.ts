@@ -22,22 +22,28 @@ export interface SpawnRequest {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-
 /** libuv's table has no text for these two exec errors. */
 const EXEC_ERRORS: Record<number, string> = { [ENOEXEC]: 'exec format error', [ETXTBSY]: 'text file busy' };
 
 /** posix_spawn's error number -> memshim's exit code and one line (127: not found; 126: cannot execute). */
 export function spawnFailure(command: string, errno: number): { exitCode: number; reason: string } {
   const description = EXEC_ERRORS[errno] ?? getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
-  if (errno === ENOENT || errno === ENOTDIR) return { exitCode: EXIT.NOT_FOUND, reason: `${command}: command not found (${description})` };
+  if (errno === ENOENT || errno === ENOTDIR)
+    return { exitCode: EXIT.NOT_FOUND, reason: `${command}: command not found (${description})` };
   // exec gives EACCES for a directory too; "permission denied" would send the user to chmod.
-  if (errno === EACCES && isDirectory(command)) return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (is a directory)` };
+  if (errno === EACCES && isDirectory(command))
+    return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (is a directory)` };
   return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (${description})` };
 }
 
 /** The command names a directory: as given when it holds a slash, else the first match on PATH. */
 function isDirectory(command: string): boolean {
-  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       return statSync(candidate).isDirectory();
@@ -54,7 +60,11 @@ function holdsForeground(lib: Libc): boolean {
 }
 
 /** `around` runs the posix_spawnp call alone (oom-score.ts raises memshim's score just for it). */
-export function spawnChild(lib: Libc, request: SpawnRequest, around: (spawn: () => number) => number = (spawn) => spawn()): SpawnResult {
+export function spawnChild(
+  lib: Libc,
+  request: SpawnRequest,
+  around: (spawn: () => number) => number = (spawn) => spawn(),
+): SpawnResult {
   const { command } = request;
   const attr = Buffer.alloc(OPAQUE_BYTES.spawnattr);
   const actions = Buffer.alloc(OPAQUE_BYTES.fileActions);
@@ -80,7 +90,10 @@ export function spawnChild(lib: Libc, request: SpawnRequest, around: (spawn: () 
     restoreBlockingStdio(lib);
     const foreground = holdsForeground(lib);
     // In the child, before exec: no window in which the child reads the terminal from a background group.
-    const inChild = foreground && lib.posix_spawn_file_actions_addtcsetpgrp_np !== null && lib.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0) === 0;
+    const inChild =
+      foreground &&
+      lib.posix_spawn_file_actions_addtcsetpgrp_np !== null &&
+      lib.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0) === 0;
     const pid = [0];
     // As memshim was given them, byte for byte (raw-bytes.ts).
     const argv = [...rawArgv(request.argv), null];

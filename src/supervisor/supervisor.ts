@@ -19,7 +19,16 @@ import { drainEarlySignals } from '../common/early-signals.js';
 import { LibcProcessControl } from './libc-control.js';
 import { NodeProcessControl } from './node-control.js';
 import { ownChildren, type ProcessControl, type SpawnResult } from './process-control.js';
-import { INITIAL_LIFECYCLE, step, type LifecycleAction, type LifecycleConfig, type LifecycleEvent, type LifecycleState, type Phase, type TimerName } from './lifecycle.js';
+import {
+  INITIAL_LIFECYCLE,
+  step,
+  type LifecycleAction,
+  type LifecycleConfig,
+  type LifecycleEvent,
+  type LifecycleState,
+  type Phase,
+  type TimerName,
+} from './lifecycle.js';
 import type { Reaped, SupervisorEvents, SupervisorHandle, SupervisorStats } from './types.js';
 import { warnIfChanged } from './raw-bytes.js';
 
@@ -98,21 +107,39 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     if (process.pid !== 1) {
       // Orphans of the child's tree then come to memshim instead of to the real init: reaped here.
       const ok = control.becomeSubreaper();
-      this.log.debug({ event: 'subreaper', ok }, ok ? `not PID 1 (pid ${process.pid}): child subreaper, orphans are reaped here` : `not PID 1 and no child subreaper: orphans go to the real init`);
+      this.log.debug(
+        { event: 'subreaper', ok },
+        ok
+          ? `not PID 1 (pid ${process.pid}): child subreaper, orphans are reaped here`
+          : `not PID 1 and no child subreaper: orphans go to the real init`,
+      );
     }
     // Before listening: what memshim's own work raises stays in its main thread (signals.ts).
     const blocked = control.blockInMainThread(BLOCKED_IN_MAIN_THREAD);
     // Listening before the spawn: a signal or an exit in between is not lost.
-    this.signals = listenToSignals(signalsToListen(blocked), (n) => (n === SIG.CHLD ? this.collect() : this.dispatch({ kind: 'signal', signal: n })));
+    this.signals = listenToSignals(signalsToListen(blocked), (n) =>
+      n === SIG.CHLD ? this.collect() : this.dispatch({ kind: 'signal', signal: n }),
+    );
     if (this.signals.missed.length > 0) {
       // Node >= 24 without --expose-internals (the single executable has it): only the named signals.
-      this.log.warn({ event: 'signals_missed', signals: this.signals.missed }, `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`);
+      this.log.warn(
+        { event: 'signals_missed', signals: this.signals.missed },
+        `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`,
+      );
     }
     const deathSignal = this.options.parentDeathSignal ?? null;
     if (deathSignal !== null) {
       const ok = control.setParentDeathSignal(deathSignal);
-      if (ok) this.log.debug({ event: 'pdeathsig', signal: deathSignal }, `${signalName(deathSignal)} when memshim's parent dies`);
-      else this.log.warn({ event: 'pdeathsig', signal: deathSignal, ok }, `--pdeathsig needs koffi (${koffiFailure() ?? 'prctl failed'}): memshim is not told when its parent dies`);
+      if (ok)
+        this.log.debug(
+          { event: 'pdeathsig', signal: deathSignal },
+          `${signalName(deathSignal)} when memshim's parent dies`,
+        );
+      else
+        this.log.warn(
+          { event: 'pdeathsig', signal: deathSignal, ok },
+          `--pdeathsig needs koffi (${koffiFailure() ?? 'prctl failed'}): memshim is not told when its parent dies`,
+        );
     }
     // What came before memshim listened here (listenToSignals took the early handles over).
     this.dispatch({ kind: 'start', early: (this.options.earlySignals ?? drainEarlySignals)() });
@@ -138,7 +165,11 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       case 'shutdown':
         return this.tellShutdown(action.reason, action.nothingLeft, action.stopDelayMs);
       case 'signal-everyone':
-        if (action.why === 'grace-expired') this.log.warn({ event: 'grace_expired', gracePeriodMs: this.options.gracePeriodMs, childRunning: this.running }, 'grace period over: SIGKILL to what is left');
+        if (action.why === 'grace-expired')
+          this.log.warn(
+            { event: 'grace_expired', gracePeriodMs: this.options.gracePeriodMs, childRunning: this.running },
+            'grace period over: SIGKILL to what is left',
+          );
         return this.signalEveryone(action.signal);
       case 'collect':
         return this.collect();
@@ -159,8 +190,16 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
         this.timers.delete(action.timer);
         return;
       case 'exit':
-        if (action.why === 'leftovers') this.log.warn({ event: 'exit_with_leftovers', left: ownChildren().length }, 'processes survived SIGKILL: exiting anyway');
-        if (action.why === 'early-signal') this.log.info({ event: 'early_signal', signal: action.signal, exitCode: action.code }, `${signalName(action.signal!)} came before the child was started: not starting it`);
+        if (action.why === 'leftovers')
+          this.log.warn(
+            { event: 'exit_with_leftovers', left: ownChildren().length },
+            'processes survived SIGKILL: exiting anyway',
+          );
+        if (action.why === 'early-signal')
+          this.log.info(
+            { event: 'early_signal', signal: action.signal, exitCode: action.code },
+            `${signalName(action.signal!)} came before the child was started: not starting it`,
+          );
         return this.finish(action.code);
     }
   }
@@ -182,7 +221,10 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     this.pid = result.pid;
     this.running = true;
     this.foreground = result.foreground;
-    this.log.info({ event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground }, `started ${command} (pid ${result.pid})`);
+    this.log.info(
+      { event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground },
+      `started ${command} (pid ${result.pid})`,
+    );
     this.leaveWorkingDirectory();
     process.nextTick(() => this.emit('spawn', result.pid));
     // An exit before the SIGCHLD listener could see it is still a zombie: the first round finds it.
@@ -198,7 +240,10 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     try {
       process.chdir('/');
     } catch (error) {
-      this.log.debug({ event: 'chdir_failed', code: (error as NodeJS.ErrnoException).code }, 'memshim stays in its working directory');
+      this.log.debug(
+        { event: 'chdir_failed', code: (error as NodeJS.ErrnoException).code },
+        'memshim stays in its working directory',
+      );
     }
   }
 
@@ -218,7 +263,10 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     if (this.control.kill(target, signal) === 0) {
       this.stats.signalsForwarded.set(signal, (this.stats.signalsForwarded.get(signal) ?? 0) + 1);
       this.emit('signal', signal, target);
-      this.log.debug({ event: 'signal_forwarded', received, signal, target }, `forwarded ${signalName(signal)} to ${target < 0 ? 'group' : 'pid'} ${Math.abs(target)}`);
+      this.log.debug(
+        { event: 'signal_forwarded', received, signal, target },
+        `forwarded ${signalName(signal)} to ${target < 0 ? 'group' : 'pid'} ${Math.abs(target)}`,
+      );
     }
   }
 
@@ -252,10 +300,16 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       if (main) {
         this.running = false;
         mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);
-        this.log.info({ event: 'child_exit', pid: waited.pid, code: waited.code, signal: waited.signal }, waited.signal !== null ? `child killed by ${signalName(waited.signal)}` : `child exited with ${waited.code}`);
+        this.log.info(
+          { event: 'child_exit', pid: waited.pid, code: waited.code, signal: waited.signal },
+          waited.signal !== null ? `child killed by ${signalName(waited.signal)}` : `child exited with ${waited.code}`,
+        );
       } else {
         this.stats.zombiesReaped++;
-        this.log.trace({ event: 'reaped', pid: waited.pid, code: waited.code, signal: waited.signal }, 'reaped an adopted process');
+        this.log.trace(
+          { event: 'reaped', pid: waited.pid, code: waited.code, signal: waited.signal },
+          'reaped an adopted process',
+        );
       }
       this.emit('reaped', reaped);
     }
@@ -282,7 +336,8 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     for (const pid of ownChildren()) {
       if (told.has(pid) || (groupTold && processGroupOf(pid) === group)) continue;
       const errno = this.control.kill(pid, signal);
-      if (errno !== 0 && errno !== ESRCH) this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
+      if (errno !== 0 && errno !== ESRCH)
+        this.log.debug({ event: 'kill_failed', pid, signal }, 'could not signal a child');
     }
   }
 
@@ -296,7 +351,15 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
         : nothingLeft
           ? 'the child exited, nothing else is left'
           : 'the child exited: stopping what is left';
-    this.log.info({ event: 'shutdown', reason, gracePeriodMs: this.options.gracePeriodMs, ...(stopDelayMs > 0 ? { stopDelayMs } : {}) }, what);
+    this.log.info(
+      {
+        event: 'shutdown',
+        reason,
+        gracePeriodMs: this.options.gracePeriodMs,
+        ...(stopDelayMs > 0 ? { stopDelayMs } : {}),
+      },
+      what,
+    );
   }
 
   private finish(code: number): void {
@@ -336,7 +399,10 @@ export function supervise(options: SuperviseOptions, log: Logger): SupervisorHan
   } else {
     const reason = koffiFailure() ?? 'libc.so.6 not loadable';
     warnIfChanged(options.argv, options.env, log);
-    log.warn({ event: 'no_koffi', lost: LOST_WITHOUT_LIBC }, `running the command without koffi (${reason}): ${LOST_WITHOUT_LIBC.join('; ')}`);
+    log.warn(
+      { event: 'no_koffi', lost: LOST_WITHOUT_LIBC },
+      `running the command without koffi (${reason}): ${LOST_WITHOUT_LIBC.join('; ')}`,
+    );
     supervisor.start(new NodeProcessControl(() => supervisor.childEnded()));
   }
   return supervisor;

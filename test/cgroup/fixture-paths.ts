@@ -21,4 +21,6 @@ export function fixtureDirs(root: string): string[] {
     .sort();
 }
 
-export const sharedFixturesMissing = existsSync(SHARED_FIXTURES) ? false : `shared fixtures not found at ${SHARED_FIXTURES} (clone shared/ beside the repository)`;
+export const sharedFixturesMissing = existsSync(SHARED_FIXTURES)
+  ? false
+  : `shared fixtures not found at ${SHARED_FIXTURES} (clone shared/ beside the repository)`;

@@ -6,7 +6,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readLimits, locateCgroup, readMemoryUsage, readCpuUsage } from '../../src/cgroup/index.js';
 import type { Limits } from '../../src/cgroup/types.js';
-import { CAPTURED_FIXTURES, fixtureDirs, OWN_FIXTURES, SHARED_FIXTURES, sharedFixturesMissing } from './fixture-paths.js';
+import {
+  CAPTURED_FIXTURES,
+  fixtureDirs,
+  OWN_FIXTURES,
+  SHARED_FIXTURES,
+  sharedFixturesMissing,
+} from './fixture-paths.js';
 
 interface ExpectedWarning {
   file: string;
@@ -38,7 +44,12 @@ interface Expected {
 
 async function checkTree(t: Test, root: string): Promise<void> {
   const expected = JSON.parse(readFileSync(join(root, 'expected.json'), 'utf8')) as Expected;
-  const limits = await readLimits({ procfs: join(root, 'proc'), sysfs: join(root, 'sys'), memoryOverride: null, cpusOverride: null });
+  const limits = await readLimits({
+    procfs: join(root, 'proc'),
+    sysfs: join(root, 'sys'),
+    memoryOverride: null,
+    cpusOverride: null,
+  });
   const inTree = (path: string | null) => (path === null ? null : relative(root, path));
   const actual: Record<keyof Expected, unknown> = {
     cgroupVersion: limits.cgroup.version,
@@ -66,10 +77,17 @@ async function checkTree(t: Test, root: string): Promise<void> {
   }
   const warnings = limits.warnings.map((w) => ({ ...w, file: relative(root, w.file) }));
   for (const warning of warnings) {
-    t.ok(warning.message.length > 0 && warning.fallback.length > 0, `warning on ${warning.file} says what and what instead`);
+    t.ok(
+      warning.message.length > 0 && warning.fallback.length > 0,
+      `warning on ${warning.file} says what and what instead`,
+    );
   }
   if (expected.warnings) {
-    t.same(warnings.map((w) => w.file).sort(), expected.warnings.map((w) => w.file).sort(), 'warnings name exactly the odd files');
+    t.same(
+      warnings.map((w) => w.file).sort(),
+      expected.warnings.map((w) => w.file).sort(),
+      'warnings name exactly the odd files',
+    );
     for (const want of expected.warnings) {
       if (want.fallback === undefined) continue;
       const found = warnings.find((w) => w.file === want.file);
@@ -77,7 +95,11 @@ async function checkTree(t: Test, root: string): Promise<void> {
     }
   }
   // locateCgroup alone (what the sidecar calls) agrees with readLimits.
-  t.same(locateCgroup(join(root, 'proc'), join(root, 'sys'), 'self'), limits.cgroup, 'locateCgroup gives the same location');
+  t.same(
+    locateCgroup(join(root, 'proc'), join(root, 'sys'), 'self'),
+    limits.cgroup,
+    'locateCgroup gives the same location',
+  );
 }
 
 t.test('shared captures from real hosts', async (t) => {
@@ -97,12 +119,16 @@ function treeOf(root: string, dir = ''): Map<string, string> {
   return files;
 }
 
-t.test("the repository's copy of the captures is the shared test bed's, byte for byte", { skip: sharedFixturesMissing }, async (t) => {
-  const shared = treeOf(SHARED_FIXTURES);
-  const copy = treeOf(CAPTURED_FIXTURES);
-  t.same([...copy.keys()].sort(), [...shared.keys()].sort(), 'the same files');
-  for (const [path, text] of shared) if (copy.get(path) !== text) t.fail(`${path} differs`);
-});
+t.test(
+  "the repository's copy of the captures is the shared test bed's, byte for byte",
+  { skip: sharedFixturesMissing },
+  async (t) => {
+    const shared = treeOf(SHARED_FIXTURES);
+    const copy = treeOf(CAPTURED_FIXTURES);
+    t.same([...copy.keys()].sort(), [...shared.keys()].sort(), 'the same files');
+    for (const [path, text] of shared) if (copy.get(path) !== text) t.fail(`${path} differs`);
+  },
+);
 
 t.test("this project's fixtures, one per shape", async (t) => {
   const names = fixtureDirs(OWN_FIXTURES);

@@ -44,15 +44,20 @@ t.test('mountinfo: optional fields, the " - " separator, escapes, the root field
   t.equal(unescapeMountField('a\\040b\\012c'), 'a b\nc');
 });
 
-t.test('/proc/PID/cgroup: three fields, joined controllers, name=systemd, the v2 line, colons in the path', async (t) => {
-  const lines = parseProcCgroup('12:name=systemd:/docker/x\n5:cpu,cpuacct:/docker/x\n0::/\n3:cpuset:/a:b\nnonsense\n7:memory:relative\n\n');
-  t.same(lines, [
-    { hierarchyId: 12, controllers: ['name=systemd'], path: '/docker/x' },
-    { hierarchyId: 5, controllers: ['cpu', 'cpuacct'], path: '/docker/x' },
-    { hierarchyId: 0, controllers: [], path: '/' },
-    { hierarchyId: 3, controllers: ['cpuset'], path: '/a:b' },
-  ]);
-});
+t.test(
+  '/proc/PID/cgroup: three fields, joined controllers, name=systemd, the v2 line, colons in the path',
+  async (t) => {
+    const lines = parseProcCgroup(
+      '12:name=systemd:/docker/x\n5:cpu,cpuacct:/docker/x\n0::/\n3:cpuset:/a:b\nnonsense\n7:memory:relative\n\n',
+    );
+    t.same(lines, [
+      { hierarchyId: 12, controllers: ['name=systemd'], path: '/docker/x' },
+      { hierarchyId: 5, controllers: ['cpu', 'cpuacct'], path: '/docker/x' },
+      { hierarchyId: 0, controllers: [], path: '/' },
+      { hierarchyId: 3, controllers: ['cpuset'], path: '/a:b' },
+    ]);
+  },
+);
 
 t.test('limits and sentinels', async (t) => {
   const table: [string, ReturnType<typeof parseLimit>][] = [
@@ -109,14 +114,19 @@ t.test('cpuset lists and Cpus_allowed_list', async (t) => {
 });
 
 t.test('key-value files, PSI, MemTotal', async (t) => {
-  const stat = parseKeyValues('cache 0\nhierarchical_memory_limit 9223372036854771712\ntotal_inactive_file 8192\nbad line here\nneg -1\n');
+  const stat = parseKeyValues(
+    'cache 0\nhierarchical_memory_limit 9223372036854771712\ntotal_inactive_file 8192\nbad line here\nneg -1\n',
+  );
   t.equal(stat.get('total_inactive_file'), 8192);
   t.equal(stat.get('neg'), -1);
   t.equal(stat.has('bad'), false);
-  t.same(parsePsi('some avg10=1.50 avg60=0.75 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n'), {
-    some: { avg10: 1.5, avg60: 0.75, avg300: 0.1, total: 123456 },
-    full: { avg10: 0, avg60: 0, avg300: 0, total: 7 },
-  });
+  t.same(
+    parsePsi('some avg10=1.50 avg60=0.75 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n'),
+    {
+      some: { avg10: 1.5, avg60: 0.75, avg300: 0.1, total: 123456 },
+      full: { avg10: 0, avg60: 0, avg300: 0, total: 7 },
+    },
+  );
   t.same(parsePsi('some avg10=x avg60=0 avg300=0 total=0\n'), { some: null, full: null });
   t.equal(parseMemTotal('MemTotal:       24683656 kB\nMemFree: 1 kB\n'), 25276063744);
   t.equal(parseMemTotal('MemFree: 1 kB\n'), null);
@@ -137,7 +147,32 @@ const fileish = fc
   .array(
     fc.oneof(
       fc.string(),
-      fc.constantFrom('max', '-1', '0', '9223372036854771712', ' - ', ':', '::', ',', '\n', ' ', '\\040', '/', '/..', 'some', 'full', 'avg10=', 'total=', 'MemTotal:', 'kB', 'Cpus_allowed_list:', '-', 'cgroup2', 'cgroup', 'memory'),
+      fc.constantFrom(
+        'max',
+        '-1',
+        '0',
+        '9223372036854771712',
+        ' - ',
+        ':',
+        '::',
+        ',',
+        '\n',
+        ' ',
+        '\\040',
+        '/',
+        '/..',
+        'some',
+        'full',
+        'avg10=',
+        'total=',
+        'MemTotal:',
+        'kB',
+        'Cpus_allowed_list:',
+        '-',
+        'cgroup2',
+        'cgroup',
+        'memory',
+      ),
       fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
     ),
     { maxLength: 40 },
@@ -148,18 +183,21 @@ t.test('property: no parser throws on any text, and answers are well formed', as
   fc.assert(
     fc.property(fc.oneof(fileish, fc.string({ unit: 'binary' })), (text) => {
       for (const m of parseMountInfo(text)) if (!m.root.startsWith('/') || !m.mountPoint.startsWith('/')) return false;
-      for (const l of parseProcCgroup(text)) if (!l.path.startsWith('/') || !Number.isInteger(l.hierarchyId)) return false;
+      for (const l of parseProcCgroup(text))
+        if (!l.path.startsWith('/') || !Number.isInteger(l.hierarchyId)) return false;
       const limit = parseLimit(text);
       if (limit?.kind === 'value' && !(Number.isSafeInteger(limit.value) && limit.value >= 0)) return false;
       const quota = parseCfsQuota(text);
       if (quota?.kind === 'value' && !(Number.isSafeInteger(quota.value) && quota.value >= 0)) return false;
       const max = parseCpuMax(text);
-      if (max && ((max.quotaUs !== null && max.quotaUs < 0) || (max.periodUs !== null && max.periodUs < 0))) return false;
+      if (max && ((max.quotaUs !== null && max.quotaUs < 0) || (max.periodUs !== null && max.periodUs < 0)))
+        return false;
       const count = countCpuList(text);
       if (count !== null && !(Number.isInteger(count) && count > 0)) return false;
       for (const value of parseKeyValues(text).values()) if (!Number.isFinite(value)) return false;
       const psi = parsePsi(text);
-      for (const line of [psi.some, psi.full]) if (line && ![line.avg10, line.avg60, line.avg300, line.total].every(Number.isFinite)) return false;
+      for (const line of [psi.some, psi.full])
+        if (line && ![line.avg10, line.avg60, line.avg300, line.total].every(Number.isFinite)) return false;
       const mem = parseMemTotal(text);
       if (mem !== null && !(Number.isSafeInteger(mem) && mem > 0)) return false;
       parseCpusAllowed(text);
@@ -187,11 +225,21 @@ t.test('property: a well-formed mountinfo line survives any optional fields and 
   const name = fc.stringMatching(/^[a-z0-9 ,:\t\\]{1,12}$/);
   const escape = (s: string) => s.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
   fc.assert(
-    fc.property(name, name, fc.array(fc.stringMatching(/^(shared|master|propagate_from):\d{1,3}$/), { maxLength: 3 }), (root, point, optional) => {
-      const line = `41 31 0:38 /${escape(root)} /${escape(point)} rw,relatime ${[...optional, ''].join(' ')}- cgroup2 cgroup2 rw,nsdelegate`;
-      const [mount] = parseMountInfo(line);
-      return mount !== undefined && mount.root === `/${root}` && mount.mountPoint === `/${point}` && mount.fsType === 'cgroup2';
-    }),
+    fc.property(
+      name,
+      name,
+      fc.array(fc.stringMatching(/^(shared|master|propagate_from):\d{1,3}$/), { maxLength: 3 }),
+      (root, point, optional) => {
+        const line = `41 31 0:38 /${escape(root)} /${escape(point)} rw,relatime ${[...optional, ''].join(' ')}- cgroup2 cgroup2 rw,nsdelegate`;
+        const [mount] = parseMountInfo(line);
+        return (
+          mount !== undefined &&
+          mount.root === `/${root}` &&
+          mount.mountPoint === `/${point}` &&
+          mount.fsType === 'cgroup2'
+        );
+      },
+    ),
   );
   t.pass('round trip');
 });

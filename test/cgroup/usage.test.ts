@@ -9,7 +9,15 @@ import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { CAPTURED_FIXTURES } from './fixture-paths.js';
 
 function location(version: 1 | 2, memoryPath: string | null, cpuPath: string | null): CgroupLocation {
-  return { version, memoryPath, cpuPath, cpusetPath: null, memoryMountRoot: null, cpuMountRoot: null, cpusetMountRoot: null };
+  return {
+    version,
+    memoryPath,
+    cpuPath,
+    cpusetPath: null,
+    memoryMountRoot: null,
+    cpuMountRoot: null,
+    cpusetMountRoot: null,
+  };
 }
 
 t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', async (t) => {
@@ -24,38 +32,77 @@ t.test('v2 capture: current, working set, peak, oom_kill, PSI, cpu.stat', async 
     psiSome: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
     psiFull: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
   });
-  t.same(readCpuUsage(location(2, leaf, leaf)), { periods: 0, throttledPeriods: 0, throttledSeconds: 0, usageSeconds: 0.007057 });
+  t.same(readCpuUsage(location(2, leaf, leaf)), {
+    periods: 0,
+    throttledPeriods: 0,
+    throttledSeconds: 0,
+    usageSeconds: 0.007057,
+  });
 });
 
 t.test('v1 capture: usage_in_bytes, total_inactive_file, max_usage, oom_control; no PSI', async (t) => {
   const root = join(CAPTURED_FIXTURES, 'v1-hybrid-nested-limit-on-parent/sys/fs/cgroup');
   const where = location(1, join(root, 'memory/memshim-probe/app'), join(root, 'cpu/memshim-probe/app'));
-  t.same(readMemoryUsage(where), { usageBytes: 356352, workingSetBytes: 356352 - 8192, peakBytes: 811008, oomKills: 0, events: { low: null, high: null, max: 0, oom: null, oomKill: 0, oomGroupKill: null }, psiSome: null, psiFull: null });
+  t.same(readMemoryUsage(where), {
+    usageBytes: 356352,
+    workingSetBytes: 356352 - 8192,
+    peakBytes: 811008,
+    oomKills: 0,
+    events: { low: null, high: null, max: 0, oom: null, oomKill: 0, oomGroupKill: null },
+    psiSome: null,
+    psiFull: null,
+  });
   // cpuacct is a separate hierarchy in this capture and was not captured: usage is unknown, not zero.
   t.same(readCpuUsage(where), { periods: 0, throttledPeriods: 0, throttledSeconds: 0, usageSeconds: null });
 });
 
 t.test('nothing to read: nulls, no throw', async (t) => {
   t.same(readMemoryUsage(location(2, null, null)).usageBytes, null);
-  t.same(readCpuUsage(location(1, '/nonexistent/cgroup', '/nonexistent/cgroup')), { periods: null, throttledPeriods: null, throttledSeconds: null, usageSeconds: null });
-  t.same(readMemoryUsage(location(1, '/nonexistent/cgroup', null)), { usageBytes: null, workingSetBytes: null, peakBytes: null, oomKills: null, events: { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null }, psiSome: null, psiFull: null });
+  t.same(readCpuUsage(location(1, '/nonexistent/cgroup', '/nonexistent/cgroup')), {
+    periods: null,
+    throttledPeriods: null,
+    throttledSeconds: null,
+    usageSeconds: null,
+  });
+  t.same(readMemoryUsage(location(1, '/nonexistent/cgroup', null)), {
+    usageBytes: null,
+    workingSetBytes: null,
+    peakBytes: null,
+    oomKills: null,
+    events: { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null },
+    psiSome: null,
+    psiFull: null,
+  });
 });
 
-t.test('real cgroup: a process holding 48 MiB under a 0.1 CPU quota', { skip: canMakeCgroups() ?? false }, async (t) => {
-  const group = TestCgroup.create('usage', { memoryBytes: 256 * 2 ** 20, cpus: 0.1 });
-  t.teardown(() => group.remove());
-  const child = group.spawn(['python3', '-c', "import time; b = b'x' * (48 << 20); print('ready', flush=True); time.sleep(600)"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => child.kill('SIGKILL'));
-  await once(child.stdout!, 'data');
-  const where = location(group.dirs.version, group.dirs.memory, group.dirs.cpu);
-  const memory = readMemoryUsage(where);
-  t.ok(memory.usageBytes !== null && memory.usageBytes >= 48 * 2 ** 20, `usage ${memory.usageBytes} holds the 48 MiB buffer`);
-  t.ok(memory.workingSetBytes !== null && memory.workingSetBytes <= memory.usageBytes!, 'working set is at most usage');
-  t.ok(memory.peakBytes !== null && memory.peakBytes >= memory.usageBytes!, 'peak is at least usage');
-  t.equal(memory.oomKills, 0);
-  // Starting python and writing 48 MiB takes more than the 10 ms of CPU a 100 ms period allows: it was throttled.
-  const cpu = readCpuUsage(where);
-  t.ok(cpu.periods !== null && cpu.periods > 0, `periods ${cpu.periods}`);
-  t.ok(cpu.throttledPeriods !== null && cpu.throttledPeriods > 0, `throttled periods ${cpu.throttledPeriods}`);
-  t.ok(cpu.throttledSeconds !== null && cpu.throttledSeconds > 0, `throttled ${cpu.throttledSeconds} s`);
-});
+t.test(
+  'real cgroup: a process holding 48 MiB under a 0.1 CPU quota',
+  { skip: canMakeCgroups() ?? false },
+  async (t) => {
+    const group = TestCgroup.create('usage', { memoryBytes: 256 * 2 ** 20, cpus: 0.1 });
+    t.teardown(() => group.remove());
+    const child = group.spawn(
+      ['python3', '-c', "import time; b = b'x' * (48 << 20); print('ready', flush=True); time.sleep(600)"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    t.teardown(() => child.kill('SIGKILL'));
+    await once(child.stdout!, 'data');
+    const where = location(group.dirs.version, group.dirs.memory, group.dirs.cpu);
+    const memory = readMemoryUsage(where);
+    t.ok(
+      memory.usageBytes !== null && memory.usageBytes >= 48 * 2 ** 20,
+      `usage ${memory.usageBytes} holds the 48 MiB buffer`,
+    );
+    t.ok(
+      memory.workingSetBytes !== null && memory.workingSetBytes <= memory.usageBytes!,
+      'working set is at most usage',
+    );
+    t.ok(memory.peakBytes !== null && memory.peakBytes >= memory.usageBytes!, 'peak is at least usage');
+    t.equal(memory.oomKills, 0);
+    // Starting python and writing 48 MiB takes more than the 10 ms of CPU a 100 ms period allows: it was throttled.
+    const cpu = readCpuUsage(where);
+    t.ok(cpu.periods !== null && cpu.periods > 0, `periods ${cpu.periods}`);
+    t.ok(cpu.throttledPeriods !== null && cpu.throttledPeriods > 0, `throttled periods ${cpu.throttledPeriods}`);
+    t.ok(cpu.throttledSeconds !== null && cpu.throttledSeconds > 0, `throttled ${cpu.throttledSeconds} s`);
+  },
+);

@@ -7,7 +7,20 @@ import { runMemshim } from '../helpers/memshim.js';
 t.test('--help reads well and names every part', async (t) => {
   const ran = runMemshim(['--help']);
   t.equal(ran.code, 0);
-  for (const text of ['Usage: memshim [options] -- COMMAND', 'memshim status', 'memshim sidecar', '--dry-run', '--memory', '--cpus', '--exec', '--rewrite', '--grace-period', '--health-port', 'Examples:', 'Exit codes:']) {
+  for (const text of [
+    'Usage: memshim [options] -- COMMAND',
+    'memshim status',
+    'memshim sidecar',
+    '--dry-run',
+    '--memory',
+    '--cpus',
+    '--exec',
+    '--rewrite',
+    '--grace-period',
+    '--health-port',
+    'Examples:',
+    'Exit codes:',
+  ]) {
     t.match(ran.stdout, text, `mentions ${text}`);
   }
   t.equal(runMemshim(['-h']).stdout, ran.stdout, '-h is --help');
@@ -22,7 +35,9 @@ t.test('--version prints the package version', async (t) => {
 
 // Every usage error, in-process through main(): test/cli/main.test.ts. Here the real bundle, once.
 t.test('a usage error from the real bundle: one line on stderr, exit 2', async (t) => {
-  const ran = runMemshim(['--memory', '12X', '--', 'true'], { env: { ...process.env, MEMSHIM_MEMORY: '', MEMSHIM_CPUS: '' } });
+  const ran = runMemshim(['--memory', '12X', '--', 'true'], {
+    env: { ...process.env, MEMSHIM_MEMORY: '', MEMSHIM_CPUS: '' },
+  });
   t.equal(ran.code, 2);
   t.match(ran.stderr, /not a memory size: "12X"/);
   t.equal(ran.stderr.trim().split('\n').length, 1, `one line: ${ran.stderr}`);
@@ -33,18 +48,45 @@ t.test('a usage error from the real bundle: one line on stderr, exit 2', async (
 });
 
 t.test('--dry-run --json: the contract keys, the command untouched, overrides honoured', async (t) => {
-  const ran = runMemshim(['--dry-run', '--json', '--memory', '512Mi', '--cpus', '1500m', '--', 'node', '--max-old-space-size=64', 'app.js', '--', 'x']);
+  const ran = runMemshim([
+    '--dry-run',
+    '--json',
+    '--memory',
+    '512Mi',
+    '--cpus',
+    '1500m',
+    '--',
+    'node',
+    '--max-old-space-size=64',
+    'app.js',
+    '--',
+    'x',
+  ]);
   t.equal(ran.code, 0, ran.stderr);
   const report = JSON.parse(ran.stdout) as Record<string, any>;
   t.same(Object.keys(report).sort(), [...Object.keys(report)].sort());
   for (const key of ['cgroup', 'limits', 'runtime', 'env', 'argv', 'risks']) t.ok(key in report, `has ${key}`);
   for (const key of ['version', 'memoryPath', 'cpuPath']) t.ok(key in report.cgroup, `cgroup.${key}`);
-  for (const key of ['memoryBytes', 'memorySource', 'memoryHighBytes', 'swapBytes', 'cpus', 'cpuSource', 'hostMemoryBytes', 'hostCpus']) t.ok(key in report.limits, `limits.${key}`);
+  for (const key of [
+    'memoryBytes',
+    'memorySource',
+    'memoryHighBytes',
+    'swapBytes',
+    'cpus',
+    'cpuSource',
+    'hostMemoryBytes',
+    'hostCpus',
+  ])
+    t.ok(key in report.limits, `limits.${key}`);
   t.equal(report.limits.memoryBytes, 512 * 2 ** 20);
   t.equal(report.limits.memorySource, 'option');
   t.equal(report.limits.cpus, 1.5);
   t.equal(report.limits.cpuSource, 'option');
-  t.same(report.argv.slice(-4), ['--max-old-space-size=64', 'app.js', '--', 'x'], 'arguments after the command pass through as given');
+  t.same(
+    report.argv.slice(-4),
+    ['--max-old-space-size=64', 'app.js', '--', 'x'],
+    'arguments after the command pass through as given',
+  );
   t.equal(report.env.MEMSHIM_MEMORY_LIMIT_BYTES, String(512 * 2 ** 20));
   t.equal(report.env.MEMSHIM_CPU_LIMIT, '1.5');
   t.ok(Array.isArray(report.risks));
@@ -56,7 +98,9 @@ t.test('--dry-run --json: the contract keys, the command untouched, overrides ho
 });
 
 t.test('the command may follow the options without --, and env overrides work', async (t) => {
-  const ran = runMemshim(['--dry-run', '--json', 'python3', '-c', 'print(1)'], { env: { ...process.env, MEMSHIM_MEMORY: '1Gi', MEMSHIM_CPUS: '0.5' } });
+  const ran = runMemshim(['--dry-run', '--json', 'python3', '-c', 'print(1)'], {
+    env: { ...process.env, MEMSHIM_MEMORY: '1Gi', MEMSHIM_CPUS: '0.5' },
+  });
   t.equal(ran.code, 0, ran.stderr);
   const report = JSON.parse(ran.stdout);
   t.same(report.argv.slice(-2), ['-c', 'print(1)']);
@@ -70,7 +114,15 @@ t.test('--dry-run text is a readable summary and runs nothing', async (t) => {
   const ran = runMemshim(['--dry-run', '--memory', '256Mi', '--', 'touch', marker]);
   t.equal(ran.code, 0, ran.stderr);
   t.notOk(existsSync(marker), 'the command did not run');
-  for (const text of ['dry run', 'Limits', 'memory   256 MiB', 'Runtime', 'Would set', 'MEMSHIM_MEMORY_LIMIT_BYTES=268435456']) t.match(ran.stdout, text);
+  for (const text of [
+    'dry run',
+    'Limits',
+    'memory   256 MiB',
+    'Runtime',
+    'Would set',
+    'MEMSHIM_MEMORY_LIMIT_BYTES=268435456',
+  ])
+    t.match(ran.stdout, text);
 });
 
 t.test('a program named like a subcommand runs after --', async (t) => {
@@ -108,7 +160,11 @@ t.test('each log line is one JSON object whose keys appear once', async (t) => {
   t.ok(lines.length >= 3, 'plan, start, child_exit at least');
   for (const line of lines) {
     const keys = [...line.matchAll(/"([A-Za-z_]+)":/g)].map((m) => m[1]);
-    t.same(keys.filter((key, i) => keys.indexOf(key) !== i), [], `no key twice in ${line}`);
+    t.same(
+      keys.filter((key, i) => keys.indexOf(key) !== i),
+      [],
+      `no key twice in ${line}`,
+    );
     const event = JSON.parse(line);
     t.equal(typeof event.event, 'string', 'every line names its event');
     t.equal(typeof event.memshimPid, 'number', "memshim's own pid is memshimPid");

@@ -42,7 +42,10 @@ t.test('usage errors: one line on stderr, exit 2, nothing run', async (t) => {
     [['--grace-period', 'abc', '--', 'true'], /--grace-period must be a number from 0 to 86400, not "abc"/],
     [['--monitor-interval', '0', '--', 'true'], /--monitor-interval must be a number from 0.05 to 3600, not "0"/],
     [['--json', '--', 'true'], /--json goes with --dry-run/],
-    [['--exec', '--health-port', '9464', '--rewrite', '15:3', '--', 'true'], /--exec replaces memshim by the command, so --health-port, --rewrite cannot apply/],
+    [
+      ['--exec', '--health-port', '9464', '--rewrite', '15:3', '--', 'true'],
+      /--exec replaces memshim by the command, so --health-port, --rewrite cannot apply/,
+    ],
     [['--exec', '--monitor-interval', '0.5', '--', 'true'], /so --monitor-interval cannot apply/],
     [['--runtime', 'cobol', '--', 'true'], /Invalid values: Argument: runtime, Given: "cobol"/],
     [['--no-such-flag', '--', 'true'], /Unknown argument/],
@@ -57,7 +60,16 @@ t.test('usage errors: one line on stderr, exit 2, nothing run', async (t) => {
     t.equal(ran.stdout, '', 'prints nothing on stdout');
     t.same([ran.run, ran.status, ran.sidecar], [null, null, null], 'runs nothing');
   }
-  const execWithCommandFlags = await cli(['--exec', '--dry-run', '--json', '--', 'node', '--rewrite', '--health-port', '1']);
+  const execWithCommandFlags = await cli([
+    '--exec',
+    '--dry-run',
+    '--json',
+    '--',
+    'node',
+    '--rewrite',
+    '--health-port',
+    '1',
+  ]);
   t.equal(execWithCommandFlags.code, 0, "the command's own flags are not memshim's");
   t.same(execWithCommandFlags.run?.argv, ['node', '--rewrite', '--health-port', '1']);
   const badEnv = await cli(['--dry-run', '--', 'true'], { MEMSHIM_MEMORY: 'lots' });
@@ -66,17 +78,51 @@ t.test('usage errors: one line on stderr, exit 2, nothing run', async (t) => {
 });
 
 t.test('the run config: options, MEMSHIM_* variables, defaults', async (t) => {
-  const ran = await cli(['--dry-run', '--json', '--memory', '512Mi', '--cpus', '1500m', '--rewrite', 'TERM:QUIT', '--', 'node', 'app.js', '--', 'x']);
+  const ran = await cli([
+    '--dry-run',
+    '--json',
+    '--memory',
+    '512Mi',
+    '--cpus',
+    '1500m',
+    '--rewrite',
+    'TERM:QUIT',
+    '--',
+    'node',
+    'app.js',
+    '--',
+    'x',
+  ]);
   t.equal(ran.code, 0, ran.stderr);
   const config = ran.run!;
   t.same(config.argv, ['node', 'app.js', '--', 'x'], 'arguments after the command pass through as given');
   t.equal(config.reader.memoryOverride, 512 * 2 ** 20);
   t.equal(config.reader.cpusOverride, 1.5);
   t.same([...config.rewrite], [[15, 3]]);
-  t.match(config, { dryRun: true, json: true, tune: true, exec: false, gracePeriodMs: 5000, monitorIntervalMs: 1500, healthPort: null, log: { format: 'json', level: 'info' } });
-  const fromEnv = (await cli(['python3', '-c', 'print(1)'], { MEMSHIM_MEMORY: '1Gi', MEMSHIM_CPUS: '0.5', MEMSHIM_HEALTH_PORT: '9464', MEMSHIM_LOG_LEVEL: 'debug' })).run!;
+  t.match(config, {
+    dryRun: true,
+    json: true,
+    tune: true,
+    exec: false,
+    gracePeriodMs: 5000,
+    monitorIntervalMs: 1500,
+    healthPort: null,
+    log: { format: 'json', level: 'info' },
+  });
+  const fromEnv = (
+    await cli(['python3', '-c', 'print(1)'], {
+      MEMSHIM_MEMORY: '1Gi',
+      MEMSHIM_CPUS: '0.5',
+      MEMSHIM_HEALTH_PORT: '9464',
+      MEMSHIM_LOG_LEVEL: 'debug',
+    })
+  ).run!;
   t.same(fromEnv.argv, ['python3', '-c', 'print(1)'], 'the command may follow the options without --');
-  t.match(fromEnv, { reader: { memoryOverride: 2 ** 30, cpusOverride: 0.5 }, healthPort: 9464, log: { level: 'debug' } });
+  t.match(fromEnv, {
+    reader: { memoryOverride: 2 ** 30, cpusOverride: 0.5 },
+    healthPort: 9464,
+    log: { level: 'debug' },
+  });
   const named = await cli(['--dry-run', '--json', '--', 'status', '--check']);
   t.same(named.run?.argv, ['status', '--check'], 'a program named like a subcommand runs after --');
   t.equal(named.status, null);

@@ -6,11 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMemshim } from '../helpers/memshim.js';
 
-const clean = { ...process.env, MEMSHIM_MEMORY: '', MEMSHIM_CPUS: '', MEMSHIM_HEALTH_PORT: '', MEMSHIM_LOG_LEVEL: '', MEMSHIM_LOG_FORMAT: '' };
+const clean = {
+  ...process.env,
+  MEMSHIM_MEMORY: '',
+  MEMSHIM_CPUS: '',
+  MEMSHIM_HEALTH_PORT: '',
+  MEMSHIM_LOG_LEVEL: '',
+  MEMSHIM_LOG_FORMAT: '',
+};
 
 function usageError(t: Test, args: string[], env: NodeJS.ProcessEnv, says: RegExp, notSays?: RegExp) {
   const ran = runMemshim(args, { env: { ...clean, ...env } });
-  const what = `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}memshim ${args.join(' ')}`;
+  const what = `${Object.entries(env)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')}memshim ${args.join(' ')}`;
   t.equal(ran.code, 2, `exit 2 for ${what}`);
   t.match(ran.stderr, says, `${what} says ${says}`);
   if (notSays) t.notMatch(ran.stderr, notSays, `${what} does not say ${notSays}`);
@@ -18,7 +27,13 @@ function usageError(t: Test, args: string[], env: NodeJS.ProcessEnv, says: RegEx
 }
 
 t.test('a bad variable is named as the variable, not as a flag the user never typed', async (t) => {
-  usageError(t, ['--dry-run', '--', 'true'], { MEMSHIM_HEALTH_PORT: 'abc' }, /MEMSHIM_HEALTH_PORT.*"abc"/, /--health-port/);
+  usageError(
+    t,
+    ['--dry-run', '--', 'true'],
+    { MEMSHIM_HEALTH_PORT: 'abc' },
+    /MEMSHIM_HEALTH_PORT.*"abc"/,
+    /--health-port/,
+  );
   usageError(t, ['--dry-run', '--', 'true'], { MEMSHIM_MEMORY: 'abc' }, /MEMSHIM_MEMORY.*"abc"/);
   usageError(t, ['--dry-run', '--', 'true'], { MEMSHIM_CPUS: 'many' }, /MEMSHIM_CPUS.*"many"/);
   usageError(t, ['--dry-run', '--', 'true'], { MEMSHIM_LOG_LEVEL: 'loud' }, /MEMSHIM_LOG_LEVEL.*"loud"/);

@@ -8,27 +8,43 @@ import { libuvChildPids, setStreamBlocking, signalHandleClass } from '../../src/
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
-t.test('signal_wrap: a handle for a real-time signal, through process.binding (Node < 24)', { skip: NODE_MAJOR >= 24 ? 'Node >= 24 has no process.binding(signal_wrap)' : false }, async (t) => {
-  const Signal = signalHandleClass();
-  t.type(Signal, 'function', 'process.binding("signal_wrap").Signal');
-  if (!Signal) return;
-  const handle = new Signal();
-  const got = new Promise<number>((resolve) => (handle.onsignal = resolve));
-  t.equal(handle.start(37), 0, 'listens for SIGRTMIN+3');
-  process.kill(process.pid, 37);
-  t.equal(await got, 37, 'and receives it');
-  handle.close();
-});
+t.test(
+  'signal_wrap: a handle for a real-time signal, through process.binding (Node < 24)',
+  { skip: NODE_MAJOR >= 24 ? 'Node >= 24 has no process.binding(signal_wrap)' : false },
+  async (t) => {
+    const Signal = signalHandleClass();
+    t.type(Signal, 'function', 'process.binding("signal_wrap").Signal');
+    if (!Signal) return;
+    const handle = new Signal();
+    const got = new Promise<number>((resolve) => (handle.onsignal = resolve));
+    t.equal(handle.start(37), 0, 'listens for SIGRTMIN+3');
+    process.kill(process.pid, 37);
+    t.equal(await got, 37, 'and receives it');
+    handle.close();
+  },
+);
 
 t.test('signal_wrap through internalBinding with --expose-internals (what the single executable uses)', async (t) => {
-  const probe = "const { internalBinding } = require('internal/test/binding'); process.stdout.write(typeof internalBinding('signal_wrap').Signal);";
-  const ran = spawnSync(process.execPath, ['--expose-internals', '-e', probe], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  t.equal(ran.stdout, 'function', `internal/test/binding gives signal_wrap.Signal (stderr: ${ran.stderr.trim().split('\n').at(-1)})`);
+  const probe =
+    "const { internalBinding } = require('internal/test/binding'); process.stdout.write(typeof internalBinding('signal_wrap').Signal);";
+  const ran = spawnSync(process.execPath, ['--expose-internals', '-e', probe], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  t.equal(
+    ran.stdout,
+    'function',
+    `internal/test/binding gives signal_wrap.Signal (stderr: ${ran.stderr.trim().split('\n').at(-1)})`,
+  );
 });
 
-t.test('without --expose-internals on Node >= 24 there is no way: null, and memshim forwards named signals only', { skip: NODE_MAJOR < 24 ? 'Node < 24 has process.binding' : false }, async (t) => {
-  t.equal(signalHandleClass(), null);
-});
+t.test(
+  'without --expose-internals on Node >= 24 there is no way: null, and memshim forwards named signals only',
+  { skip: NODE_MAJOR < 24 ? 'Node < 24 has process.binding' : false },
+  async (t) => {
+    t.equal(signalHandleClass(), null);
+  },
+);
 
 t.test('process._getActiveHandles: the pids of the children libuv waits for', async (t) => {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });

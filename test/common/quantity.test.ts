@@ -14,14 +14,16 @@ t.test('memory sizes in bytes and Kubernetes quantities', async (t) => {
     [' 128Mi ', 128 * 2 ** 20],
   ];
   for (const [text, bytes] of table) t.equal(parseBytes(text), bytes, text);
-  for (const bad of ['', 'abc', '-1', '0', '512MB', '1.5.2G', '500m', 'Mi', '1e9']) t.throws(() => parseBytes(bad), QuantityError, `rejects "${bad}"`);
+  for (const bad of ['', 'abc', '-1', '0', '512MB', '1.5.2G', '500m', 'Mi', '1e9'])
+    t.throws(() => parseBytes(bad), QuantityError, `rejects "${bad}"`);
 });
 
 t.test('CPU counts', async (t) => {
   t.equal(parseCpus('1.5'), 1.5);
   t.equal(parseCpus('500m'), 0.5);
   t.equal(parseCpus('2'), 2);
-  for (const bad of ['', '0', '-1', '1Gi', 'two', '0m']) t.throws(() => parseCpus(bad), QuantityError, `rejects "${bad}"`);
+  for (const bad of ['', '0', '-1', '1Gi', 'two', '0m'])
+    t.throws(() => parseCpus(bad), QuantityError, `rejects "${bad}"`);
 });
 
 t.test('formatBytes reads well', async (t) => {

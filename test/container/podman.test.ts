@@ -37,12 +37,19 @@ function defineTests(podman: Podman): void {
     const result = await podman.run(['logs', container]);
     return { stdout: result.stdout, stderr: result.stderr };
   };
-  const until = async (what: string, container: string, test: (out: { stdout: string; stderr: string }) => boolean): Promise<void> => {
+  const until = async (
+    what: string,
+    container: string,
+    test: (out: { stdout: string; stderr: string }) => boolean,
+  ): Promise<void> => {
     const deadline = Date.now() + HANG_GUARD_MS;
     for (;;) {
       const out = await logs(container);
       if (test(out)) return;
-      if (Date.now() > deadline) throw new Error(`no ${what} in the logs of ${container} after ${HANG_GUARD_MS} ms:\n${out.stdout}\n${out.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${what} in the logs of ${container} after ${HANG_GUARD_MS} ms:\n${out.stdout}\n${out.stderr}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 250)); // each look is a podman process
     }
   };
@@ -52,15 +59,43 @@ function defineTests(podman: Podman): void {
   };
   /** Started detached, with no network (nothing here needs one but loopback). */
   const detached = async (container: string, options: string[], command: string[]): Promise<void> => {
-    const started = await podman.run(['run', '--detach', '--name', container, '--network', 'none', ...options, podman.image, ...command]);
+    const started = await podman.run([
+      'run',
+      '--detach',
+      '--name',
+      container,
+      '--network',
+      'none',
+      ...options,
+      podman.image,
+      ...command,
+    ]);
     if (started.code !== 0) throw new Error(`podman run failed (${started.code}):\n${started.stderr}`);
     await until('start event', container, (out) => jsonLines(out.stderr).some((event) => event.event === 'start'));
   };
 
   t.test('--memory and --cpus reach the plan (--dry-run --json inside the container)', async (t) => {
-    const ran = await podman.run(['run', '--rm', '--network', 'none', '--memory', '192m', '--cpus', '0.5', '--entrypoint', '["/memshim","--dry-run","--json","--"]', podman.image, '/probe', 'exit', '0']);
+    const ran = await podman.run([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--memory',
+      '192m',
+      '--cpus',
+      '0.5',
+      '--entrypoint',
+      '["/memshim","--dry-run","--json","--"]',
+      podman.image,
+      '/probe',
+      'exit',
+      '0',
+    ]);
     t.equal(ran.code, 0, 'exit 0', { stderr: ran.stderr });
-    const report = JSON.parse(ran.stdout) as { limits: { memoryBytes: number; memorySource: string; cpus: number | null; cpuSource: string }; argv: string[] };
+    const report = JSON.parse(ran.stdout) as {
+      limits: { memoryBytes: number; memorySource: string; cpus: number | null; cpuSource: string };
+      argv: string[];
+    };
     t.equal(report.limits.memoryBytes, 192 * MiB, 'the memory limit podman set');
     t.equal(report.limits.memorySource, 'cgroup', 'read from the container cgroup');
     t.equal(report.limits.cpus, 0.5, 'the CPU quota podman set');
@@ -78,10 +113,18 @@ function defineTests(podman: Podman): void {
     const stopped = await podman.run(['stop', '--time', String(STOP_TIMEOUT_S), container]);
     const tookMs = Date.now() - started;
     t.equal(stopped.code, 0, 'podman stop succeeded', { stderr: stopped.stderr });
-    t.equal(await exitCode(container), 143, '128 + SIGTERM: the child died of the forwarded SIGTERM, no SIGKILL needed');
+    t.equal(
+      await exitCode(container),
+      143,
+      '128 + SIGTERM: the child died of the forwarded SIGTERM, no SIGKILL needed',
+    );
     t.ok(tookMs < (STOP_TIMEOUT_S * 1000) / 2, `stopped in ${tookMs} ms, well within the ${STOP_TIMEOUT_S} s timeout`);
     const events = jsonLines((await logs(container)).stderr);
-    t.match(events.find((event) => event.event === 'child_exit'), { signal: 15 }, 'memshim saw its child killed by SIGTERM');
+    t.match(
+      events.find((event) => event.event === 'child_exit'),
+      { signal: 15 },
+      'memshim saw its child killed by SIGTERM',
+    );
   });
 
   t.test('podman kill -s USR1 and -s HUP reach the child', async (t) => {
@@ -100,7 +143,20 @@ function defineTests(podman: Podman): void {
 
   t.test('a memory hog: 137, and memshim explains the OOM kill in podman logs', async (t) => {
     const container = name('oom');
-    const ran = await podman.run(['run', '--name', container, '--network', 'none', '--memory', '160m', '--memory-swap', '160m', podman.image, '/probe', 'hog']);
+    const ran = await podman.run([
+      'run',
+      '--name',
+      container,
+      '--network',
+      'none',
+      '--memory',
+      '160m',
+      '--memory-swap',
+      '160m',
+      podman.image,
+      '/probe',
+      'hog',
+    ]);
     t.equal(ran.code, 137, '128 + SIGKILL', { stderr: ran.stderr });
     const oom = jsonLines((await logs(container)).stderr).find((event) => event.event === 'oom_kill');
     t.ok(oom, 'an oom_kill line in podman logs');
@@ -111,8 +167,23 @@ function defineTests(podman: Podman): void {
   t.test('memshim status --check as the health check of the container', async (t) => {
     const container = name('health');
     // Docker's HEALTHCHECK CMD is podman's --health-cmd; `podman healthcheck run` runs it once, now.
-    await detached(container, ['--memory', '256m', '--env', 'MEMSHIM_HEALTH_PORT=9464', '--health-cmd', '["/memshim","status","--check"]', '--health-interval', 'disable'], ['/bin/sleep', '1000']);
-    await until('the health server', container, (out) => jsonLines(out.stderr).some((event) => event.event === 'health_server'));
+    await detached(
+      container,
+      [
+        '--memory',
+        '256m',
+        '--env',
+        'MEMSHIM_HEALTH_PORT=9464',
+        '--health-cmd',
+        '["/memshim","status","--check"]',
+        '--health-interval',
+        'disable',
+      ],
+      ['/bin/sleep', '1000'],
+    );
+    await until('the health server', container, (out) =>
+      jsonLines(out.stderr).some((event) => event.event === 'health_server'),
+    );
 
     const check = await podman.run(['healthcheck', 'run', container]);
     t.equal(check.code, 0, 'podman healthcheck run: healthy', { stdout: check.stdout, stderr: check.stderr });
@@ -121,7 +192,13 @@ function defineTests(podman: Podman): void {
 
     const status = await podman.run(['exec', container, '/memshim', 'status', '--check', '--json']);
     t.equal(status.code, 0, 'memshim status --check inside the container: 0');
-    const report = JSON.parse(status.stdout) as { healthy: boolean; source: string; memshimPid: number; child: { pid: number } | null; limits: { memoryBytes: number } };
+    const report = JSON.parse(status.stdout) as {
+      healthy: boolean;
+      source: string;
+      memshimPid: number;
+      child: { pid: number } | null;
+      limits: { memoryBytes: number };
+    };
     t.equal(report.healthy, true);
     t.equal(report.memshimPid, 1, 'answered by memshim, PID 1 of the container');
     t.equal(report.limits.memoryBytes, 256 * MiB, 'with the limit podman set');
@@ -129,7 +206,15 @@ function defineTests(podman: Podman): void {
     t.notMatch(status.stderr, /\S/, 'nothing on stderr (a health check keeps its output in podman inspect)');
 
     // Where no memshim answers though one is expected, the check fails instead of reading the cgroup.
-    const silent = await podman.run(['exec', container, '/memshim', 'status', '--check', '--url', 'http://127.0.0.1:9']);
+    const silent = await podman.run([
+      'exec',
+      container,
+      '/memshim',
+      'status',
+      '--check',
+      '--url',
+      'http://127.0.0.1:9',
+    ]);
     t.equal(silent.code, 1, 'no memshim at the URL: unhealthy (1)');
     t.match(silent.stdout, /^UNHEALTHY: no memshim answered at http:\/\/127\.0\.0\.1:9/);
 

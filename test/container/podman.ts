@@ -4,7 +4,16 @@
 // test/packaging. Everything podman keeps (images, containers, its database, its locks' state) lives in one
 // temporary directory of this run, so parallel runs and other users of podman on the host never meet.
 import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO } from '../helpers/memshim.js';
@@ -22,9 +31,13 @@ const PODMAN_TIMEOUT_MS = 120_000;
 export function podmanUnsupported(): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return 'the single executable is Linux x64 only';
   if (process.getuid?.() !== 0) return 'needs root (rootful podman; rootless needs subuid ranges this host lacks)';
-  const missing = ['podman', 'runc', 'gcc', 'ldd'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-  if (spawnSync('sh', ['-c', `ldd ${BUSYBOX} 2>&1 | grep -q 'not a dynamic'`]).status !== 0) missing.push('busybox-static');
-  if (missing.length > 0) return `podman cannot run here: ${missing.join(', ')} not installed (apt-get install podman runc busybox-static)`;
+  const missing = ['podman', 'runc', 'gcc', 'ldd'].filter(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+  );
+  if (spawnSync('sh', ['-c', `ldd ${BUSYBOX} 2>&1 | grep -q 'not a dynamic'`]).status !== 0)
+    missing.push('busybox-static');
+  if (missing.length > 0)
+    return `podman cannot run here: ${missing.join(', ')} not installed (apt-get install podman runc busybox-static)`;
   return null;
 }
 
@@ -49,8 +62,28 @@ export async function makePodman(): Promise<Podman> {
   const conf = join(home, 'containers.conf');
   // crun refuses this cgroup v1 hybrid host; root here lacks CAP_SYS_RESOURCE, so podman's default ulimits
   // (nofile, nproc raised above the current hard limit) would fail every start.
-  writeFileSync(conf, ['[containers]', 'default_ulimits = []', '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', ''].join('\n'));
-  const global = ['--root', join(home, 'storage'), '--runroot', join(home, 'run'), '--tmpdir', join(home, 'libpod'), '--storage-driver', 'overlay'];
+  writeFileSync(
+    conf,
+    [
+      '[containers]',
+      'default_ulimits = []',
+      '[engine]',
+      'runtime = "runc"',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      '',
+    ].join('\n'),
+  );
+  const global = [
+    '--root',
+    join(home, 'storage'),
+    '--runroot',
+    join(home, 'run'),
+    '--tmpdir',
+    join(home, 'libpod'),
+    '--storage-driver',
+    'overlay',
+  ];
   const scratch = join(home, 'tmp'); // podman import stages the layer there, not in /var/tmp
   mkdirSync(scratch);
   const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: conf, TMPDIR: scratch };
@@ -60,10 +93,15 @@ export async function makePodman(): Promise<Podman> {
     new Promise((resolve) => {
       // cwd: conmon writes a file named `oom` into its working directory when the container's cgroup sees an
       // OOM kill (cgroup v1), which would otherwise land in the repository.
-      const child = execFile('podman', [...global, ...args], { cwd: home, env, encoding: 'utf8', timeout: PODMAN_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      });
+      const child = execFile(
+        'podman',
+        [...global, ...args],
+        { cwd: home, env, encoding: 'utf8', timeout: PODMAN_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        },
+      );
       if (input) child.stdin!.end(input);
     });
 

@@ -26,7 +26,8 @@ export function readManifests(file: string): Manifest[] {
   const docs = parseAllDocuments(readFileSync(join(REPO, file), 'utf8'));
   if (!Array.isArray(docs)) return [];
   return docs.map((doc, index) => {
-    if (doc.errors.length > 0) throw new Error(`${file}, document ${index}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length > 0)
+      throw new Error(`${file}, document ${index}: ${doc.errors.map((e) => e.message).join('; ')}`);
     const object = doc.toJS() as Record<string, unknown>;
     return { file, index, apiVersion: String(object.apiVersion), kind: String(object.kind), object };
   });
@@ -35,7 +36,8 @@ export function readManifests(file: string): Manifest[] {
 /** The module of the model for an apiVersion and kind: the core API's, or a CRD package's (PodMonitor). */
 export function modelModule(apiVersion: string, kind: string): string {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
-  const packageName = group === 'monitoring.coreos.com' ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
+  const packageName =
+    group === 'monitoring.coreos.com' ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
   return `${packageName}/${apiVersion}/${kind}`;
 }
 
@@ -45,7 +47,10 @@ interface ModelClass {
 
 /** The schema's errors for one manifest (none: []), from the model's JSON Schema validator. */
 export async function schemaErrors(manifest: Manifest): Promise<string[]> {
-  const module = (await import(modelModule(manifest.apiVersion, manifest.kind))) as Record<string, ModelClass | undefined>;
+  const module = (await import(modelModule(manifest.apiVersion, manifest.kind))) as Record<
+    string,
+    ModelClass | undefined
+  >;
   const Model = module[manifest.kind];
   if (!Model) return [`no model ${manifest.kind} in ${modelModule(manifest.apiVersion, manifest.kind)}`];
   try {
@@ -67,14 +72,25 @@ export function fieldErrors(manifests: Manifest[]): Map<Manifest, string[]> {
   const starts: number[] = [];
   manifests.forEach((manifest, i) => {
     starts.push(lines.length);
-    lines.push(`import type { I${manifest.kind} as T${i} } from ${JSON.stringify(modelModule(manifest.apiVersion, manifest.kind))};`);
+    lines.push(
+      `import type { I${manifest.kind} as T${i} } from ${JSON.stringify(modelModule(manifest.apiVersion, manifest.kind))};`,
+    );
     lines.push(`export const m${i}: T${i} = ${JSON.stringify(manifest.object, null, 2)};`);
   });
   const source = lines.join('\n');
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [], skipLibCheck: true };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+    skipLibCheck: true,
+  };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
-  host.getSourceFile = (name, language, ...rest) => (name === virtual ? ts.createSourceFile(name, source, language) : getSourceFile.call(host, name, language, ...rest));
+  host.getSourceFile = (name, language, ...rest) =>
+    name === virtual ? ts.createSourceFile(name, source, language) : getSourceFile.call(host, name, language, ...rest);
   host.fileExists = (name) => name === virtual || fileExists.call(host, name);
   host.readFile = (name) => (name === virtual ? source : readFile.call(host, name));
   const program = ts.createProgram([virtual], options, host);
@@ -100,7 +116,9 @@ function pathAt(file: ts.SourceFile, position: number): string {
   const visit = (node: ts.Node): void => {
     if (ts.isPropertyAssignment(node) && ts.isStringLiteral(node.name)) parts.push(node.name.text);
     if (ts.isArrayLiteralExpression(node)) {
-      const index = node.elements.findIndex((element) => element.getStart(file) <= position && position < element.getEnd());
+      const index = node.elements.findIndex(
+        (element) => element.getStart(file) <= position && position < element.getEnd(),
+      );
       if (index >= 0) parts.push(String(index));
     }
     const child = node.getChildren(file).find((c) => c.getStart(file) <= position && position < c.getEnd());

@@ -28,13 +28,22 @@ t.test('every field is one the API knows (no typo a strict apply would reject)',
 
 t.test('the checks catch a wrong type and an unknown field', async (t) => {
   const broken = structuredClone(manifests.find((m) => m.kind === 'Deployment')!);
-  const container = (broken.object as { spec: { template: { spec: IPodSpec } } }).spec.template.spec.containers[0]! as unknown as Record<string, unknown>;
+  const container = (broken.object as { spec: { template: { spec: IPodSpec } } }).spec.template.spec
+    .containers[0]! as unknown as Record<string, unknown>;
   container.terminationMessagePolicy = 42;
   t.match(await schemaErrors(broken), [/terminationMessagePolicy: must be string/], 'a number where a string belongs');
   delete container.terminationMessagePolicy;
   container.terminationMesagePolicy = 'FallbackToLogsOnError';
-  t.same(await schemaErrors(broken), [], "the JSON schema alone lets a misspelled field through (as the API's does not)");
-  t.match(fieldErrors([broken]).get(broken), [/^\/spec\/template\/spec\/containers\/0\/terminationMesagePolicy: .*does not exist/], 'the field check names it, with its path');
+  t.same(
+    await schemaErrors(broken),
+    [],
+    "the JSON schema alone lets a misspelled field through (as the API's does not)",
+  );
+  t.match(
+    fieldErrors([broken]).get(broken),
+    [/^\/spec\/template\/spec\/containers\/0\/terminationMesagePolicy: .*does not exist/],
+    'the field check names it, with its path',
+  );
 });
 
 interface Parsed {
@@ -59,7 +68,8 @@ async function parse(argv: string[], env: NodeJS.ProcessEnv): Promise<Parsed> {
 /** The containers that run memshim, with memshim's argv: `command: [memshim, ...]`, or the memshim image's args. */
 function memshimContainers(spec: IPodSpec): { container: IContainer; argv: string[] }[] {
   return spec.containers.flatMap((container) => {
-    if (container.command?.[0] === 'memshim') return [{ container, argv: [...container.command.slice(1), ...(container.args ?? [])] }];
+    if (container.command?.[0] === 'memshim')
+      return [{ container, argv: [...container.command.slice(1), ...(container.args ?? [])] }];
     if (!container.command && container.args?.[0] === 'sidecar') return [{ container, argv: container.args }];
     return [];
   });
@@ -82,36 +92,70 @@ for (const manifest of manifests.filter((m) => m.kind === 'Deployment')) {
     const found = memshimContainers(spec);
     t.ok(found.length > 0, 'a container runs memshim');
     for (const { container, argv } of found) {
-      const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+      const env = Object.fromEntries(
+        (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
+      );
       const parsed = await parse(argv, env);
       t.equal(parsed.code, 0, `${container.name}: memshim accepts its command line`, { argv });
       const config = parsed.run ?? parsed.sidecar;
       if (!config) continue;
 
       // The probes on memshim's port ask memshim's endpoints; named ports exist.
-      for (const [kind, probe] of [['liveness', container.livenessProbe], ['readiness', container.readinessProbe], ['startup', container.startupProbe]] as const) {
+      for (const [kind, probe] of [
+        ['liveness', container.livenessProbe],
+        ['readiness', container.readinessProbe],
+        ['startup', container.startupProbe],
+      ] as const) {
         if (!probe?.httpGet) continue;
         const port = portNumber(container, probe.httpGet.port);
-        t.ok(port !== undefined, `${container.name}: the ${kind} probe's port ${probe.httpGet.port} is a port of the container`);
-        if (port === config.healthPort) t.ok(['/healthz', '/readyz'].includes(probe.httpGet.path ?? ''), `${container.name}: the ${kind} probe asks ${probe.httpGet.path}, an endpoint of memshim`);
+        t.ok(
+          port !== undefined,
+          `${container.name}: the ${kind} probe's port ${probe.httpGet.port} is a port of the container`,
+        );
+        if (port === config.healthPort)
+          t.ok(
+            ['/healthz', '/readyz'].includes(probe.httpGet.path ?? ''),
+            `${container.name}: the ${kind} probe asks ${probe.httpGet.path}, an endpoint of memshim`,
+          );
       }
-      if (config.healthPort !== null) t.ok(container.ports?.some((p) => p.containerPort === config.healthPort), `${container.name}: memshim's health port ${config.healthPort} is declared`);
+      if (config.healthPort !== null)
+        t.ok(
+          container.ports?.some((p) => p.containerPort === config.healthPort),
+          `${container.name}: memshim's health port ${config.healthPort} is declared`,
+        );
 
       // The kubelet shows the termination message file, or the log tail when it is empty.
-      t.equal(container.terminationMessagePolicy, 'FallbackToLogsOnError', `${container.name}: terminationMessagePolicy FallbackToLogsOnError`);
+      t.equal(
+        container.terminationMessagePolicy,
+        'FallbackToLogsOnError',
+        `${container.name}: terminationMessagePolicy FallbackToLogsOnError`,
+      );
       const terminationLog = (config as { terminationLog?: string | null }).terminationLog;
-      if (typeof terminationLog === 'string' && terminationLog !== '') t.equal(terminationLog, container.terminationMessagePath ?? '/dev/termination-log', `${container.name}: memshim writes the file the kubelet reads`);
+      if (typeof terminationLog === 'string' && terminationLog !== '')
+        t.equal(
+          terminationLog,
+          container.terminationMessagePath ?? '/dev/termination-log',
+          `${container.name}: memshim writes the file the kubelet reads`,
+        );
 
-      if (container.securityContext?.readOnlyRootFilesystem) t.ok(emptyDirAt(spec, container, '/tmp'), `${container.name}: a read-only root, and an emptyDir on /tmp`);
+      if (container.securityContext?.readOnlyRootFilesystem)
+        t.ok(emptyDirAt(spec, container, '/tmp'), `${container.name}: a read-only root, and an emptyDir on /tmp`);
       const stateDir = (config as { stateDir?: string | null }).stateDir;
-      if (typeof stateDir === 'string') t.ok(emptyDirAt(spec, container, stateDir), `${container.name}: --state-dir ${stateDir} is an emptyDir (it outlives container restarts)`);
+      if (typeof stateDir === 'string')
+        t.ok(
+          emptyDirAt(spec, container, stateDir),
+          `${container.name}: --state-dir ${stateDir} is an emptyDir (it outlives container restarts)`,
+        );
 
       if (parsed.run) {
         // The kubelet's SIGKILL comes terminationGracePeriodSeconds after its SIGTERM: memshim's own stop
         // (the drain delay, then the grace period before its SIGKILL) must end first.
         const stopDelayMs = (parsed.run as { stopDelayMs?: number }).stopDelayMs ?? 0;
         const needed = (stopDelayMs + parsed.run.gracePeriodMs) / 1000;
-        t.ok((spec.terminationGracePeriodSeconds ?? 30) > needed, `${container.name}: terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds ?? 30} > stop delay + grace (${needed} s)`);
+        t.ok(
+          (spec.terminationGracePeriodSeconds ?? 30) > needed,
+          `${container.name}: terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds ?? 30} > stop delay + grace (${needed} s)`,
+        );
       }
     }
   });

@@ -33,7 +33,10 @@ async function startWithHealth(t: Test) {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'warn' };
   delete env.NODE_OPTIONS;
-  const proc = spawn(MEMSHIM, ['--health-port', String(port), '--health-host', '127.0.0.1', '--', 'sleep', '300'], { env, stdio: 'ignore' });
+  const proc = spawn(MEMSHIM, ['--health-port', String(port), '--health-host', '127.0.0.1', '--', 'sleep', '300'], {
+    env,
+    stdio: 'ignore',
+  });
   t.teardown(() => proc.kill('SIGKILL'));
   while ((await healthz(port)) !== 200) await sleep(50);
   return port;

@@ -26,7 +26,10 @@ t.test('while the child runs', { skip: canMakeCgroups() ?? false }, async (t) =>
   t.teardown(() => group.remove());
   // The inner sh leaves an orphan (reaped by memshim: a zombie reaped); the main sleep ignores SIGUSR1.
   const script = 'sh -c "sleep 0.05 &"; trap "" USR1; exec sleep 30';
-  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--monitor-interval', '0.2', '--', 'sh', '-c', script], { cgroup: group });
+  const run = startMemshim(
+    ['--health-port', '0', '--health-host', '127.0.0.1', '--monitor-interval', '0.2', '--', 'sh', '-c', script],
+    { cgroup: group },
+  );
   t.teardown(() => run.stop());
   const port = await portOf(run);
   const start = await run.waitFor('start');
@@ -87,7 +90,10 @@ t.test('503 once the child died, while memshim shuts down', async (t) => {
   // The main sh prints the pid of a background sleep that ignores SIGTERM and exits when the test writes a line:
   // memshim then waits out the grace period for that sleep, until the test kills it.
   const script = '(trap "" TERM; exec sleep 30) & echo $!; read x';
-  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '60', '--', 'sh', '-c', script], { stdin: 'pipe' });
+  const run = startMemshim(
+    ['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '60', '--', 'sh', '-c', script],
+    { stdin: 'pipe' },
+  );
   t.teardown(() => run.stop());
   const port = await portOf(run);
   t.equal((await get(port, '/healthz')).status, 200, 'up first');
@@ -109,7 +115,16 @@ t.test('a port already taken: one error line, the child still runs', async (t) =
   const first = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--', 'sleep', '30']);
   t.teardown(() => first.stop());
   const port = await portOf(first);
-  const second = startMemshim(['--health-port', String(port), '--health-host', '127.0.0.1', '--', 'sh', '-c', 'exit 4']);
+  const second = startMemshim([
+    '--health-port',
+    String(port),
+    '--health-host',
+    '127.0.0.1',
+    '--',
+    'sh',
+    '-c',
+    'exit 4',
+  ]);
   t.equal((await second.exited).code, 4, 'the child ran and its code came back');
   t.match(second.events('health_server')[0]?.msg, /cannot serve health endpoints on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
 });

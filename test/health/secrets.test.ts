@@ -10,9 +10,31 @@ const ENV_SECRET = 's3cr3t-env-7f3a9c';
 const ARGV_SECRET = 's3cr3t-argv-41d2e8';
 
 t.test('a secret in env and argv appears in no endpoint and no log line', async (t) => {
-  const env = { ...process.env, API_TOKEN: ENV_SECRET, NODE_OPTIONS: `--conditions=${ENV_SECRET}`, DB_URL: `postgres://u:${ENV_SECRET}@db/x` };
+  const env = {
+    ...process.env,
+    API_TOKEN: ENV_SECRET,
+    NODE_OPTIONS: `--conditions=${ENV_SECRET}`,
+    DB_URL: `postgres://u:${ENV_SECRET}@db/x`,
+  };
   const run = startMemshim(
-    ['--memory', '512Mi', '--log-level', 'trace', '--health-port', '0', '--health-host', '127.0.0.1', '--monitor-interval', '0.1', '--', 'node', '-e', 'setInterval(() => {}, 1000)', '--', `--token=${ARGV_SECRET}`],
+    [
+      '--memory',
+      '512Mi',
+      '--log-level',
+      'trace',
+      '--health-port',
+      '0',
+      '--health-host',
+      '127.0.0.1',
+      '--monitor-interval',
+      '0.1',
+      '--',
+      'node',
+      '-e',
+      'setInterval(() => {}, 1000)',
+      '--',
+      `--token=${ARGV_SECRET}`,
+    ],
     { env },
   );
   t.teardown(() => run.stop());
@@ -27,8 +49,12 @@ t.test('a secret in env and argv appears in no endpoint and no log line', async 
   const status = JSON.parse(bodies['/status']!);
   t.equal(status.plan.runtime, 'node', 'the child was planned as Node');
   t.ok(status.plan.setVariables.includes('NODE_OPTIONS'), 'NODE_OPTIONS is named: memshim extended it');
-  const cli = spawnSync(process.execPath, [MEMSHIM, 'status', '--json', '--url', `http://127.0.0.1:${port}`], { encoding: 'utf8' });
-  const cliText = spawnSync(process.execPath, [MEMSHIM, 'status', '--url', `http://127.0.0.1:${port}`], { encoding: 'utf8' });
+  const cli = spawnSync(process.execPath, [MEMSHIM, 'status', '--json', '--url', `http://127.0.0.1:${port}`], {
+    encoding: 'utf8',
+  });
+  const cliText = spawnSync(process.execPath, [MEMSHIM, 'status', '--url', `http://127.0.0.1:${port}`], {
+    encoding: 'utf8',
+  });
   t.equal(cli.status, 0);
   t.equal(JSON.parse(cli.stdout).child.pid, status.child.pid, 'memshim status asked the running memshim');
 

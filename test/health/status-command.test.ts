@@ -38,7 +38,11 @@ t.test('asks a running memshim: summary with the child and per-process usage', a
   t.match(text.stdout, new RegExp(`memshim \\S+: memshim pid ${run.child.pid}`));
   t.match(text.stdout, new RegExp(`process  running, pid ${start.pid}, up \\d+s`));
   t.match(text.stdout, /memory   working set .* of 23|memory   working set/);
-  t.match(text.stdout, new RegExp(`\\n  ${start.pid} +\\d+\\.\\d +[\\d.]+ (KiB|MiB) +sleep\\n`), 'the child with CPU and memory (pidusage)');
+  t.match(
+    text.stdout,
+    new RegExp(`\\n  ${start.pid} +\\d+\\.\\d +[\\d.]+ (KiB|MiB) +sleep\\n`),
+    'the child with CPU and memory (pidusage)',
+  );
   t.match(text.stdout, /\nhealthy\n$/);
 
   const json = runMemshim(['status', '--json', '--url', url]);
@@ -54,7 +58,10 @@ t.test('asks a running memshim: summary with the child and per-process usage', a
 t.test('--check fails when the child is down (memshim shutting down)', async (t) => {
   // As in endpoints.test.ts: a background sleep deaf to SIGTERM holds memshim in its grace period until killed.
   const script = '(trap "" TERM; exec sleep 30) & echo $!; read x';
-  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '60', '--', 'sh', '-c', script], { stdin: 'pipe' });
+  const run = startMemshim(
+    ['--health-port', '0', '--health-host', '127.0.0.1', '--grace-period', '60', '--', 'sh', '-c', script],
+    { stdin: 'pipe' },
+  );
   t.teardown(() => run.stop());
   const port = (await run.waitFor('health_server')).port as number;
   run.child.stdin!.write('exit\n');
@@ -70,7 +77,10 @@ t.test('no memshim answers: reads the cgroup directly', async (t) => {
   const port = await refusingPort();
   const result = runMemshim(['status', '--url', `http://127.0.0.1:${port}`]);
   t.equal(result.code, 0);
-  t.match(result.stdout, new RegExp(`^no memshim answered at http://127\\.0\\.0\\.1:${port}: read the cgroup directly\\n`));
+  t.match(
+    result.stdout,
+    new RegExp(`^no memshim answered at http://127\\.0\\.0\\.1:${port}: read the cgroup directly\\n`),
+  );
   t.match(result.stdout, /read from the cgroup/);
   const json = JSON.parse(runMemshim(['status', '--json', '--url', `http://127.0.0.1:${port}`]).stdout);
   t.equal(json.source, 'cgroup');
@@ -93,15 +103,24 @@ t.test('--check when a memshim is expected but none answers: exit 1, one line', 
 
   const byEnv = runMemshim(['status', '--check'], { env });
   t.equal(byEnv.code, 1, 'MEMSHIM_HEALTH_PORT set: exit 1');
-  t.equal(byEnv.stdout, `UNHEALTHY: no memshim answered at http://127.0.0.1:${port} (a health server is expected there)\n`);
+  t.equal(
+    byEnv.stdout,
+    `UNHEALTHY: no memshim answered at http://127.0.0.1:${port} (a health server is expected there)\n`,
+  );
   const json = runMemshim(['status', '--check', '--json'], { env });
   t.equal(json.code, 1);
-  t.same(JSON.parse(json.stdout), { healthy: false, unhealthyReason: `no memshim answered at http://127.0.0.1:${port} (a health server is expected there)` });
+  t.same(JSON.parse(json.stdout), {
+    healthy: false,
+    unhealthyReason: `no memshim answered at http://127.0.0.1:${port} (a health server is expected there)`,
+  });
 
   const refused = await refusingPort();
   const byUrl = runMemshim(['status', '--check', '--url', `http://127.0.0.1:${refused}`], { env: envWithout() });
   t.equal(byUrl.code, 1, '--url given, nothing listening: exit 1');
-  t.equal(byUrl.stdout, `UNHEALTHY: no memshim answered at http://127.0.0.1:${refused} (a health server is expected there)\n`);
+  t.equal(
+    byUrl.stdout,
+    `UNHEALTHY: no memshim answered at http://127.0.0.1:${refused} (a health server is expected there)\n`,
+  );
 });
 
 t.test('--check with no health server configured: the cgroup alone decides', async (t) => {
@@ -113,7 +132,10 @@ t.test('--check with no health server configured: the cgroup alone decides', asy
 
 t.test('a --url that is not an http(s) URL: one line, exit 2', async (t) => {
   for (const url of ['http://[::1:bad', 'not a url', 'ftp://127.0.0.1:9464']) {
-    for (const args of [['status', '--url', url], ['status', '--check', '--url', url]]) {
+    for (const args of [
+      ['status', '--url', url],
+      ['status', '--check', '--url', url],
+    ]) {
       const result = runMemshim(args);
       t.equal(result.code, 2, `${args.join(' ')}: exit 2`);
       t.equal(result.stderr, 'memshim: --url must be an http:// or https:// URL such as http://127.0.0.1:9464\n');
@@ -136,11 +158,15 @@ while int(open(sys.argv[1]).read()) < 0.96 * int(sys.argv[2]):
 print('full', flush=True)
 time.sleep(30)
 `;
-  const run = startMemshim(['--health-port', '0', '--health-host', '127.0.0.1', '--', 'python3', '-c', fill, usageFile, String(limit)], { cgroup: group });
+  const run = startMemshim(
+    ['--health-port', '0', '--health-host', '127.0.0.1', '--', 'python3', '-c', fill, usageFile, String(limit)],
+    { cgroup: group },
+  );
   t.teardown(() => run.stop());
   const port = (await run.waitFor('health_server')).port as number;
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200 && !run.stdout().includes('full'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 200 && !run.stdout().includes('full'); i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   t.match(run.stdout(), /full/, "the child's stdout passes through: it is full");
   const check = runMemshim(['status', '--check', '--url', url]);
   t.equal(check.code, 1, 'exit 1');

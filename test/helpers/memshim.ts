@@ -26,5 +26,10 @@ export function runMemshim(args: string[], options: SpawnSyncOptions = {}): Ran 
   const env = { ...(options.env ?? process.env) };
   delete env.NODE_OPTIONS;
   const result = spawnSync(MEMSHIM, args, { encoding: 'utf8', timeout: 60_000, ...options, env });
-  return { code: result.status, signal: result.signal, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  return {
+    code: result.status,
+    signal: result.signal,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+  };
 }

@@ -40,9 +40,14 @@ export function ownControllerDir(controller: 'memory' | 'cpu' | 'cpuset' | 'pids
   const mount = all.find((m) => m.type === 'cgroup2');
   if (unified && mount) {
     const dir = join(mount.point, unified.slice(3));
-    const controllers = existsSync(join(dir, 'cgroup.controllers')) ? readFileSync(join(dir, 'cgroup.controllers'), 'utf8') : '';
-    const parentControllers = existsSync(join(mount.point, 'cgroup.controllers')) ? readFileSync(join(mount.point, 'cgroup.controllers'), 'utf8') : '';
-    if (controllers.split(/\s+/).includes(controller) || parentControllers.split(/\s+/).includes(controller)) return { own: dir, version: 2 };
+    const controllers = existsSync(join(dir, 'cgroup.controllers'))
+      ? readFileSync(join(dir, 'cgroup.controllers'), 'utf8')
+      : '';
+    const parentControllers = existsSync(join(mount.point, 'cgroup.controllers'))
+      ? readFileSync(join(mount.point, 'cgroup.controllers'), 'utf8')
+      : '';
+    if (controllers.split(/\s+/).includes(controller) || parentControllers.split(/\s+/).includes(controller))
+      return { own: dir, version: 2 };
   }
   return null;
 }
@@ -136,7 +141,8 @@ export class TestCgroup {
   /** Move a running process in (every controller). */
   addPid(pid: number): void {
     writeFileSync(join(this.dirs.memory, 'cgroup.procs'), String(pid));
-    if (this.dirs.cpu && this.dirs.cpu !== this.dirs.memory) writeFileSync(join(this.dirs.cpu, 'cgroup.procs'), String(pid));
+    if (this.dirs.cpu && this.dirs.cpu !== this.dirs.memory)
+      writeFileSync(join(this.dirs.cpu, 'cgroup.procs'), String(pid));
   }
 
   /** Start `argv` already inside this cgroup: nothing of it runs outside, not even for a moment. */
@@ -169,7 +175,8 @@ export class TestCgroup {
         }
         try {
           // Sub-directories made by the code under test (not through child()) go first.
-          for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+          for (const entry of readdirSync(dir, { withFileTypes: true }))
+            if (entry.isDirectory()) removeTree(join(dir, entry.name));
           rmdirSync(dir);
           break;
         } catch {
@@ -189,7 +196,8 @@ function readPids(dir: string): number[] {
 }
 
 function removeTree(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) removeTree(join(dir, entry.name));
   for (const pid of readPids(dir)) {
     try {
       process.kill(pid, 'SIGKILL');

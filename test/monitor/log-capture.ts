@@ -20,7 +20,11 @@ export async function captureLog(level: LogLevel = 'debug'): Promise<CapturedLog
   const fd = openSync(file, 'w');
   const log = await createLogger('json', level, fd);
   const text = () => readFileSync(file, 'utf8');
-  const lines = () => text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () =>
+    text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     log,
     text,

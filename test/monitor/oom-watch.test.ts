@@ -21,7 +21,15 @@ const MiB = 1024 * 1024;
 export const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';
 
 function locationOf(group: TestCgroup): CgroupLocation {
-  return { version: group.dirs.version, memoryPath: group.dirs.memory, cpuPath: group.dirs.cpu, cpusetPath: null, memoryMountRoot: null, cpuMountRoot: null, cpusetMountRoot: null };
+  return {
+    version: group.dirs.version,
+    memoryPath: group.dirs.memory,
+    cpuPath: group.dirs.cpu,
+    cpusetPath: null,
+    memoryMountRoot: null,
+    cpuMountRoot: null,
+    cpusetMountRoot: null,
+  };
 }
 
 function limitsOf(group: TestCgroup): Limits {
@@ -42,8 +50,20 @@ t.test('real OOM kills and a plain kill -9', { skip: canMakeCgroups() ?? false }
     group.remove();
     captured.close();
   });
-  const monitor = new MemoryMonitor({ location: locationOf(group), limitBytes: 64 * MiB, log: captured.log, intervalMs: 100 });
-  const watch = new OomWatch({ location: locationOf(group), limits: limitsOf(group), plan, log: captured.log, monitor, mainCommand: 'python3' });
+  const monitor = new MemoryMonitor({
+    location: locationOf(group),
+    limitBytes: 64 * MiB,
+    log: captured.log,
+    intervalMs: 100,
+  });
+  const watch = new OomWatch({
+    location: locationOf(group),
+    limits: limitsOf(group),
+    plan,
+    log: captured.log,
+    monitor,
+    mainCommand: 'python3',
+  });
   monitor.start();
   t.teardown(() => monitor.stop());
 
@@ -93,31 +113,46 @@ t.test('real OOM kills and a plain kill -9', { skip: canMakeCgroups() ?? false }
     t.equal(events.length, 2, 'exactly one more oom_kill event');
     t.equal(events[1]!.main, false, 'not the main process');
     t.equal(events[1]!.process, 'other');
-    t.equal(events[1]!.command, kernelLogReadable() ? 'python3' : null, 'named from the kernel log when it is readable');
+    t.equal(
+      events[1]!.command,
+      kernelLogReadable() ? 'python3' : null,
+      'named from the kernel log when it is readable',
+    );
     watch.flush();
     t.equal(captured.events('oom_kill').length, 2, 'never twice');
   });
 
-  await t.test('v1: a process that moved to a sub-cgroup is still counted (the counter is the victim cgroup\'s only)', async (t) => {
-    const sub = group.child('worker');
-    const parent = sub.spawn(['sh', '-c', `python3 -c '${HOG}'; exit 5`]);
-    const died = await death(parent);
-    t.equal(died.code, 5);
-    const before = captured.events('oom_kill').length;
-    t.ok(watch.onDeath({ pid: died.pid, main: true, signal: died.signal }), 'reported');
-    t.equal(captured.events('oom_kill').length, before + 1, 'one event');
-    if (group.dirs.version === 1) t.equal(sub.oomKills(), 1, 'counted in the sub-cgroup');
-  });
+  await t.test(
+    "v1: a process that moved to a sub-cgroup is still counted (the counter is the victim cgroup's only)",
+    async (t) => {
+      const sub = group.child('worker');
+      const parent = sub.spawn(['sh', '-c', `python3 -c '${HOG}'; exit 5`]);
+      const died = await death(parent);
+      t.equal(died.code, 5);
+      const before = captured.events('oom_kill').length;
+      t.ok(watch.onDeath({ pid: died.pid, main: true, signal: died.signal }), 'reported');
+      t.equal(captured.events('oom_kill').length, before + 1, 'one event');
+      if (group.dirs.version === 1) t.equal(sub.oomKills(), 1, 'counted in the sub-cgroup');
+    },
+  );
 
-  await t.test('an OOM kill nobody reaps (a pool restarting its worker) is reported after the grace period', async (t) => {
-    const parent = group.spawn(['sh', '-c', `python3 -c '${HOG}'; sleep 30`]);
-    t.teardown(() => parent.kill('SIGKILL'));
-    const before = captured.events('oom_kill').length;
-    for (let i = 0; i < 100 && captured.events('oom_kill').length === before; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    t.equal(captured.events('oom_kill').length, before + 1, 'one event from the monitor readings');
-    parent.kill('SIGKILL');
-    const died = await death(parent);
-    t.equal(watch.onDeath({ pid: died.pid, main: true, signal: died.signal }), null, 'the later kill -9 of the parent is not one');
-    t.equal(captured.events('oom_kill').length, before + 1);
-  });
+  await t.test(
+    'an OOM kill nobody reaps (a pool restarting its worker) is reported after the grace period',
+    async (t) => {
+      const parent = group.spawn(['sh', '-c', `python3 -c '${HOG}'; sleep 30`]);
+      t.teardown(() => parent.kill('SIGKILL'));
+      const before = captured.events('oom_kill').length;
+      for (let i = 0; i < 100 && captured.events('oom_kill').length === before; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      t.equal(captured.events('oom_kill').length, before + 1, 'one event from the monitor readings');
+      parent.kill('SIGKILL');
+      const died = await death(parent);
+      t.equal(
+        watch.onDeath({ pid: died.pid, main: true, signal: died.signal }),
+        null,
+        'the later kill -9 of the parent is not one',
+      );
+      t.equal(captured.events('oom_kill').length, before + 1);
+    },
+  );
 });

@@ -1,6 +1,14 @@
 // OOM diagnosis, the pure part: which deaths are OOM kills, and what the report advises.
 import t from 'tap';
-import { attributeDeath, attributeUnexplained, oomAdvice, oomMessage, oomReport, suggestLimit, SIGKILL } from '../../src/monitor/oom.js';
+import {
+  attributeDeath,
+  attributeUnexplained,
+  oomAdvice,
+  oomMessage,
+  oomReport,
+  suggestLimit,
+  SIGKILL,
+} from '../../src/monitor/oom.js';
 import type { Limits } from '../../src/cgroup/types.js';
 import type { Plan } from '../../src/runtimes/types.js';
 
@@ -33,12 +41,28 @@ const main = { pid: 42, main: true, command: 'app', count: 1 };
 
 t.test('advice names the setting that would have avoided the kill', async (t) => {
   const table: [string, Plan | null, RegExp][] = [
-    ['jvm with the -Xmx memshim set', plan('jvm', { JAVA_TOOL_OPTIONS: '-Dpassword=hunter2 -Xmx40m -XX:+ExitOnOutOfMemoryError' }), /lower the heap \(memshim set -Xmx40m\)/],
-    ['node with --max-old-space-size', plan('node', { NODE_OPTIONS: '--require ./secret.js --max-old-space-size=40' }), /lower --max-old-space-size \(memshim set --max-old-space-size=40\)/],
+    [
+      'jvm with the -Xmx memshim set',
+      plan('jvm', { JAVA_TOOL_OPTIONS: '-Dpassword=hunter2 -Xmx40m -XX:+ExitOnOutOfMemoryError' }),
+      /lower the heap \(memshim set -Xmx40m\)/,
+    ],
+    [
+      'node with --max-old-space-size',
+      plan('node', { NODE_OPTIONS: '--require ./secret.js --max-old-space-size=40' }),
+      /lower --max-old-space-size \(memshim set --max-old-space-size=40\)/,
+    ],
     ['python without a cap', plan('python'), /--python-memory-cap/],
-    ['python with a cap', plan('python', {}, [{ resource: 'RLIMIT_AS', bytes: 48 * MiB }]), /address-space cap memshim set \(48 MiB\)/],
+    [
+      'python with a cap',
+      plan('python', {}, [{ resource: 'RLIMIT_AS', bytes: 48 * MiB }]),
+      /address-space cap memshim set \(48 MiB\)/,
+    ],
     ['go', plan('go', { GOMEMLIMIT: '50MiB' }), /lower GOMEMLIMIT \(memshim set 50MiB\)/],
-    ['dotnet', plan('dotnet', { DOTNET_GCHeapHardLimit: '0x3000000' }), /DOTNET_GCHeapHardLimit \(memshim set 0x3000000\)/],
+    [
+      'dotnet',
+      plan('dotnet', { DOTNET_GCHeapHardLimit: '0x3000000' }),
+      /DOTNET_GCHeapHardLimit \(memshim set 0x3000000\)/,
+    ],
     ['generic', plan('generic'), /raise the memory limit to 128 MiB or more/],
     ['no plan (sidecar)', null, /raise the memory limit/],
   ];
@@ -47,7 +71,10 @@ t.test('advice names the setting that would have avoided the kill', async (t) =>
     t.match(advice, pattern, name);
     t.notMatch(advice, /hunter2|secret\.js|SECRET-ARG/, `${name}: only the one flag, no other value`);
   }
-  t.match(oomAdvice(plan('jvm'), limits, { pid: 7, main: false, command: 'python3', count: 1 }, 64 * MiB), /a process other than the main one \(python3\)/);
+  t.match(
+    oomAdvice(plan('jvm'), limits, { pid: 7, main: false, command: 'python3', count: 1 }, 64 * MiB),
+    /a process other than the main one \(python3\)/,
+  );
 });
 
 t.test('suggested limit: half again over what it reached, in 64 MiB steps', async (t) => {
@@ -57,21 +84,47 @@ t.test('suggested limit: half again over what it reached, in 64 MiB steps', asyn
 });
 
 t.test('the event line says who, limit, peak, working set before, and the fix', async (t) => {
-  const report = oomReport({ plan: plan('generic'), limits, victim: main, peakBytes: 64 * MiB, workingSetBeforeBytes: 60 * MiB, oomKills: 1 });
+  const report = oomReport({
+    plan: plan('generic'),
+    limits,
+    victim: main,
+    peakBytes: 64 * MiB,
+    workingSetBeforeBytes: 60 * MiB,
+    oomKills: 1,
+  });
   t.equal(
     oomMessage(report),
     'the kernel OOM-killed the main process (app, pid 42): limit 64 MiB, peak 64 MiB, working set just before 60 MiB. To avoid it: the process has no memory cap of its own: make it hold less, or raise the memory limit to 128 MiB or more',
   );
-  const other = oomReport({ plan: null, limits, victim: { pid: null, main: false, command: null, count: 2 }, peakBytes: null, workingSetBeforeBytes: null, oomKills: 2 });
-  t.match(oomMessage(other), /^the kernel OOM-killed 2 processes in its tree: limit 64 MiB, peak unknown, working set just before unknown/);
+  const other = oomReport({
+    plan: null,
+    limits,
+    victim: { pid: null, main: false, command: null, count: 2 },
+    peakBytes: null,
+    workingSetBeforeBytes: null,
+    oomKills: 2,
+  });
+  t.match(
+    oomMessage(other),
+    /^the kernel OOM-killed 2 processes in its tree: limit 64 MiB, peak unknown, working set just before unknown/,
+  );
 });
 
 t.test('kernel log records: the oom-kill line names the task', async (t) => {
   const { parseOomKillRecord } = await import('../../src/monitor/kernel-log.js');
   const record =
     '6,498,571783682,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/process_api/x/probe,task_memcg=/process_api/x/probe,task=python3,pid=8054,uid=0\n SUBSYSTEM=memory';
-  t.same(parseOomKillRecord(record), { pid: 8054, task: 'python3', memcg: '/process_api/x/probe', atMicros: 571783682 });
-  t.equal(parseOomKillRecord('6,499,571783699,-;Memory cgroup out of memory: Killed process 8054 (python3)'), null, 'not the oom-kill line');
+  t.same(parseOomKillRecord(record), {
+    pid: 8054,
+    task: 'python3',
+    memcg: '/process_api/x/probe',
+    atMicros: 571783682,
+  });
+  t.equal(
+    parseOomKillRecord('6,499,571783699,-;Memory cgroup out of memory: Killed process 8054 (python3)'),
+    null,
+    'not the oom-kill line',
+  );
   t.equal(parseOomKillRecord('6,500,1,-;oom-kill:constraint=CONSTRAINT_NONE,task=,pid=x'), null, 'malformed');
   t.equal(parseOomKillRecord(''), null);
 });

@@ -20,11 +20,19 @@ export interface Running {
 }
 
 /** stdin 'pipe': the child reads memshim's stdin, so a test can let it go on (`read x` in sh) when it is ready. */
-export function startMemshim(args: string[], options: { cgroup?: TestCgroup; env?: NodeJS.ProcessEnv; stdin?: 'pipe' } = {}): Running {
+export function startMemshim(
+  args: string[],
+  options: { cgroup?: TestCgroup; env?: NodeJS.ProcessEnv; stdin?: 'pipe' } = {},
+): Running {
   ensureBuilt();
   const argv = [process.execPath, MEMSHIM, ...args];
-  const spawnOptions = { env: options.env ?? process.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
-  const child = options.cgroup ? options.cgroup.spawn(argv, spawnOptions) : spawn(argv[0]!, argv.slice(1), spawnOptions);
+  const spawnOptions = {
+    env: options.env ?? process.env,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[],
+  };
+  const child = options.cgroup
+    ? options.cgroup.spawn(argv, spawnOptions)
+    : spawn(argv[0]!, argv.slice(1), spawnOptions);
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -25,7 +25,10 @@ t.test('crossing 80% and falling back: one line each', { skip: canMakeCgroups() 
   const group = TestCgroup.create('memshim-thresholds', { memoryBytes: limit, noSwap: true });
   t.teardown(() => group.remove());
   const usageFile = join(group.dirs.memory, group.dirs.version === 2 ? 'memory.current' : 'memory.usage_in_bytes');
-  const run = startMemshim(['--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'], { cgroup: group, stdin: 'pipe' });
+  const run = startMemshim(
+    ['--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'],
+    { cgroup: group, stdin: 'pipe' },
+  );
   t.teardown(() => run.stop());
   await run.waitFor('memory_pressure');
   // Several more readings at 86%: still one line.
@@ -51,7 +54,10 @@ t.test('--no-monitor: no readings, no memory lines', { skip: canMakeCgroups() ??
   const group = TestCgroup.create('memshim-nomonitor', { memoryBytes: limit, noSwap: true });
   t.teardown(() => group.remove());
   const usageFile = join(group.dirs.memory, group.dirs.version === 2 ? 'memory.current' : 'memory.usage_in_bytes');
-  const run = startMemshim(['--no-monitor', '--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'], { cgroup: group, stdin: 'pipe' });
+  const run = startMemshim(
+    ['--no-monitor', '--monitor-interval', '0.1', '--', 'python3', '-c', FILL, usageFile, String(limit), '0.86'],
+    { cgroup: group, stdin: 'pipe' },
+  );
   t.teardown(() => run.stop());
   run.child.stdin!.write('free\nexit\n');
   t.equal((await run.exited).code, 0);

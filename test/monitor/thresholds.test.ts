@@ -32,7 +32,11 @@ t.test('threshold crossings: each logged once, and once when falling back below'
   const table: [string, (number | null)[], string[]][] = [
     ['quiet under 80%', [0.1, 0.5, 0.79, 0.7999], []],
     ['one crossing of 80%, staying above', [0.5, 0.81, 0.85, 0.82, 0.88], ['above 0.8']],
-    ['climbing through every level', [0.5, 0.8, 0.85, 0.9, 0.93, 0.95, 0.99], ['above 0.8', 'above 0.9 from 0.8', 'above 0.95 from 0.9']],
+    [
+      'climbing through every level',
+      [0.5, 0.8, 0.85, 0.9, 0.93, 0.95, 0.99],
+      ['above 0.8', 'above 0.9 from 0.8', 'above 0.95 from 0.9'],
+    ],
     ['a jump over all levels is one line naming the highest', [0.5, 0.97], ['above 0.95']],
     ['back below 80% once', [0.85, 0.7, 0.6, 0.5], ['above 0.8', 'below 0.8 from 0.8']],
     ['wobbling around 80% inside the hysteresis: no spam', [0.8, 0.799, 0.801, 0.785, 0.8, 0.79, 0.81], ['above 0.8']],
@@ -46,30 +50,37 @@ t.test('threshold crossings: each logged once, and once when falling back below'
   for (const [name, ratios, expected] of table) t.same(runThresholds(ratios), expected, name);
 });
 
-t.test('property: never two lines in a row of the same kind and level; never more lines than real swings', async (t) => {
-  fc.assert(
-    fc.property(fc.array(fc.double({ min: 0, max: 1.2, noNaN: true }), { maxLength: 200 }), (ratios) => {
-      let state = INITIAL_THRESHOLD_STATE;
-      let previous: ThresholdEvent | null = null;
-      for (const ratio of ratios) {
-        const step = stepThresholds(state, ratio);
-        if (step.event && previous) {
-          if (step.event.kind === previous.kind && step.event.level === previous.level) return false;
-          // Alternation: a rise must follow a fall (or start), a fall must follow a rise.
-          if (step.event.kind === 'above' && previous.kind === 'above' && step.event.level <= previous.level) return false;
+t.test(
+  'property: never two lines in a row of the same kind and level; never more lines than real swings',
+  async (t) => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1.2, noNaN: true }), { maxLength: 200 }), (ratios) => {
+        let state = INITIAL_THRESHOLD_STATE;
+        let previous: ThresholdEvent | null = null;
+        for (const ratio of ratios) {
+          const step = stepThresholds(state, ratio);
+          if (step.event && previous) {
+            if (step.event.kind === previous.kind && step.event.level === previous.level) return false;
+            // Alternation: a rise must follow a fall (or start), a fall must follow a rise.
+            if (step.event.kind === 'above' && previous.kind === 'above' && step.event.level <= previous.level)
+              return false;
+          }
+          if (step.event) previous = step.event;
+          state = step.state;
         }
-        if (step.event) previous = step.event;
-        state = step.state;
-      }
-      return true;
-    }),
-  );
-  // Readings that sit in a narrow band never produce more than one line.
-  fc.assert(
-    fc.property(fc.array(fc.double({ min: 0.79, max: 0.8099, noNaN: true }), { maxLength: 300 }), (ratios) => runThresholds([0.85, ...ratios]).length === 1),
-  );
-  t.pass('properties hold');
-});
+        return true;
+      }),
+    );
+    // Readings that sit in a narrow band never produce more than one line.
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.79, max: 0.8099, noNaN: true }), { maxLength: 300 }),
+        (ratios) => runThresholds([0.85, ...ratios]).length === 1,
+      ),
+    );
+    t.pass('properties hold');
+  },
+);
 
 function runPressure(values: (number | null)[]): PressureEvent['kind'][] {
   let state = INITIAL_PRESSURE_STATE;

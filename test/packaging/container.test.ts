@@ -7,7 +7,16 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canMakeCgroups, TestCgroup, type TestCgroupLimits } from '../helpers/real-cgroup.js';
-import { buildRootFs, commandLine, containerUnsupported, ensureBinary, enter, namespaceInitPid, type EnterOptions, type RootFs } from './container.js';
+import {
+  buildRootFs,
+  commandLine,
+  containerUnsupported,
+  ensureBinary,
+  enter,
+  namespaceInitPid,
+  type EnterOptions,
+  type RootFs,
+} from './container.js';
 
 const MiB = 1024 * 1024;
 // Generous: these wait for something that happens at once when memshim works, and only bound a hang.
@@ -40,7 +49,13 @@ if (skip) {
   defineTests(rootfs);
 }
 
-function start(name: string, limits: TestCgroupLimits, rootfs: RootFs, args: string[], options: EnterOptions = {}): { cgroup: TestCgroup; running: Running } {
+function start(
+  name: string,
+  limits: TestCgroupLimits,
+  rootfs: RootFs,
+  args: string[],
+  options: EnterOptions = {},
+): { cgroup: TestCgroup; running: Running } {
   const cgroup = TestCgroup.create(`memshim-container-${name}`, limits);
   t.teardown(() => cgroup.remove());
   const child = enter(cgroup, rootfs, args, options);
@@ -75,7 +90,8 @@ async function until<T>(what: string, probe: () => T | null | undefined | false,
     const value = probe();
     if (value) return value;
     if (ended) throw new Error(`the container ended before ${what}:\n${running?.stdout()}\n${running?.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${HANG_GUARD_MS} ms:\n${running?.stdout()}\n${running?.stderr()}`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${what} after ${HANG_GUARD_MS} ms:\n${running?.stdout()}\n${running?.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -92,10 +108,20 @@ function defineTests(rootfs: RootFs): void {
     // NODE_OPTIONS is the application's: the executable's own Node must not read it (here it would fail on
     // a --require of a file that is not there).
     const env = { NODE_OPTIONS: '--require /no-such-preload.js' };
-    const { cgroup, running } = start('plan', { memoryBytes: 192 * MiB, cpus: 0.5 }, rootfs, ['--dry-run', '--json', '--', '/probe', 'exit', '0'], { env });
+    const { cgroup, running } = start(
+      'plan',
+      { memoryBytes: 192 * MiB, cpus: 0.5 },
+      rootfs,
+      ['--dry-run', '--json', '--', '/probe', 'exit', '0'],
+      { env },
+    );
     const ran = await running.done;
     t.equal(ran.code, 0, 'exit 0, NODE_OPTIONS ignored', { stderr: ran.stderr });
-    const report = JSON.parse(ran.stdout) as { cgroup: { version: number }; limits: { memoryBytes: number; memorySource: string; cpus: number | null }; argv: string[] };
+    const report = JSON.parse(ran.stdout) as {
+      cgroup: { version: number };
+      limits: { memoryBytes: number; memorySource: string; cpus: number | null };
+      argv: string[];
+    };
     t.equal(report.cgroup.version, cgroup.dirs.version, 'finds the cgroup through /proc and /sys of the container');
     t.equal(report.limits.memoryBytes, 192 * MiB, 'the memory limit');
     t.equal(report.limits.memorySource, 'cgroup');
@@ -103,7 +129,7 @@ function defineTests(rootfs: RootFs): void {
     t.same(report.argv, ['/probe', 'exit', '0']);
   });
 
-  t.test('the exit code is the child\'s; a missing command is 127', async (t) => {
+  t.test("the exit code is the child's; a missing command is 127", async (t) => {
     const exit = await start('exit', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'exit', '7']).running.done;
     if (supervisorMissing(t, exit)) return;
     t.equal(exit.code, 7, "the child's exit code", { stderr: exit.stderr });
@@ -113,7 +139,10 @@ function defineTests(rootfs: RootFs): void {
 
   t.test('memshim is PID 1 and forwards signals to the child', async (t) => {
     const { running } = start('signals', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'signals']);
-    const ready = await Promise.race([until('the probe ready', () => /ready pid=(\d+) ppid=(\d+)/.exec(running.stdout()), running), running.done]);
+    const ready = await Promise.race([
+      until('the probe ready', () => /ready pid=(\d+) ppid=(\d+)/.exec(running.stdout()), running),
+      running.done,
+    ]);
     if (!Array.isArray(ready)) {
       if (supervisorMissing(t, ready)) return;
       t.fail(`the probe never started: ${ready.stderr}`);
@@ -124,10 +153,18 @@ function defineTests(rootfs: RootFs): void {
     t.ok(init, 'unshare has one child, the namespace init');
     t.match(commandLine(init!), /^\/memshim /, 'PID 1 of the container is the single executable');
     t.match(commandLine(init!), /\/probe signals$/);
-    t.equal(readFileSync(`/proc/${init}/comm`, 'utf8').trim(), 'memshim', 'named memshim in ps and top (not Node 24\'s "MainThread")');
+    t.equal(
+      readFileSync(`/proc/${init}/comm`, 'utf8').trim(),
+      'memshim',
+      'named memshim in ps and top (not Node 24\'s "MainThread")',
+    );
     // SIGRTMIN+2 is 36 on Linux with glibc (which keeps 32 and 33): a real-time signal, which Node 24 can only
     // listen for through the internal binding the executable enables.
-    for (const [signal, name] of [['SIGUSR1', 'SIGUSR1'], ['SIGHUP', 'SIGHUP'], [36, 'SIGRTMIN+2']] as const) {
+    for (const [signal, name] of [
+      ['SIGUSR1', 'SIGUSR1'],
+      ['SIGHUP', 'SIGHUP'],
+      [36, 'SIGRTMIN+2'],
+    ] as const) {
       process.kill(init!, signal);
       await until(`got ${name}`, () => running.stdout().includes(`got ${name}`), running);
       t.pass(`${name} reached the child`);
@@ -142,7 +179,8 @@ function defineTests(rootfs: RootFs): void {
   });
 
   t.test('orphans left to PID 1 are reaped', async (t) => {
-    const ran = await start('orphans', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'orphans', '50']).running.done;
+    const ran = await start('orphans', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'orphans', '50']).running
+      .done;
     if (supervisorMissing(t, ran)) return;
     t.match(ran.stdout, 'orphans=50 left=0 zombies=0', 'no orphan left, no zombie', { stderr: ran.stderr });
     t.equal(ran.code, 0, 'the probe saw every orphan reaped');
@@ -160,8 +198,10 @@ function defineTests(rootfs: RootFs): void {
     t.equal(oom?.limitBytes, 160 * MiB, 'with the limit it hit');
   });
 
-  t.test('a read-only root: no place for koffi\'s native module; memshim runs anyway and says so once', async (t) => {
-    const ran = await start('readonly', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'exit', '5'], { readOnly: true }).running.done;
+  t.test("a read-only root: no place for koffi's native module; memshim runs anyway and says so once", async (t) => {
+    const ran = await start('readonly', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'exit', '5'], {
+      readOnly: true,
+    }).running.done;
     if (supervisorMissing(t, ran)) return;
     t.equal(ran.code, 5, "the child's exit code", { stderr: ran.stderr });
     const mentions = ran.stderr.split('\n').filter((line) => /koffi/i.test(line));
@@ -171,11 +211,16 @@ function defineTests(rootfs: RootFs): void {
     t.match(mentions[0] ?? '', /no reaping of orphans.*no rlimits/, 'naming what is off');
 
     // Signals still reach the child (node:child_process, process.kill), the real-time ones included.
-    const { running } = start('readonly-signals', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'signals'], { readOnly: true });
+    const { running } = start('readonly-signals', { memoryBytes: 192 * MiB }, rootfs, ['--', '/probe', 'signals'], {
+      readOnly: true,
+    });
     const ready = await until('the probe ready', () => /ready pid=(\d+) ppid=(\d+)/.exec(running.stdout()), running);
     t.equal(ready[2], '1', "the probe's parent is PID 1");
     const init = namespaceInitPid(running.child.pid!)!;
-    for (const [signal, name] of [['SIGUSR1', 'SIGUSR1'], [36, 'SIGRTMIN+2']] as const) {
+    for (const [signal, name] of [
+      ['SIGUSR1', 'SIGUSR1'],
+      [36, 'SIGRTMIN+2'],
+    ] as const) {
       process.kill(init, signal);
       await until(`got ${name}`, () => running.stdout().includes(`got ${name}`), running);
       t.pass(`${name} reached the child`);
@@ -186,9 +231,21 @@ function defineTests(rootfs: RootFs): void {
     t.equal(signalled.code, 42, "memshim exits with the child's code", { stderr: signalled.stderr });
 
     // --exec: the executable's Node has process.execve; the checks before it give 127 instead of an abort.
-    const exec = await start('readonly-exec', { memoryBytes: 192 * MiB }, rootfs, ['--exec', '--', '/probe', 'exit', '6'], { readOnly: true }).running.done;
+    const exec = await start(
+      'readonly-exec',
+      { memoryBytes: 192 * MiB },
+      rootfs,
+      ['--exec', '--', '/probe', 'exit', '6'],
+      { readOnly: true },
+    ).running.done;
     t.equal(exec.code, 6, '--exec replaced memshim by the command', { stderr: exec.stderr });
-    const missing = await start('readonly-exec-missing', { memoryBytes: 192 * MiB }, rootfs, ['--exec', '--', '/no-such-command'], { readOnly: true }).running.done;
+    const missing = await start(
+      'readonly-exec-missing',
+      { memoryBytes: 192 * MiB },
+      rootfs,
+      ['--exec', '--', '/no-such-command'],
+      { readOnly: true },
+    ).running.done;
     t.equal(missing.code, 127, '--exec of a missing command: 127', { stderr: missing.stderr });
     t.match(missing.stderr, /no-such-command: command not found/);
   });

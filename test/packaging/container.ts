@@ -3,7 +3,19 @@
 // `unshare --pid --mount --fork` + chroot inside a real cgroup. Inside there is no Node, no shell and no npm;
 // the shell that sets the mounts up runs outside the root, then execs chroot, which execs memshim as PID 1.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO } from '../helpers/memshim.js';
@@ -53,7 +65,10 @@ function withBuildLock(build: () => void): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     if (lockOwnerGone()) rmSync(BUILD_LOCK, { recursive: true, force: true });
-    else if (Date.now() > deadline) throw new Error(`another test file has built dist/memshim for ${BUILD_LOCK_WAIT_MS / 60_000} min (${BUILD_LOCK})`);
+    else if (Date.now() > deadline)
+      throw new Error(
+        `another test file has built dist/memshim for ${BUILD_LOCK_WAIT_MS / 60_000} min (${BUILD_LOCK})`,
+      );
     else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
   }
   try {
@@ -114,7 +129,8 @@ export function buildRootFs(): RootFs {
   for (const library of sharedLibraries(BINARY)) place(library, library);
   const probe = spawnSync('gcc', ['-static', '-O2', '-o', join(root, 'probe'), PROBE_SOURCE], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error(`gcc -static failed: ${probe.stderr}`);
-  for (const dir of ['proc', 'sys/fs/cgroup', 'dev', 'tmp']) mkdirSync(join(root, dir), { recursive: true, mode: 0o755 });
+  for (const dir of ['proc', 'sys/fs/cgroup', 'dev', 'tmp'])
+    mkdirSync(join(root, dir), { recursive: true, mode: 0o755 });
   return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
@@ -122,7 +138,9 @@ export function buildRootFs(): RootFs {
 export function sharedLibraries(binary: string): string[] {
   const ldd = spawnSync('ldd', [binary], { encoding: 'utf8' });
   if (ldd.status !== 0) throw new Error(`ldd ${binary} failed: ${ldd.stderr}`);
-  return [...ldd.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!).filter((path, i, all) => all.indexOf(path) === i);
+  return [...ldd.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)]
+    .map((m) => m[1]!)
+    .filter((path, i, all) => all.indexOf(path) === i);
 }
 
 export interface EnterOptions {
@@ -162,7 +180,10 @@ export function enter(cgroup: TestCgroup, rootfs: RootFs, args: string[], option
 /** The host pid of PID 1 of the namespace that `unshare` (pid `unsharePid`) made: its only child. */
 export function namespaceInitPid(unsharePid: number): number | null {
   try {
-    const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     return children.length === 1 ? Number(children[0]) : null;
   } catch {
     return null;

@@ -41,10 +41,22 @@ t.test('the planners see the command through /usr/bin/env', async (t) => {
 t.test('limit risks: codes, levels, one line each', async (t) => {
   const table: { name: string; memory: number | null; limits?: Partial<Limits>; code: string; level: string }[] = [
     { name: 'no limit', memory: null, code: 'NO_MEMORY_LIMIT', level: 'info' },
-    { name: 'memory.high below max', memory: GiB, limits: { memoryHighBytes: 768 * MiB }, code: 'MEMORY_HIGH_BELOW_MAX', level: 'info' },
+    {
+      name: 'memory.high below max',
+      memory: GiB,
+      limits: { memoryHighBytes: 768 * MiB },
+      code: 'MEMORY_HIGH_BELOW_MAX',
+      level: 'info',
+    },
     { name: 'swap forbidden', memory: GiB, limits: { swapBytes: 0 }, code: 'SWAP_DISABLED', level: 'info' },
     { name: 'swap allowed', memory: GiB, limits: { swapBytes: GiB }, code: 'SWAP_ENABLED', level: 'info' },
-    { name: 'half a CPU', memory: GiB, limits: { cpus: 0.5, cpuSource: 'cgroup' }, code: 'CPU_BELOW_ONE', level: 'warn' },
+    {
+      name: 'half a CPU',
+      memory: GiB,
+      limits: { cpus: 0.5, cpuSource: 'cgroup' },
+      code: 'CPU_BELOW_ONE',
+      level: 'warn',
+    },
   ];
   for (const row of table) {
     for (const argv of [['java', 'Main'], ['node', 'a.js'], ['./x']]) {
@@ -59,6 +71,8 @@ t.test('limit risks: codes, levels, one line each', async (t) => {
   const unlimited = planCommand(inputOf(['java', 'Main'], null));
   t.notMatch(unlimited.env.JAVA_TOOL_OPTIONS ?? '', /-Xmx/, 'no limit: heap sizing left to the runtime');
   t.match(unlimited.env.JAVA_TOOL_OPTIONS, /ExitOnOutOfMemoryError/);
-  const sorted = planCommand(inputOf(['java', '-Xmx2g', 'Main'], GiB, { limits: { swapBytes: 0, cpus: 0.5, cpuSource: 'cgroup' } })).risks.map((r) => r.level);
+  const sorted = planCommand(
+    inputOf(['java', '-Xmx2g', 'Main'], GiB, { limits: { swapBytes: 0, cpus: 0.5, cpuSource: 'cgroup' } }),
+  ).risks.map((r) => r.level);
   t.same(sorted, ['error', 'warn', 'info'], 'errors first');
 });

@@ -11,7 +11,15 @@ export const SUPERVISOR = 48 * MiB;
 export function limitsOf(memoryBytes: number | null, more: Partial<Limits> = {}): Limits {
   const leaf = '/sys/fs/cgroup/memory/pod/app';
   return {
-    cgroup: { version: 1, memoryPath: leaf, cpuPath: '/sys/fs/cgroup/cpu/pod/app', cpusetPath: null, memoryMountRoot: '/sys/fs/cgroup/memory', cpuMountRoot: '/sys/fs/cgroup/cpu', cpusetMountRoot: null },
+    cgroup: {
+      version: 1,
+      memoryPath: leaf,
+      cpuPath: '/sys/fs/cgroup/cpu/pod/app',
+      cpusetPath: null,
+      memoryMountRoot: '/sys/fs/cgroup/memory',
+      cpuMountRoot: '/sys/fs/cgroup/cpu',
+      cpusetMountRoot: null,
+    },
     memoryBytes: memoryBytes ?? 24 * GiB,
     memorySource: memoryBytes === null ? 'host' : 'cgroup',
     memoryLimitFrom: memoryBytes === null ? null : leaf,
@@ -31,12 +39,27 @@ export function limitsOf(memoryBytes: number | null, more: Partial<Limits> = {})
   };
 }
 
-export function inputOf(argv: string[], memoryBytes: number | null, more: { env?: Record<string, string>; options?: Partial<PlanOptions>; facts?: CommandFacts; limits?: Partial<Limits> } = {}): PlanInput {
+export function inputOf(
+  argv: string[],
+  memoryBytes: number | null,
+  more: {
+    env?: Record<string, string>;
+    options?: Partial<PlanOptions>;
+    facts?: CommandFacts;
+    limits?: Partial<Limits>;
+  } = {},
+): PlanInput {
   return {
     limits: limitsOf(memoryBytes, more.limits),
     argv,
     env: more.env ?? {},
-    options: { tune: true, pythonMemoryCap: false, exitOnOutOfMemory: true, supervisorOverheadBytes: SUPERVISOR, ...more.options },
+    options: {
+      tune: true,
+      pythonMemoryCap: false,
+      exitOnOutOfMemory: true,
+      supervisorOverheadBytes: SUPERVISOR,
+      ...more.options,
+    },
     facts: more.facts ?? {},
   };
 }

@@ -33,7 +33,9 @@ async function runIn(name: string, argv: string[], placement: 'leaf' | 'parent' 
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-4096)));
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
     return { code, signal, oomKills: Math.max(inner.oomKills(), group.oomKills()), stdout, stderr };
   } finally {
     group.remove();
@@ -41,35 +43,72 @@ async function runIn(name: string, argv: string[], placement: 'leaf' | 'parent' 
 }
 
 for (const placement of ['leaf', 'parent'] as const) {
-  t.test(`Node churn, 64 MiB live in 128 MiB (limit on the ${placement}): survives under memshim`, { skip: skip ?? false }, async (t) => {
-    ensureBuilt();
-    const run = await runIn(`small-node-${placement}`, [MEMSHIM, '--', 'node', join(WORKLOADS, 'churn.js'), '64', '3'], placement);
-    t.equal(run.oomKills, 0, 'no kernel OOM kill');
-    t.match(run.stdout, /^survived/m, "no V8 heap error: memshim's old space holds the live set");
-    t.equal(run.code, 0);
-  });
+  t.test(
+    `Node churn, 64 MiB live in 128 MiB (limit on the ${placement}): survives under memshim`,
+    { skip: skip ?? false },
+    async (t) => {
+      ensureBuilt();
+      const run = await runIn(
+        `small-node-${placement}`,
+        [MEMSHIM, '--', 'node', join(WORKLOADS, 'churn.js'), '64', '3'],
+        placement,
+      );
+      t.equal(run.oomKills, 0, 'no kernel OOM kill');
+      t.match(run.stdout, /^survived/m, "no V8 heap error: memshim's old space holds the live set");
+      t.equal(run.code, 0);
+    },
+  );
 }
 
 t.test('--python-memory-cap in 128 MiB: 32 threads run', { skip: skip ?? false }, async (t) => {
   ensureBuilt();
-  const run = await runIn('small-py-threads', [MEMSHIM, '--python-memory-cap', '--', 'python3', join(WORKLOADS, 'probe.py'), 'threads', '32', '0']);
+  const run = await runIn('small-py-threads', [
+    MEMSHIM,
+    '--python-memory-cap',
+    '--',
+    'python3',
+    join(WORKLOADS, 'probe.py'),
+    'threads',
+    '32',
+    '0',
+  ]);
   t.equal(run.code, 0, run.stderr.split('\n').slice(-2).join(' '));
   t.match(run.stdout, /^ready/m);
 });
 
-t.test('--python-memory-cap in 128 MiB: numpy imports and multiplies', { skip: skip ?? (haveNumpy ? false : 'python3 has no numpy') }, async (t) => {
-  ensureBuilt();
-  const run = await runIn('small-py-numpy', [MEMSHIM, '--python-memory-cap', '--', 'python3', join(WORKLOADS, 'probe.py'), 'numpy', '0']);
-  t.equal(run.code, 0, run.stderr.split('\n').slice(-2).join(' '));
-  t.match(run.stdout, /^ready/m);
-});
+t.test(
+  '--python-memory-cap in 128 MiB: numpy imports and multiplies',
+  { skip: skip ?? (haveNumpy ? false : 'python3 has no numpy') },
+  async (t) => {
+    ensureBuilt();
+    const run = await runIn('small-py-numpy', [
+      MEMSHIM,
+      '--python-memory-cap',
+      '--',
+      'python3',
+      join(WORKLOADS, 'probe.py'),
+      'numpy',
+      '0',
+    ]);
+    t.equal(run.code, 0, run.stderr.split('\n').slice(-2).join(' '));
+    t.match(run.stdout, /^ready/m);
+  },
+);
 
 for (const placement of ['leaf', 'parent'] as const) {
-  t.test(`--python-memory-cap in 128 MiB (limit on the ${placement}): filling memory is a MemoryError, not a kernel kill`, { skip: skip ?? false }, async (t) => {
-    ensureBuilt();
-    const run = await runIn(`small-py-fill-${placement}`, [MEMSHIM, '--python-memory-cap', '--', 'python3', join(WORKLOADS, 'fill.py')], placement);
-    t.equal(run.oomKills, 0);
-    t.match(run.stderr, /MemoryError/);
-    t.not(run.code, 137);
-  });
+  t.test(
+    `--python-memory-cap in 128 MiB (limit on the ${placement}): filling memory is a MemoryError, not a kernel kill`,
+    { skip: skip ?? false },
+    async (t) => {
+      ensureBuilt();
+      const run = await runIn(
+        `small-py-fill-${placement}`,
+        [MEMSHIM, '--python-memory-cap', '--', 'python3', join(WORKLOADS, 'fill.py')],
+        placement,
+      );
+      t.equal(run.oomKills, 0);
+      t.match(run.stderr, /MemoryError/);
+      t.not(run.code, 137);
+    },
+  );
 }

@@ -48,26 +48,46 @@ exec "$JAVACMD" $JAVA_OPTS -classpath "$CLASSPATH" app.Main "$@"
 
 t.test('start scripts that run java are found by what they contain, with the variables they pass on', async (t) => {
   const gradle = await gatherFacts([script('myapp', GRADLE)], { PATH: '/usr/bin' });
-  t.same(gradle.javaWrapper, { kind: 'gradle', optionVariables: ['JAVA_OPTS', 'MYAPP_OPTS'], scriptOptions: ['-Xmx64m', '-Xms64m'] });
+  t.same(gradle.javaWrapper, {
+    kind: 'gradle',
+    optionVariables: ['JAVA_OPTS', 'MYAPP_OPTS'],
+    scriptOptions: ['-Xmx64m', '-Xms64m'],
+  });
   const maven = await gatherFacts([script('server', MAVEN)], { PATH: '/usr/bin' });
   t.equal(maven.javaWrapper?.kind, 'maven');
-  const catalina = script('catalina.sh', '#!/bin/sh\n# Start Script for the CATALINA Server\neval exec "\\"$_RUNJAVA\\"" $JAVA_OPTS $CATALINA_OPTS $JSSE_OPTS org.apache.catalina.startup.Bootstrap "$@" start\n');
+  const catalina = script(
+    'catalina.sh',
+    '#!/bin/sh\n# Start Script for the CATALINA Server\neval exec "\\"$_RUNJAVA\\"" $JAVA_OPTS $CATALINA_OPTS $JSSE_OPTS org.apache.catalina.startup.Bootstrap "$@" start\n',
+  );
   const tomcat = await gatherFacts([catalina, 'run'], { PATH: '/usr/bin' });
   t.same(tomcat.javaWrapper?.optionVariables, ['JAVA_OPTS', 'CATALINA_OPTS', 'JSSE_OPTS']);
   t.equal(javaWrapperOf('/x/run.sh', '#!/bin/sh\nexec node app.js\n'), null, 'any other script');
 });
 
 t.test('a start script is tuned as the JVM, and its options are the user settings', async (t) => {
-  const facts = { shebang: ['/bin/sh'], javaWrapper: { kind: 'gradle' as const, optionVariables: ['JAVA_OPTS', 'MYAPP_OPTS'], scriptOptions: ['-Xmx64m'] } };
+  const facts = {
+    shebang: ['/bin/sh'],
+    javaWrapper: { kind: 'gradle' as const, optionVariables: ['JAVA_OPTS', 'MYAPP_OPTS'], scriptOptions: ['-Xmx64m'] },
+  };
   const plan = planCommand(inputOf(['bin/myapp'], 512 * MiB, { facts }));
   t.equal(plan.runtime, 'jvm');
   t.notMatch(plan.env.JAVA_TOOL_OPTIONS, XMX, "the script's -Xmx64m is kept");
   t.ok(plan.notes.some((n) => /heap set by -Xmx in the start script is kept/.test(n)));
-  const env = planCommand(inputOf(['bin/myapp'], 512 * MiB, { facts: { ...facts, javaWrapper: { ...facts.javaWrapper, scriptOptions: [] } }, env: { MYAPP_OPTS: '-Xmx1g' } }));
+  const env = planCommand(
+    inputOf(['bin/myapp'], 512 * MiB, {
+      facts: { ...facts, javaWrapper: { ...facts.javaWrapper, scriptOptions: [] } },
+      env: { MYAPP_OPTS: '-Xmx1g' },
+    }),
+  );
   t.ok(codes(env).includes('HEAP_EXCEEDS_LIMIT'), '-Xmx in MYAPP_OPTS judged');
-  const tomcat = planCommand(inputOf(['catalina.sh', 'run'], 192 * MiB, { env: { CATALINA_OPTS: '-XX:MaxRAMPercentage=90' } }));
+  const tomcat = planCommand(
+    inputOf(['catalina.sh', 'run'], 192 * MiB, { env: { CATALINA_OPTS: '-XX:MaxRAMPercentage=90' } }),
+  );
   t.equal(tomcat.runtime, 'jvm', 'catalina.sh run is the JVM, even unread');
-  t.ok(codes(tomcat).some((c) => c.startsWith('HEAP')), 'MaxRAMPercentage=90 in CATALINA_OPTS judged');
+  t.ok(
+    codes(tomcat).some((c) => c.startsWith('HEAP')),
+    'MaxRAMPercentage=90 in CATALINA_OPTS judged',
+  );
   t.notMatch(tomcat.env.JAVA_TOOL_OPTIONS, XMX);
   const plain = planCommand(inputOf(['/usr/local/tomcat/bin/catalina.sh', 'run'], 192 * MiB));
   t.match(plain.env.JAVA_TOOL_OPTIONS, XMX, 'tuned through JAVA_TOOL_OPTIONS, which the JVM reads whoever starts it');
@@ -77,18 +97,37 @@ t.test('a start script is tuned as the JVM, and its options are the user setting
 t.test('java @argfiles and -XX:VMOptionsFile are read as the launcher reads them', async (t) => {
   writeFileSync(join(dir, 'jvm.opts'), '# memory\n-Xmx700m "-XX:MaxMetaspaceSize=64m"\n-cp app.jar\n');
   const facts = await gatherFacts(['java', `@${join(dir, 'jvm.opts')}`, 'Main'], { PATH: '/usr/bin' });
-  t.same(facts.javaArgFiles, { [`@${join(dir, 'jvm.opts')}`]: ['-Xmx700m', '-XX:MaxMetaspaceSize=64m', '-cp', 'app.jar'] });
+  t.same(facts.javaArgFiles, {
+    [`@${join(dir, 'jvm.opts')}`]: ['-Xmx700m', '-XX:MaxMetaspaceSize=64m', '-cp', 'app.jar'],
+  });
   const plan = planCommand(inputOf(['java', `@${join(dir, 'jvm.opts')}`, 'Main'], 512 * MiB, { facts }));
   t.ok(codes(plan).includes('HEAP_EXCEEDS_LIMIT'), '-Xmx700m from the argfile judged');
   t.notMatch(plan.env.JAVA_TOOL_OPTIONS, /MaxMetaspaceSize/, "the argfile's metaspace kept");
   t.same(parseArgFile('a "b c"\n# -Xmx1g\n d'), ['a', 'b c', 'd']);
-  t.same(expandArgFiles(['java', '-XX:VMOptionsFile=v', 'M'], { '-XX:VMOptionsFile=v': ['-Xss512k'] }), ['java', '-XX:VMOptionsFile=v', '-Xss512k', 'M']);
-  const jdk = planCommand(inputOf(['java', '-jar', 'a.jar'], GiB, { env: { JDK_JAVA_OPTIONS: '-XX:MaxDirectMemorySize=64m -XX:ActiveProcessorCount=1' }, limits: { cpus: 2, cpuSource: 'cgroup' } }));
-  t.notMatch(jdk.env.JAVA_TOOL_OPTIONS, /MaxDirectMemorySize|ActiveProcessorCount/, '-XX: flags in JDK_JAVA_OPTIONS are user settings');
+  t.same(expandArgFiles(['java', '-XX:VMOptionsFile=v', 'M'], { '-XX:VMOptionsFile=v': ['-Xss512k'] }), [
+    'java',
+    '-XX:VMOptionsFile=v',
+    '-Xss512k',
+    'M',
+  ]);
+  const jdk = planCommand(
+    inputOf(['java', '-jar', 'a.jar'], GiB, {
+      env: { JDK_JAVA_OPTIONS: '-XX:MaxDirectMemorySize=64m -XX:ActiveProcessorCount=1' },
+      limits: { cpus: 2, cpuSource: 'cgroup' },
+    }),
+  );
+  t.notMatch(
+    jdk.env.JAVA_TOOL_OPTIONS,
+    /MaxDirectMemorySize|ActiveProcessorCount/,
+    '-XX: flags in JDK_JAVA_OPTIONS are user settings',
+  );
 });
 
 t.test('npm and pm2 launchers: their own memory and every instance come out of the budget', async (t) => {
-  const direct = flagMiB(planCommand(inputOf(['node', 'server.js'], 512 * MiB)).env.NODE_OPTIONS, /--max-old-space-size=(\d+)/)!;
+  const direct = flagMiB(
+    planCommand(inputOf(['node', 'server.js'], 512 * MiB)).env.NODE_OPTIONS,
+    /--max-old-space-size=(\d+)/,
+  )!;
   const pm2 = planCommand(inputOf(['pm2-runtime', 'start', 'app.js', '-i', '4'], 2 * GiB));
   t.equal(pm2.runtime, 'node');
   const each = flagMiB(pm2.env.NODE_OPTIONS, /--max-old-space-size=(\d+)/)!;
@@ -101,15 +140,32 @@ t.test('npm and pm2 launchers: their own memory and every instance come out of t
 });
 
 t.test('web server workers follow the CPU limit; a user-set count is judged', async (t) => {
-  for (const [cpus, workers] of [[0.5, 1], [1, 1], [1.5, 1], [2, 3], [4, 5]] as const) {
+  for (const [cpus, workers] of [
+    [0.5, 1],
+    [1, 1],
+    [1.5, 1],
+    [2, 3],
+    [4, 5],
+  ] as const) {
     const plan = planCommand(inputOf(['gunicorn', 'app:app'], 4 * GiB, { limits: { cpus, cpuSource: 'cgroup' } }));
     t.equal(plan.env.WEB_CONCURRENCY, String(workers), `${cpus} CPUs`);
   }
-  t.equal(planCommand(inputOf(['gunicorn', 'app:app'], 4 * GiB)).env.WEB_CONCURRENCY, '5', 'no CPU limit: 2 x 2 host CPUs + 1');
+  t.equal(
+    planCommand(inputOf(['gunicorn', 'app:app'], 4 * GiB)).env.WEB_CONCURRENCY,
+    '5',
+    'no CPU limit: 2 x 2 host CPUs + 1',
+  );
   t.equal(webConcurrency(256 * MiB, 4, true), 2, 'bounded by memory');
-  const many = planCommand(inputOf(['gunicorn', '-w', '8', 'app:app'], 512 * MiB, { limits: { cpus: 1, cpuSource: 'cgroup' } }));
+  const many = planCommand(
+    inputOf(['gunicorn', '-w', '8', 'app:app'], 512 * MiB, { limits: { cpus: 1, cpuSource: 'cgroup' } }),
+  );
   t.ok(codes(many).includes('WORKERS_EXCEED_LIMIT'), '8 workers in 512 MiB');
   t.ok(codes(many).includes('WORKERS_EXCEED_CPU'), '8 workers on 1 CPU');
   t.match(many.risks.find((r) => r.code === 'WORKERS_EXCEED_LIMIT')!.message, /use \d+ workers? or raise the limit to/);
-  t.same(codes(planCommand(inputOf(['gunicorn', '-w', '2', 'app:app'], 512 * MiB, { limits: { cpus: 1, cpuSource: 'cgroup' } }))).filter((c) => c.startsWith('WORKERS')), []);
+  t.same(
+    codes(
+      planCommand(inputOf(['gunicorn', '-w', '2', 'app:app'], 512 * MiB, { limits: { cpus: 1, cpuSource: 'cgroup' } })),
+    ).filter((c) => c.startsWith('WORKERS')),
+    [],
+  );
 });

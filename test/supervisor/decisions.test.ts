@@ -12,24 +12,63 @@ import { spawnFailure } from '../../src/supervisor/spawn.js';
 import { resolveOnPath } from '../../src/common/path-search.js';
 
 t.test('which signals are forwarded', async (t) => {
-  for (const never of [SIG.KILL, SIG.STOP, SIG.CHLD, 4, 7, 8, 11, 32, 33]) t.notOk(FORWARDED_SIGNALS.includes(never), `never ${never}`);
-  for (const always of [1, 2, 3, 5, 6, 10, 12, 13, 14, 15, 18, 20, 21, 22, 23, 28, 30, 31, 34, 50, 64]) t.ok(FORWARDED_SIGNALS.includes(always), `forwards ${always}`);
+  for (const never of [SIG.KILL, SIG.STOP, SIG.CHLD, 4, 7, 8, 11, 32, 33])
+    t.notOk(FORWARDED_SIGNALS.includes(never), `never ${never}`);
+  for (const always of [1, 2, 3, 5, 6, 10, 12, 13, 14, 15, 18, 20, 21, 22, 23, 28, 30, 31, 34, 50, 64])
+    t.ok(FORWARDED_SIGNALS.includes(always), `forwards ${always}`);
   t.equal(FORWARDED_SIGNALS.length, 31 - 7 + 31, '24 standard + 31 real-time');
 });
 
 t.test('decideForward: rewrite, drop, TTY stops, grace', async (t) => {
   const none = new Map<number, number>();
-  const table: [string, number, Map<number, number>, boolean, { signal: number; suspendSelf: boolean; startsGrace: boolean }][] = [
+  const table: [
+    string,
+    number,
+    Map<number, number>,
+    boolean,
+    { signal: number; suspendSelf: boolean; startsGrace: boolean },
+  ][] = [
     ['TERM as is, starts the grace period', 15, none, false, { signal: 15, suspendSelf: false, startsGrace: true }],
-    ['TERM rewritten to QUIT still starts it', 15, parseRewrite(['15:3']), false, { signal: 3, suspendSelf: false, startsGrace: true }],
-    ['TERM dropped: no grace period', 15, parseRewrite(['15:0']), false, { signal: 0, suspendSelf: false, startsGrace: false }],
+    [
+      'TERM rewritten to QUIT still starts it',
+      15,
+      parseRewrite(['15:3']),
+      false,
+      { signal: 3, suspendSelf: false, startsGrace: true },
+    ],
+    [
+      'TERM dropped: no grace period',
+      15,
+      parseRewrite(['15:0']),
+      false,
+      { signal: 0, suspendSelf: false, startsGrace: false },
+    ],
     ['WINCH dropped', 28, parseRewrite(['28:0']), false, { signal: 0, suspendSelf: false, startsGrace: false }],
-    ['TSTP in group mode: STOP, and memshim stops too', 20, none, false, { signal: 19, suspendSelf: true, startsGrace: false }],
+    [
+      'TSTP in group mode: STOP, and memshim stops too',
+      20,
+      none,
+      false,
+      { signal: 19, suspendSelf: true, startsGrace: false },
+    ],
     ['TTIN in single-child mode: as is', 21, none, true, { signal: 21, suspendSelf: true, startsGrace: false }],
-    ['TTOU rewritten wins over STOP', 22, parseRewrite(['TTOU:USR1']), false, { signal: 10, suspendSelf: true, startsGrace: false }],
-    ['RT signal rewritten', 34, parseRewrite(['RTMIN:RTMAX']), false, { signal: 64, suspendSelf: false, startsGrace: false }],
+    [
+      'TTOU rewritten wins over STOP',
+      22,
+      parseRewrite(['TTOU:USR1']),
+      false,
+      { signal: 10, suspendSelf: true, startsGrace: false },
+    ],
+    [
+      'RT signal rewritten',
+      34,
+      parseRewrite(['RTMIN:RTMAX']),
+      false,
+      { signal: 64, suspendSelf: false, startsGrace: false },
+    ],
   ];
-  for (const [name, received, rewrite, single, expected] of table) t.same(decideForward(received, rewrite, single), expected, name);
+  for (const [name, received, rewrite, single, expected] of table)
+    t.same(decideForward(received, rewrite, single), expected, name);
   fc.assert(
     fc.property(fc.constantFrom(...FORWARDED_SIGNALS), fc.boolean(), (n, single) => {
       const d = decideForward(n, none, single);
@@ -66,11 +105,16 @@ t.test('resolveOnPath: like execvp, without the /bin/sh fallback', async (t) => 
   writeFileSync(join(dir, 'b', 'tool'), '');
   chmodSync(join(dir, 'b', 'tool'), 0o755);
   mkdirSync(join(dir, 'a', 'sub'));
-  t.same(resolveOnPath('tool', `${dir}/a:${dir}/b`), { file: join(dir, 'b', 'tool') }, 'skips the one that is not executable');
+  t.same(
+    resolveOnPath('tool', `${dir}/a:${dir}/b`),
+    { file: join(dir, 'b', 'tool') },
+    'skips the one that is not executable',
+  );
   t.same(resolveOnPath('sub', `${dir}/a`), { errno: 2 }, 'a directory is not a command');
   t.same(resolveOnPath('./rel/x', '/nowhere'), { file: './rel/x' }, 'a slash: no search');
   t.same(resolveOnPath('nothing-here', `${dir}/a`), { errno: 2 });
-  if (process.getuid?.() !== 0) t.same(resolveOnPath('tool', `${dir}/a`), { errno: 13 }, 'found but not executable: EACCES');
+  if (process.getuid?.() !== 0)
+    t.same(resolveOnPath('tool', `${dir}/a`), { errno: 13 }, 'found but not executable: EACCES');
 });
 
 t.test('environmentBlock', async (t) => {

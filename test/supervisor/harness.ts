@@ -78,7 +78,11 @@ export function startMemshim(args: string[], options: StartOptions = {}): Init {
 export function startInit(argv: string[], options: StartOptions = {}): Init {
   const pid1 = options.pid1 ?? true;
   const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), ...argv];
-  const proc = spawn(command[0]!, command.slice(1), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd });
+  const proc = spawn(command[0]!, command.slice(1), {
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+  });
   const seen: string[] = [];
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   let partial = '';
@@ -98,7 +102,9 @@ export function startInit(argv: string[], options: StartOptions = {}): Init {
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return {
     proc,
     exit,
@@ -182,11 +188,20 @@ print('STATUS', os.waitstatus_to_exitcode(status))
 `;
 
 /** memshim ARGS on a new pty (Python's pty module): what the terminal showed and the exit status. */
-export function onPty(args: string[], steps: [cue: string, answer: string][] = [], argv = [...WITHOUT_TAP_HOOKS, MEMSHIM, ...args], env: NodeJS.ProcessEnv = process.env) {
+export function onPty(
+  args: string[],
+  steps: [cue: string, answer: string][] = [],
+  argv = [...WITHOUT_TAP_HOOKS, MEMSHIM, ...args],
+  env: NodeJS.ProcessEnv = process.env,
+) {
   ensureBuilt();
   // env -u NODE_OPTIONS: tap's hooks would otherwise load into memshim (WITHOUT_TAP_HOOKS).
   // The timeout only stops a hung run (the test then fails on what was printed); it asserts nothing.
-  const ran = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify([argv, steps])], { encoding: 'utf8', timeout: 60_000, env });
+  const ran = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify([argv, steps])], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env,
+  });
   // The terminal echoes Ctrl-C as ^C in front of the next line.
   const output = ran.stdout.replace(/\r/g, '').replace(/\^C/g, '\n');
   return { output, status: Number(/STATUS (-?\d+)/.exec(output)?.[1]) };

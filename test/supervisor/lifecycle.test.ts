@@ -18,15 +18,31 @@ async function runShell(script: string, args: string[] = [], pid1 = true) {
 }
 
 t.test('exit codes 0-255 pass through (boundaries and a random sample)', { skip }, async (t) => {
-  const codes = [0, 1, 2, 126, 127, 128, 254, 255, ...fc.sample(fc.integer({ min: 3, max: 253 }), { numRuns: 8, seed: 4 })];
+  const codes = [
+    0,
+    1,
+    2,
+    126,
+    127,
+    128,
+    254,
+    255,
+    ...fc.sample(fc.integer({ min: 3, max: 253 }), { numRuns: 8, seed: 4 }),
+  ];
   const results = await Promise.all(codes.map((code) => runShell(`exit ${code}`)));
-  t.same(results.map((r) => r.code), codes);
+  t.same(
+    results.map((r) => r.code),
+    codes,
+  );
 });
 
 t.test('death by signal N exits 128+N', { skip }, async (t) => {
   const signals = [1, 2, 3, 6, 9, 10, 15, 31];
   const results = await Promise.all(signals.map((n) => runShell(`kill -${n} $$`)));
-  t.same(results.map((r) => r.code), signals.map((n) => 128 + n));
+  t.same(
+    results.map((r) => r.code),
+    signals.map((n) => 128 + n),
+  );
 });
 
 t.test('127 when the command is not found, 126 when it cannot be executed; one line naming it', { skip }, async (t) => {
@@ -48,7 +64,11 @@ t.test('127 when the command is not found, 126 when it cannot be executed; one l
     for (const mode of [[], ['--exec']]) {
       const init = startMemshim(['--log-level', 'warn', '--no-monitor', ...mode, '--', ...argv]);
       t.equal((await init.exit).code, code, `${argv[0]} ${mode.join('')}: ${code}`);
-      const errors = init.stderr().trim().split('\n').filter((l) => l.includes('"level":50'));
+      const errors = init
+        .stderr()
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('"level":50'));
       t.equal(errors.length, 1, 'one error line');
       t.match(errors[0], line);
     }
@@ -62,19 +82,23 @@ t.test('2000 orphans re-parented to PID 1 are all reaped, none left', { skip }, 
   t.equal((await init.exit).code, 0);
 });
 
-t.test('a backlog of 2000 zombies (memshim stopped while they died) is reaped once it runs again', { skip }, async (t) => {
-  const init = startMemshim(['--log-level', 'warn', '--', cProgram('orphans'), '2000', 'backlog'], { stdin: true });
-  const memshim = await init.memshimPid();
-  await init.line(/^armed/);
-  process.kill(memshim, 'SIGSTOP');
-  init.proc.stdin!.write('g');
-  await init.line(/^backlog/);
-  process.kill(memshim, 'SIGCONT');
-  init.proc.stdin!.write('g');
-  const [, left] = (await init.line(/^left (\d+) ms/))!;
-  t.equal(Number(left), 0);
-  t.equal((await init.exit).code, 0);
-});
+t.test(
+  'a backlog of 2000 zombies (memshim stopped while they died) is reaped once it runs again',
+  { skip },
+  async (t) => {
+    const init = startMemshim(['--log-level', 'warn', '--', cProgram('orphans'), '2000', 'backlog'], { stdin: true });
+    const memshim = await init.memshimPid();
+    await init.line(/^armed/);
+    process.kill(memshim, 'SIGSTOP');
+    init.proc.stdin!.write('g');
+    await init.line(/^backlog/);
+    process.kill(memshim, 'SIGCONT');
+    init.proc.stdin!.write('g');
+    const [, left] = (await init.line(/^left (\d+) ms/))!;
+    t.equal(Number(left), 0);
+    t.equal((await init.exit).code, 0);
+  },
+);
 
 t.test('the main child exits: leftovers get SIGTERM, then SIGKILL after the grace period', { skip }, async (t) => {
   // A daemon that ignores SIGTERM and one that does not; the main child exits 3 at once.
@@ -88,16 +112,32 @@ t.test('the main child exits: leftovers get SIGTERM, then SIGKILL after the grac
 
 t.test('the child starts with an empty signal mask and default dispositions', { skip }, async (t) => {
   for (const mode of [[], ['--exec']]) {
-    const init = startMemshim(['--log-level', 'warn', '--no-monitor', ...mode, '--', 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status']);
+    const init = startMemshim([
+      '--log-level',
+      'warn',
+      '--no-monitor',
+      ...mode,
+      '--',
+      'grep',
+      '-E',
+      '^Sig(Blk|Ign)',
+      '/proc/self/status',
+    ]);
     await init.exit;
-    t.same(init.lines().filter(Boolean), ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'], `mode ${mode.join('') || 'supervised'}`);
+    t.same(
+      init.lines().filter(Boolean),
+      ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'],
+      `mode ${mode.join('') || 'supervised'}`,
+    );
   }
 });
 
 t.test('not PID 1: memshim becomes child subreaper (said at debug), adopts and reaps orphans', { skip }, async (t) => {
   // The inner shell starts sleep and exits: sleep is an orphan whose new parent must be memshim.
   const script = `pid=$(sh -c 'sleep 100 >/dev/null & echo $!'); echo orphan $pid; grep PPid /proc/$pid/status`;
-  const init = startMemshim(['--log-level', 'debug', '--no-monitor', '--grace-period', '5', '--', 'sh', '-c', script], { pid1: false });
+  const init = startMemshim(['--log-level', 'debug', '--no-monitor', '--grace-period', '5', '--', 'sh', '-c', script], {
+    pid1: false,
+  });
   const [, orphan] = (await init.line(/^orphan (\d+)/))!;
   const [, ppid] = (await init.line(/^PPid:\s+(\d+)/))!;
   t.equal(Number(ppid), init.proc.pid, 'the orphan was re-parented to memshim');
@@ -126,4 +166,3 @@ t.test('--exec: stdio is blocking and stays open for the command', { skip }, asy
     t.equal(lines[0], 'True True True', `mode ${mode.join('') || 'supervised'}`);
   }
 });
-

@@ -2,7 +2,13 @@
 // argv or environment behind it also stays a string (nothing to restore). The bytes themselves are checked with
 // real processes in test/faults/bytes.test.ts.
 import t from 'tap';
-import { lossyForStrings, rawArgv, rawEnvironmentBlock, rawWord, warnIfChanged } from '../../src/supervisor/raw-bytes.js';
+import {
+  lossyForStrings,
+  rawArgv,
+  rawEnvironmentBlock,
+  rawWord,
+  warnIfChanged,
+} from '../../src/supervisor/raw-bytes.js';
 import type { Logger } from '../../src/common/log.js';
 
 t.test('strings without U+FFFD, and lossy ones nobody gave memshim, go as strings', async (t) => {

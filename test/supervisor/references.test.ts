@@ -39,8 +39,20 @@ const MEMSHIM_INIT: InitUnderTest = {
   missing: false,
 };
 const REFERENCES: InitUnderTest[] = [
-  { name: 'tini', argv: ['tini'], defaultMode: 'child', modeFlags: { group: ['-g'], child: [] }, missing: notInstalled('tini') },
-  { name: 'dumb-init', argv: ['dumb-init'], defaultMode: 'group', modeFlags: { group: [], child: ['-c'] }, missing: notInstalled('dumb-init') },
+  {
+    name: 'tini',
+    argv: ['tini'],
+    defaultMode: 'child',
+    modeFlags: { group: ['-g'], child: [] },
+    missing: notInstalled('tini'),
+  },
+  {
+    name: 'dumb-init',
+    argv: ['dumb-init'],
+    defaultMode: 'group',
+    modeFlags: { group: [], child: ['-c'] },
+    missing: notInstalled('dumb-init'),
+  },
 ];
 
 /** `INIT [flags] -- COMMAND` as PID 1 of a new PID namespace (memshim through the harness: built, no tap hooks). */
@@ -80,13 +92,21 @@ async function sideBySide<R>(
   const memshim = results[0]!;
   for (const reference of REFERENCES) {
     const i = inits.indexOf(reference);
-    await t.test(`memshim against ${reference.name}`, { skip: reference.missing }, async (t) => compare(t, memshim, results[i]!, reference));
+    await t.test(`memshim against ${reference.name}`, { skip: reference.missing }, async (t) =>
+      compare(t, memshim, results[i]!, reference),
+    );
   }
   return { memshim, byReference: new Map(inits.slice(1).map((init, n) => [init, results[n + 1]!])) };
 }
 
 t.test('exit codes pass through: 0, 3, 255, and 128+N for a death by signal N', { skip }, async (t) => {
-  const cases: [script: string, code: number][] = [['exit 0', 0], ['exit 3', 3], ['exit 255', 255], ['kill -TERM $$', 143], ['kill -USR1 $$', 138]];
+  const cases: [script: string, code: number][] = [
+    ['exit 0', 0],
+    ['exit 3', 3],
+    ['exit 255', 255],
+    ['kill -TERM $$', 143],
+    ['kill -USR1 $$', 138],
+  ];
   const { memshim: mine } = await sideBySide(
     t,
     'exit 0 / 3 / 255, killed by TERM / USR1',
@@ -94,7 +114,11 @@ t.test('exit codes pass through: 0, 3, 255, and 128+N for a death by signal N', 
     (codes) => codes.join(' / '),
     (t, mine, theirs, reference) => t.same(mine, theirs, `memshim exits with the codes ${reference.name} exits with`),
   );
-  t.same(mine, cases.map(([, code]) => code), "memshim: the child's code, 128+N for signal N");
+  t.same(
+    mine,
+    cases.map(([, code]) => code),
+    "memshim: the child's code, 128+N for signal N",
+  );
 });
 
 t.test('SIGUSR1, SIGHUP, real-time signals and SIGTERM sent to PID 1 reach the child', { skip }, async (t) => {
@@ -111,7 +135,10 @@ t.test('SIGUSR1, SIGHUP, real-time signals and SIGTERM sent to PID 1 reach the c
     }
     killIfThere(child, 'SIGKILL');
     const exit = await recorder.exit;
-    const seen = recorder.lines().filter((line) => line.startsWith('child sig')).map((line) => Number(line.split(' ')[2]));
+    const seen = recorder
+      .lines()
+      .filter((line) => line.startsWith('child sig'))
+      .map((line) => Number(line.split(' ')[2]));
     return { seen, code: exit.code };
   };
   const { memshim: mine } = await sideBySide(
@@ -139,7 +166,8 @@ t.test('200 orphans re-parented to PID 1 are reaped, none left as zombies', { sk
     '200 orphans',
     run,
     (r) => `${r.left} left; exit ${r.code}`,
-    (t, mine, theirs, reference) => t.same(mine, theirs, `as under ${reference.name}: ${theirs.left} left, exit ${theirs.code}`),
+    (t, mine, theirs, reference) =>
+      t.same(mine, theirs, `as under ${reference.name}: ${theirs.left} left, exit ${theirs.code}`),
   );
   t.same(mine, { left: 0, code: 0 }, 'memshim: every orphan reaped (PID 1 has no child but the watcher), exit 0');
 });
@@ -149,7 +177,14 @@ t.test('a command that is not found', { skip }, async (t) => {
   const run = async (init: InitUnderTest) => {
     const missing = start(init, [command]);
     const code = (await missing.exit).code;
-    return { code, said: missing.stderr().split('\n').find((line) => line.includes(command)) ?? '' };
+    return {
+      code,
+      said:
+        missing
+          .stderr()
+          .split('\n')
+          .find((line) => line.includes(command)) ?? '',
+    };
   };
   const { memshim: mine } = await sideBySide(
     t,
@@ -187,21 +222,32 @@ t.test("a signal to PID 1 reaches the child's whole group, or the child alone", 
     await recorder.exit;
     return recorder.lines().some((line) => line.startsWith('grandchild sig 10 '));
   };
-  const label = (init: InitUnderTest, mode: Mode) => [init.name, ...init.modeFlags[mode]].join(' ') + (init.defaultMode === mode ? ' (default)' : '');
+  const label = (init: InitUnderTest, mode: Mode) =>
+    [init.name, ...init.modeFlags[mode]].join(' ') + (init.defaultMode === mode ? ' (default)' : '');
   const grandchildGotIt = new Map<InitUnderTest, boolean>();
   for (const mode of ['group', 'child'] as const) {
-    await t.test(`${mode === 'group' ? 'the group' : 'the child alone'}: memshim ${MEMSHIM_INIT.modeFlags[mode].join(' ') || '(default)'}`, async (t) => {
-      const { memshim, byReference } = await sideBySide(
-        t,
-        `USR1 to PID 1, ${mode} mode`,
-        run(mode),
-        (got, init) => `${label(init, mode)}: grandchild ${got ? 'got it' : 'did not'}`,
-        (t, mine, theirs, reference) => t.equal(mine, theirs, `as ${label(reference, mode)}`),
-      );
-      t.equal(memshim, mode === 'group', mode === 'group' ? 'memshim: the grandchild got USR1 too' : 'memshim --single-child: the grandchild got nothing');
-      // Each init's run without options is its default.
-      for (const [init, got] of [[MEMSHIM_INIT, memshim], ...byReference] as const) if (init.defaultMode === mode) grandchildGotIt.set(init, got);
-    });
+    await t.test(
+      `${mode === 'group' ? 'the group' : 'the child alone'}: memshim ${MEMSHIM_INIT.modeFlags[mode].join(' ') || '(default)'}`,
+      async (t) => {
+        const { memshim, byReference } = await sideBySide(
+          t,
+          `USR1 to PID 1, ${mode} mode`,
+          run(mode),
+          (got, init) => `${label(init, mode)}: grandchild ${got ? 'got it' : 'did not'}`,
+          (t, mine, theirs, reference) => t.equal(mine, theirs, `as ${label(reference, mode)}`),
+        );
+        t.equal(
+          memshim,
+          mode === 'group',
+          mode === 'group'
+            ? 'memshim: the grandchild got USR1 too'
+            : 'memshim --single-child: the grandchild got nothing',
+        );
+        // Each init's run without options is its default.
+        for (const [init, got] of [[MEMSHIM_INIT, memshim], ...byReference] as const)
+          if (init.defaultMode === mode) grandchildGotIt.set(init, got);
+      },
+    );
   }
   t.equal(grandchildGotIt.get(MEMSHIM_INIT), true, "memshim's default: the child's whole group");
   for (const reference of REFERENCES) {
@@ -219,7 +265,12 @@ t.test("a signal to PID 1 reaches the child's whole group, or the child alone", 
 
 t.test('what each init did (the table)', { skip }, async (t) => {
   const names = [MEMSHIM_INIT, ...REFERENCES].map((init) => init.name);
-  const rows = [...observed].map(([scenario, row]) => `| ${scenario} | ${names.map((name) => row.get(name) ?? 'not installed').join(' | ')} |`);
+  const rows = [...observed].map(
+    ([scenario, row]) => `| ${scenario} | ${names.map((name) => row.get(name) ?? 'not installed').join(' | ')} |`,
+  );
   t.comment([`| scenario | ${names.join(' | ')} |`, `|---|${names.map(() => '---|').join('')}`, ...rows].join('\n'));
-  t.ok([...observed.values()].every((row) => row.has('memshim')), 'memshim ran every scenario');
+  t.ok(
+    [...observed.values()].every((row) => row.has('memshim')),
+    'memshim ran every scenario',
+  );
 });

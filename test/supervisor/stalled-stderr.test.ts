@@ -52,45 +52,74 @@ const wchan = (pid: number) => {
 // stderr it shares, and block there itself (dash prints "User defined signal 1").
 const CHILD = `trap 'echo usr1 $(grep flags /proc/$$/fdinfo/2)' USR1; trap 'exit 7' TERM; head -c 2000000 /dev/zero >&2 & echo ready; while :; do sleep 0.05; done`;
 
-t.test('a stalled stderr pipe: signals forwarded, /healthz answered, the exit status kept', { skip: cannotUnshare() }, async (t) => {
-  ensureBuilt();
-  const dir = mkdtempSync(join(tmpdir(), 'memshim-stall-'));
-  const fifo = join(dir, 'stderr');
-  spawnSync('mkfifo', [fifo]);
-  const held = openSync(fifo, constants.O_RDWR); // a reader that never reads
-  t.teardown(() => {
-    closeSync(held);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const port = await freePort();
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const proc = spawn('unshare', ['--pid', '--fork', '--mount-proc', MEMSHIM, '--single-child', '--log-level', 'debug', '--health-port', String(port), '--health-host', '127.0.0.1', '--', 'sh', '-c', CHILD], { env, stdio: ['ignore', 'pipe', held] });
-  t.teardown(() => proc.kill('SIGKILL'));
-  const exit = once(proc, 'close') as Promise<[number | null, string | null]>;
-  const lines: string[] = [];
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
-  while (!lines.includes('ready')) await sleep(20);
-  let memshim = 0;
-  while (!memshim) {
-    memshim = childrenOf(proc.pid!)[0] ?? 0;
-    await sleep(10);
-  }
-  // Until the writer is blocked in the full pipe.
-  while (!descendants(memshim).some((pid) => /pipe_write$/.test(wchan(pid)))) await sleep(20);
+t.test(
+  'a stalled stderr pipe: signals forwarded, /healthz answered, the exit status kept',
+  { skip: cannotUnshare() },
+  async (t) => {
+    ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'memshim-stall-'));
+    const fifo = join(dir, 'stderr');
+    spawnSync('mkfifo', [fifo]);
+    const held = openSync(fifo, constants.O_RDWR); // a reader that never reads
+    t.teardown(() => {
+      closeSync(held);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const port = await freePort();
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const proc = spawn(
+      'unshare',
+      [
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        MEMSHIM,
+        '--single-child',
+        '--log-level',
+        'debug',
+        '--health-port',
+        String(port),
+        '--health-host',
+        '127.0.0.1',
+        '--',
+        'sh',
+        '-c',
+        CHILD,
+      ],
+      { env, stdio: ['ignore', 'pipe', held] },
+    );
+    t.teardown(() => proc.kill('SIGKILL'));
+    const exit = once(proc, 'close') as Promise<[number | null, string | null]>;
+    const lines: string[] = [];
+    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+    while (!lines.includes('ready')) await sleep(20);
+    let memshim = 0;
+    while (!memshim) {
+      memshim = childrenOf(proc.pid!)[0] ?? 0;
+      await sleep(10);
+    }
+    // Until the writer is blocked in the full pipe.
+    while (!descendants(memshim).some((pid) => /pipe_write$/.test(wchan(pid)))) await sleep(20);
 
-  for (let i = 1; i <= 3; i++) {
-    process.kill(memshim, 'SIGUSR1');
-    while (lines.filter((l) => l.startsWith('usr1')).length < i) await sleep(20);
-    t.pass(`SIGUSR1 number ${i} reached the child`);
-  }
-  const flags = lines.filter((l) => l.startsWith('usr1')).map((l) => parseInt(/flags:\s+(\d+)/.exec(l)?.[1] ?? 'x', 8));
-  t.ok(flags.length === 3 && flags.every((f) => Number.isInteger(f) && (f & constants.O_NONBLOCK) === 0), `the child's stderr stays blocking (${flags.map((f) => f.toString(8))})`);
-  const health = await get(port, '/healthz');
-  t.equal(health?.status, 200, '/healthz answers');
-  const metrics = await get(port, '/metrics');
-  t.match(metrics?.body, /^memshim_log_lines_dropped_total \d+$/m, 'the lines it could not write are counted');
-  process.kill(memshim, 'SIGTERM');
-  const [code] = await exit;
-  t.equal(code, 7, "the child's exit status, with stderr still unread");
-});
+    for (let i = 1; i <= 3; i++) {
+      process.kill(memshim, 'SIGUSR1');
+      while (lines.filter((l) => l.startsWith('usr1')).length < i) await sleep(20);
+      t.pass(`SIGUSR1 number ${i} reached the child`);
+    }
+    const flags = lines
+      .filter((l) => l.startsWith('usr1'))
+      .map((l) => parseInt(/flags:\s+(\d+)/.exec(l)?.[1] ?? 'x', 8));
+    t.ok(
+      flags.length === 3 && flags.every((f) => Number.isInteger(f) && (f & constants.O_NONBLOCK) === 0),
+      `the child's stderr stays blocking (${flags.map((f) => f.toString(8))})`,
+    );
+    const health = await get(port, '/healthz');
+    t.equal(health?.status, 200, '/healthz answers');
+    const metrics = await get(port, '/metrics');
+    t.match(metrics?.body, /^memshim_log_lines_dropped_total \d+$/m, 'the lines it could not write are counted');
+    process.kill(memshim, 'SIGTERM');
+    const [code] = await exit;
+    t.equal(code, 7, "the child's exit status, with stderr still unread");
+  },
+);

@@ -16,7 +16,12 @@ export const MiB = 1024 * 1024;
 export class CheckError extends Error {}
 
 export function assert(condition, message, detail) {
-  if (!condition) throw new CheckError(detail === undefined ? message : `${message}\n${typeof detail === 'string' ? detail : JSON.stringify(detail, null, 2)}`);
+  if (!condition)
+    throw new CheckError(
+      detail === undefined
+        ? message
+        : `${message}\n${typeof detail === 'string' ? detail : JSON.stringify(detail, null, 2)}`,
+    );
 }
 
 export function equal(actual, expected, message) {
@@ -48,14 +53,21 @@ export function readCgroup(path, file) {
 
 /** memory.events (or any flat keyed file) as an object of numbers. */
 export function keyed(text) {
-  return Object.fromEntries(text.trim().split('\n').map((line) => line.split(' ')).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .map(([k, v]) => [k, Number(v)]),
+  );
 }
 
 /** Kill everything in the cgroup tree and remove it, leaves first. */
 export async function removeCgroup(path) {
   const dir = join(CGROUP, path);
   if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) await removeCgroup(join(path, entry.name));
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) await removeCgroup(join(path, entry.name));
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
       writeFileSync(join(dir, 'cgroup.kill'), '1');
@@ -80,12 +92,26 @@ export function spawnIn(path, argv, { env = {}, namespaces = false, pidnsOf = nu
   let inner = argv;
   if (namespaces) {
     const mountProc = pidnsOf === null ? '' : 'mount -t proc proc /proc && ';
-    inner = ['unshare', '-Cm', '--propagation', 'private', '--', 'sh', '-c', `umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && ${mountProc}exec "$@"`, 'sh', ...argv];
+    inner = [
+      'unshare',
+      '-Cm',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      `umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && ${mountProc}exec "$@"`,
+      'sh',
+      ...argv,
+    ];
   }
   // Into another process's PID namespace (a pod's shared one): nsenter forks, the child is in the namespace.
   if (pidnsOf !== null) inner = ['nsenter', '-t', String(pidnsOf), '-p', '--', ...inner];
   const script = `echo $$ > ${join(CGROUP, path, 'cgroup.procs')} && exec "$@"`;
-  const child = spawn('/bin/sh', ['-c', script, 'sh', ...inner], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', script, 'sh', ...inner], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Proc(child);
 }
 
@@ -136,8 +162,14 @@ export class Proc {
     for (;;) {
       const found = this.lines.find(predicate);
       if (found) return found;
-      if (this.done || Date.now() > deadline) throw new CheckError(`no ${what} (${this.done ? 'process ended' : 'timed out'}); stderr:\n${this.stderr.slice(-4000)}`);
-      await Promise.race([new Promise((r) => this.waiters.push(r)), sleep(Math.min(1000, Math.max(0, deadline - Date.now())))]);
+      if (this.done || Date.now() > deadline)
+        throw new CheckError(
+          `no ${what} (${this.done ? 'process ended' : 'timed out'}); stderr:\n${this.stderr.slice(-4000)}`,
+        );
+      await Promise.race([
+        new Promise((r) => this.waiters.push(r)),
+        sleep(Math.min(1000, Math.max(0, deadline - Date.now()))),
+      ]);
     }
   }
 

@@ -8,10 +8,13 @@ import { CheckError } from './lib.mjs';
 const dir = new URL('./checks/', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 const selected = [];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.mjs'))
+  .sort()) {
   const { checks } = await import(join(dir, file));
   for (const [name, fn] of checks) {
-    if (filters.length === 0 || filters.some((f) => file.includes(f) || name.includes(f))) selected.push({ file, name, fn });
+    if (filters.length === 0 || filters.some((f) => file.includes(f) || name.includes(f)))
+      selected.push({ file, name, fn });
   }
 }
 console.log('TAP version 14');

@@ -18,10 +18,18 @@ export const checks = [
         makeCgroup('v2-pod/app', { 'memory.max': 400 * MiB, 'memory.high': 200 * MiB, 'memory.swap.max': 0 });
         const report = await dryRun('v2-pod/app');
         const l = report.limits;
-        assert(l.memoryBytes === 300 * MiB && l.memorySource === 'cgroup' && /v2-pod$/.test(l.memoryLimitFrom ?? ''), 'memory limit from the parent', l);
+        assert(
+          l.memoryBytes === 300 * MiB && l.memorySource === 'cgroup' && /v2-pod$/.test(l.memoryLimitFrom ?? ''),
+          'memory limit from the parent',
+          l,
+        );
         assert(l.memoryHighBytes === 200 * MiB, 'memory.high: the leaf (smaller than the parent)', l);
         assert(l.swapBytes === 0, 'swap forbidden by the leaf', l);
-        assert(l.cpus === 0.75 && l.cpuSource === 'cgroup' && /v2-pod$/.test(l.cpuLimitFrom ?? ''), 'cpu.max of the parent: 0.75', l);
+        assert(
+          l.cpus === 0.75 && l.cpuSource === 'cgroup' && /v2-pod$/.test(l.cpuLimitFrom ?? ''),
+          'cpu.max of the parent: 0.75',
+          l,
+        );
         equal(report.cgroup.version, 2, 'cgroup version');
       } finally {
         await removeCgroup('v2-pod');
@@ -50,10 +58,18 @@ export const checks = [
         const inside = await dryRun('v2-podlimit/ctr', {}, true);
         equal(inside.cgroup.version, 2, 'v2 inside the namespace');
         // The pod's 300 MiB sits above the namespace's root: invisible, as on Kubernetes with pod-level resources.
-        assert(inside.limits.memorySource === 'host', 'the parent limit is invisible from the namespace', inside.limits);
+        assert(
+          inside.limits.memorySource === 'host',
+          'the parent limit is invisible from the namespace',
+          inside.limits,
+        );
         assert(inside.limits.cpus === 0.5, "the container's own cpu.max is seen", inside.limits);
         const told = await dryRun('v2-podlimit/ctr', { MEMSHIM_MEMORY: '300Mi' }, true);
-        assert(told.limits.memoryBytes === 300 * MiB && told.limits.memorySource === 'option', 'MEMSHIM_MEMORY (the downward API) fills the gap', told.limits);
+        assert(
+          told.limits.memoryBytes === 300 * MiB && told.limits.memorySource === 'option',
+          'MEMSHIM_MEMORY (the downward API) fills the gap',
+          told.limits,
+        );
       } finally {
         await removeCgroup('v2-podlimit');
       }

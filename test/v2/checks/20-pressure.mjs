@@ -13,7 +13,11 @@ export const checks = [
         const proc = memshim('v2-psi', ['--monitor-interval', '0.5', '--', CHURN, '64', '32', '200']);
         let warned;
         try {
-          warned = await proc.line((l) => l.event === 'memory_pressure' && l.kind === 'sustained', 300_000, 'sustained-pressure warning');
+          warned = await proc.line(
+            (l) => l.event === 'memory_pressure' && l.kind === 'sustained',
+            300_000,
+            'sustained-pressure warning',
+          );
         } catch (error) {
           error.message += `\nmemory.pressure: ${readCgroup('v2-psi', 'memory.pressure')}\nmemory.events: ${readCgroup('v2-psi', 'memory.events')}\nmemory.current: ${readCgroup('v2-psi', 'memory.current')}`;
           throw error;

@@ -32,11 +32,35 @@ export const checks = [
         const holder = await childOf(pause.child.pid);
         // The app waits 40 s before it allocates: the sidecar (slow to start in the VM) finds it first.
         const app = spawnIn('v2-pod/app', [HOG, '256', '2', '300', '40000'], { namespaces: true, pidnsOf: holder });
-        const side = spawnIn('v2-pod/side', [process.execPath, MEMSHIM, 'sidecar', '--match', 'v2/hog', '--monitor-interval', '0.5', '--health-port', '0', '--health-host', '127.0.0.1'], { namespaces: true, pidnsOf: holder });
+        const side = spawnIn(
+          'v2-pod/side',
+          [
+            process.execPath,
+            MEMSHIM,
+            'sidecar',
+            '--match',
+            'v2/hog',
+            '--monitor-interval',
+            '0.5',
+            '--health-port',
+            '0',
+            '--health-host',
+            '127.0.0.1',
+          ],
+          { namespaces: true, pidnsOf: holder },
+        );
         const start = await side.event('start', 180_000);
-        assert(start.memoryBytes === 96 * MiB && start.memorySource === 'cgroup', "the sidecar reads the app container's limit", start);
+        assert(
+          start.memoryBytes === 96 * MiB && start.memorySource === 'cgroup',
+          "the sidecar reads the app container's limit",
+          start,
+        );
         const oom = await side.event('oom_kill', 240_000);
-        assert(oom.main === true && oom.command === 'hog' && oom.groupKill === true, 'the main process, a group kill', oom);
+        assert(
+          oom.main === true && oom.command === 'hog' && oom.groupKill === true,
+          'the main process, a group kill',
+          oom,
+        );
         assert(oom.limitBytes === 96 * MiB && oom.peakBytes >= 90 * MiB, 'the limit and the peak', oom);
         assert(/with every process in its cgroup \(memory.oom.group=1\)/.test(oom.msg), 'said in words', oom.msg);
         const end = await side.event('child_exit');
