@@ -1,30 +1,15 @@
 // Shared by the fault tests (issue 9): the C helpers of test/faults/c compiled once per process, and a way to
 // run memshim from sh, where argv and the environment can hold any bytes (Node's spawn takes only strings).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
+import { compiledC } from '../helpers/c-program.js';
 
 const SOURCES = fileURLToPath(new URL('./c/', import.meta.url));
-let buildDir: string | null = null;
 
 /** Path of the compiled test/faults/c/NAME.c, built on first use and removed at exit. */
 export function faultProgram(name: 'term-counter'): string {
-  if (!buildDir) {
-    buildDir = mkdtempSync(join(tmpdir(), 'memshim-faults-'));
-    const dir = buildDir;
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  const out = join(buildDir, name);
-  try {
-    readFileSync(out);
-  } catch {
-    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(SOURCES, `${name}.c`)], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`gcc ${name}.c failed: ${built.stderr}`);
-  }
-  return out;
+  return compiledC(SOURCES, name);
 }
 
 export interface RawRun {

@@ -2,30 +2,16 @@
 // (`unshare --pid --fork --mount-proc`), or a plain child of the test. Helper programs in C (test/supervisor/c)
 // are compiled once per process into a temporary directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
+import { compiledC } from '../helpers/c-program.js';
 
 const SOURCES = fileURLToPath(new URL('./c/', import.meta.url));
-let buildDir: string | null = null;
 
 /** Path of the compiled test/supervisor/c/NAME.c (gcc), built on first use and removed at exit. */
 export function cProgram(name: 'recorder' | 'orphans'): string {
-  if (!buildDir) {
-    buildDir = mkdtempSync(join(tmpdir(), 'memshim-init-'));
-    const dir = buildDir;
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  const out = join(buildDir, name);
-  try {
-    readFileSync(out);
-  } catch {
-    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(SOURCES, `${name}.c`)], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`gcc ${name}.c failed: ${built.stderr}`);
-  }
-  return out;
+  return compiledC(SOURCES, name);
 }
 
 /** Why PID-namespace tests cannot run here (a tap skip reason), or false. */

@@ -1,0 +1,23 @@
+// The C test programs (test/*/c/NAME.c): compiled with gcc once per test process, on first use, into a
+// temporary directory removed at exit.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let buildDir: string | null = null;
+
+/** Path of the compiled SOURCES/NAME.c, built on first use. */
+export function compiledC(sources: string, name: string): string {
+  if (!buildDir) {
+    buildDir = mkdtempSync(join(tmpdir(), 'memshim-c-'));
+    const dir = buildDir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const out = join(buildDir, name);
+  if (!existsSync(out)) {
+    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(sources, `${name}.c`)], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`gcc ${name}.c failed: ${built.stderr}`);
+  }
+  return out;
+}
