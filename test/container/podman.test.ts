@@ -5,7 +5,8 @@
 // One image per run (test/container/podman.ts), in a private podman storage removed at the end.
 import t from 'tap';
 import { ensureBinary } from '../packaging/container.js';
-import { jsonLines, makePodman, podmanUnsupported, type Podman } from './podman.js';
+import { jsonLines } from '../packaging/container.js';
+import { makePodman, podmanUnsupported, type Podman } from './podman.js';
 
 const MiB = 1024 * 1024;
 // Generous: these bound a hang; what they wait for happens at once when memshim works.

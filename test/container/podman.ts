@@ -4,22 +4,11 @@
 // test/packaging. Everything podman keeps (images, containers, its database, its locks' state) lives in one
 // temporary directory of this run, so parallel runs and other users of podman on the host never meet.
 import { execFile, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  linkSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { REPO } from '../helpers/memshim.js';
-import { BINARY, sharedLibraries } from '../packaging/container.js';
+import { join } from 'node:path';
+import { buildRootFs } from '../packaging/container.js';
 
-const PROBE_SOURCE = join(REPO, 'test', 'packaging', 'probe.c');
 const BUSYBOX = '/bin/busybox';
 /** How long one podman command may take before the test calls it hung (image import, a container's life). */
 const PODMAN_TIMEOUT_MS = 120_000;
@@ -106,10 +95,15 @@ export async function makePodman(): Promise<Podman> {
     });
 
   const image = 'localhost/memshim-test:latest';
-  const root = buildRoot(join(home, 'root'));
-  const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 512 * 1024 * 1024 });
+  // /memshim, its libraries, /probe (static), busybox (static) as /bin/busybox and /bin/sleep.
+  const root = buildRootFs({
+    files: { [BUSYBOX]: 'bin/busybox' },
+    links: { 'bin/sleep': 'busybox' },
+    dirs: ['proc', 'sys', 'dev', 'tmp', 'etc'],
+  });
+  const tar = spawnSync('tar', ['-C', root.root, '-c', '.'], { maxBuffer: 512 * 1024 * 1024 });
+  root.remove();
   if (tar.status !== 0) throw new Error(`tar of the root failed: ${String(tar.stderr)}`);
-  rmSync(root, { recursive: true, force: true });
   const imported = await run(['import', '--change', 'ENTRYPOINT ["/memshim", "--"]', '-', image], tar.stdout);
   if (imported.code !== 0) throw new Error(`podman import failed (${imported.code}):\n${imported.stderr}`);
 
@@ -123,40 +117,4 @@ export async function makePodman(): Promise<Podman> {
       rmSync(home, { recursive: true, force: true });
     },
   };
-}
-
-/** /memshim, its libraries, /probe (static), busybox (static) as /bin/busybox and /bin/sleep. */
-function buildRoot(root: string): string {
-  const place = (path: string, to: string): void => {
-    const target = join(root, to);
-    const from = realpathSync(path); // libraries are often symlinks: the root gets the file under the linked name
-    mkdirSync(dirname(target), { recursive: true });
-    try {
-      linkSync(from, target); // same filesystem: no 100 MiB copy
-    } catch {
-      copyFileSync(from, target);
-    }
-  };
-  place(BINARY, 'memshim');
-  for (const library of sharedLibraries(BINARY)) place(library, library);
-  place(BUSYBOX, 'bin/busybox');
-  symlinkSync('busybox', join(root, 'bin', 'sleep'));
-  const probe = spawnSync('gcc', ['-static', '-O2', '-o', join(root, 'probe'), PROBE_SOURCE], { encoding: 'utf8' });
-  if (probe.status !== 0) throw new Error(`gcc -static failed: ${probe.stderr}`);
-  for (const dir of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(root, dir), { recursive: true, mode: 0o755 });
-  return root;
-}
-
-/** The JSON lines memshim logged (podman logs gives them on stderr, as memshim wrote them). */
-export function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { canMakeCgroups, TestCgroup, type TestCgroupLimits } from '../helpers/real-cgroup.js';
 import {
   buildRootFs,
+  jsonLines,
   commandLine,
   containerUnsupported,
   ensureBinary,
@@ -67,19 +68,6 @@ function start(
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, events: jsonLines(stderr) }));
   });
   return { cgroup, running: { child, stdout: () => stdout, stderr: () => stderr, done } };
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
 }
 
 async function until<T>(what: string, probe: () => T | null | undefined | false, running?: Running): Promise<T> {

@@ -14,6 +14,7 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,8 +113,18 @@ export interface RootFs {
   remove(): void;
 }
 
+/** What a root adds to /memshim, its libraries and /probe: files from the host, symlinks, empty directories. */
+export interface RootExtras {
+  /** Host path -> path in the root. */
+  files?: Record<string, string>;
+  /** Path in the root -> what it points to. */
+  links?: Record<string, string>;
+  /** Empty directories (mount points); the default suits unshare + chroot. */
+  dirs?: string[];
+}
+
 /** The root filesystem: /memshim, its libraries, /probe (static), and empty mount points. */
-export function buildRootFs(): RootFs {
+export function buildRootFs(extras: RootExtras = {}): RootFs {
   const root = mkdtempSync(join(tmpdir(), 'memshim-rootfs-'));
   const place = (path: string, to: string): void => {
     const target = join(root, to);
@@ -127,11 +138,27 @@ export function buildRootFs(): RootFs {
   };
   place(BINARY, 'memshim');
   for (const library of sharedLibraries(BINARY)) place(library, library);
+  for (const [from, to] of Object.entries(extras.files ?? {})) place(from, to);
+  for (const [path, target] of Object.entries(extras.links ?? {})) symlinkSync(target, join(root, path));
   const probe = spawnSync('gcc', ['-static', '-O2', '-o', join(root, 'probe'), PROBE_SOURCE], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error(`gcc -static failed: ${probe.stderr}`);
-  for (const dir of ['proc', 'sys/fs/cgroup', 'dev', 'tmp'])
+  for (const dir of extras.dirs ?? ['proc', 'sys/fs/cgroup', 'dev', 'tmp'])
     mkdirSync(join(root, dir), { recursive: true, mode: 0o755 });
   return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The JSON lines memshim logged among other output. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Absolute paths of the shared libraries and the loader that `ldd` lists for `binary`. */
