@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
+import { compiledC } from '../test/helpers/c-program.js';
 import { childrenOf } from '../test/supervisor/harness.js';
 import { HEALTH_SERVER_OVERHEAD_BYTES, SUPERVISOR_OVERHEAD_BYTES } from '../src/commands/run.js';
 
@@ -55,15 +56,9 @@ const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
 
 const work = mkdtempSync(join(tmpdir(), 'memshim-faults-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+/** Path of the compiled bench/c/NAME.c, built on first use. */
 function cBuild(name: 'target' | 'flood'): string {
-  const out = join(work, name);
-  if (!existsSync(out)) {
-    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', out, join(REPO, 'bench/c', `${name}.c`)], {
-      encoding: 'utf8',
-    });
-    if (built.status !== 0) throw new Error(`gcc ${name}.c: ${built.stderr}`);
-  }
-  return out;
+  return compiledC(join(REPO, 'bench/c'), name);
 }
 
 function statusKb(pid: number, field: string): number {

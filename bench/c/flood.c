@@ -12,41 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int is_zombie(int pid) {
-  char stat[64], state = 0;
-  snprintf(stat, sizeof stat, "/proc/%d/stat", pid);
-  FILE *s = fopen(stat, "r");
-  if (s && fscanf(s, "%*d (%*[^)]) %c", &state) != 1) state = 0;
-  if (s) fclose(s);
-  return state == 'Z';
-}
-
-/* PID 1's children besides me (any of its threads may be the parent); only the zombies when asked. */
-static int children_of_pid1(int zombies_only) {
-  char path[64];
-  DIR *tasks = opendir("/proc/1/task");
-  struct dirent *entry;
-  int count = 0;
-  while (tasks && (entry = readdir(tasks)) != NULL) {
-    if (entry->d_name[0] == '.' || strlen(entry->d_name) > 20) continue;
-    snprintf(path, sizeof path, "/proc/1/task/%s/children", entry->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    int pid;
-    while (fscanf(f, "%d", &pid) == 1) {
-      if (pid != getpid() && (!zombies_only || is_zombie(pid))) count++;
-    }
-    fclose(f);
-  }
-  if (tasks) closedir(tasks);
-  return count;
-}
+#include "../../test/supervisor/c/pid1-children.h"
 
 static int wave(int n) {
   pid_t maker = fork();

@@ -11,44 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int is_zombie(int pid) {
-  char stat[64], state = 0;
-  snprintf(stat, sizeof stat, "/proc/%d/stat", pid);
-  FILE *s = fopen(stat, "r");
-  if (s && fscanf(s, "%*d (%*[^)]) %c", &state) != 1) state = 0;
-  if (s) fclose(s);
-  return state == 'Z';
-}
-
-/*
- * Children of PID 1 besides me (any of its threads may be the parent), from /proc/1/task/T/children, which lists
- * zombies too until they are reaped: all of them, or only the zombies. Cheap enough to poll each ms.
- */
-static int children_of_pid1(int zombies_only) {
-  char path[64];
-  DIR *tasks = opendir("/proc/1/task");
-  struct dirent *entry;
-  int count = 0;
-  while (tasks && (entry = readdir(tasks)) != NULL) {
-    if (entry->d_name[0] == '.' || strlen(entry->d_name) > 20) continue;
-    snprintf(path, sizeof path, "/proc/1/task/%s/children", entry->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    int pid;
-    while (fscanf(f, "%d", &pid) == 1) {
-      if (pid != getpid() && (!zombies_only || is_zombie(pid))) count++;
-    }
-    fclose(f);
-  }
-  if (tasks) closedir(tasks);
-  return count;
-}
+#include "pid1-children.h"
 
 /* Processes left for PID 1 to reap, besides me. */
 static int others(void) { return children_of_pid1(0); }
