@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { compiledC } from '../test/helpers/c-program.js';
 import { childrenOf } from '../test/supervisor/harness.js';
+import { statusKb } from './init-memory.js';
 import { HEALTH_SERVER_OVERHEAD_BYTES, SUPERVISOR_OVERHEAD_BYTES } from '../src/commands/run.js';
 
 const { values } = parseArgs({
@@ -61,15 +62,6 @@ function cBuild(name: 'target' | 'flood'): string {
   return compiledC(join(REPO, 'bench/c'), name);
 }
 
-function statusKb(pid: number, field: string): number {
-  try {
-    return Number(
-      new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN,
-    );
-  } catch {
-    return NaN;
-  }
-}
 const memoryOf = (pid: number) => ({ anonKb: statusKb(pid, 'RssAnon'), rssKb: statusKb(pid, 'VmRSS') });
 
 async function freePort(): Promise<number> {

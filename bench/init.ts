@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, ensureBuilt } from '../test/helpers/memshim.js';
 import { childrenOf, cProgram } from '../test/supervisor/harness.js';
+import { residentMemory } from './init-memory.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,27 +74,6 @@ function startup(): { wall: Record<string, number>; cpu: Record<string, number> 
     wall: Object.fromEntries(results.map((r) => [r.command, r.median * 1000])),
     cpu: Object.fromEntries(results.map((r) => [r.command, (r.user + r.system) * 1000])),
   };
-}
-
-function statusKb(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? NaN);
-}
-
-/** The init's own RssAnon/RssFile while its child sleeps: the highest of a few readings after start-up. */
-async function residentMemory(argv: string[]): Promise<{ anonKb: number; fileKb: number }> {
-  const proc = spawn(argv[0]!, [...argv.slice(1), '--', 'sleep', '30'], { env, stdio: 'ignore' });
-  while (childrenOf(proc.pid!).length === 0) await sleep(10);
-  let anonKb = 0;
-  let fileKb = 0;
-  for (let i = 0; i < 8; i++) {
-    await sleep(250);
-    anonKb = Math.max(anonKb, statusKb(proc.pid!, 'RssAnon'));
-    fileKb = Math.max(fileKb, statusKb(proc.pid!, 'RssFile'));
-  }
-  proc.kill('SIGTERM');
-  await new Promise((resolve) => proc.on('close', resolve));
-  return { anonKb, fileKb };
 }
 
 /**
@@ -189,7 +169,7 @@ async function main() {
   const reap: Record<string, number> = {};
   const backlog: Record<string, number> = {};
   const latency: Record<string, { median: number; p95: number }> = {};
-  for (const [name, argv] of Object.entries(INITS)) memory[name] = await residentMemory(argv);
+  for (const [name, argv] of Object.entries(INITS)) memory[name] = await residentMemory(argv, env);
   // Interleaved, so a burst of load elsewhere hits every init alike.
   const reaps: Record<string, number[]> = {};
   const backlogs: Record<string, number[]> = {};

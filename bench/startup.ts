@@ -15,12 +15,14 @@
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
 // NODE_EXTRA_CA_CERTS and NODE_OPTIONS are removed for every command: a container's init starts without them.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/packaging/container.js';
+import { childrenOf } from '../test/supervisor/harness.js';
+import { residentMemory } from './init-memory.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,16 +113,6 @@ function startup(): Record<string, Timing> {
   );
 }
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
-    );
-  } catch {
-    return [];
-  }
-}
-
 function comm(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -159,26 +151,6 @@ async function signalWindow(argv: string[]): Promise<{ windowMs: number | null; 
     if (lostHere > 0) windowMs = delay;
   }
   return { windowMs, lost };
-}
-
-function statusKb(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? NaN);
-}
-
-async function residentMemory(argv: string[]): Promise<{ anonKb: number; fileKb: number }> {
-  const proc = spawn(argv[0]!, [...argv.slice(1), '--', 'sleep', '30'], { env, stdio: 'ignore' });
-  while (childrenOf(proc.pid!).length === 0) await sleep(10);
-  let anonKb = 0;
-  let fileKb = 0;
-  for (let i = 0; i < 8; i++) {
-    await sleep(250);
-    anonKb = Math.max(anonKb, statusKb(proc.pid!, 'RssAnon'));
-    fileKb = Math.max(fileKb, statusKb(proc.pid!, 'RssFile'));
-  }
-  proc.kill('SIGTERM');
-  await new Promise((resolve) => proc.on('close', resolve));
-  return { anonKb, fileKb };
 }
 
 function sizes(): Record<string, number> {
@@ -227,7 +199,7 @@ async function main() {
       ) * 10;
   if (Number.isNaN(STEP)) STEP = Math.max(1, Math.round(MAX / 16));
   const memory: Record<string, { anonKb: number; fileKb: number }> = {};
-  for (const [name, init] of Object.entries(INITS)) memory[name] = await residentMemory(init.argv);
+  for (const [name, init] of Object.entries(INITS)) memory[name] = await residentMemory(init.argv, env);
   const windows: Record<string, { windowMs: number | null; lost: Record<number, number> }> = {};
   for (const [name, init] of Object.entries(INITS)) windows[name] = await signalWindow(init.argv);
   const size = sizes();

@@ -2,7 +2,7 @@
 // (`unshare --pid --fork --mount-proc`), or a plain child of the test. Helper programs in C (test/supervisor/c)
 // are compiled once per process into a temporary directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
 import { compiledC } from '../helpers/c-program.js';
@@ -118,7 +118,10 @@ export function startInit(argv: string[], options: StartOptions = {}): Init {
 /** The direct children of a process (as seen from here). */
 export function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    // Every thread's list: a child belongs to the thread that forked it.
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
   } catch {
     return [];
   }
