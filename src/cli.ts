@@ -1,5 +1,6 @@
 // The command line: parse, validate, hand over. Every usage error is one line on stderr and exit 2; nothing
 // else happens here.
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { EXIT } from './common/exit-codes.js';
@@ -255,6 +256,14 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /**
+ * A path option as an absolute path, taken against the directory memshim was started in: memshim moves its own
+ * working directory to / after the spawn, and writes these files later. '' (off) and null stay as they are.
+ */
+function absolutePath(path: string | null): string | null {
+  return path === null || path === '' ? path : resolve(path);
+}
+
+/**
  * yargs says "Unknown arguments: bogus, bogusFlag" for `--bogus-flag`: each name once, camelCase aliases
  * dropped, spelled as the user typed it.
  */
@@ -448,8 +457,8 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
           monitorIntervalMs: intervalMs(args['monitor-interval']),
           healthPort: healthPort(args['health-port'], env),
           healthHost: args['health-host'],
-          terminationLog: args['termination-log'] ?? env.MEMSHIM_TERMINATION_LOG ?? null,
-          stateDir: nonEmpty(args['state-dir']) ?? nonEmpty(env.MEMSHIM_STATE_DIR) ?? null,
+          terminationLog: absolutePath(args['termination-log'] ?? env.MEMSHIM_TERMINATION_LOG ?? null),
+          stateDir: absolutePath(nonEmpty(args['state-dir']) ?? nonEmpty(env.MEMSHIM_STATE_DIR) ?? null),
         };
         dispatch.exitCode = await dispatch.run(config, io);
       },

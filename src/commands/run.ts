@@ -52,12 +52,7 @@ export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<numbe
     // Pasted into CI logs and tickets: the user's secret-looking values are masked unless asked for.
     const shown = config.showSecrets ? plan : maskPlan(plan);
     const report = dryRunReport(limits, shown);
-    io.stdout(
-      config.json
-        ? `${JSON.stringify(report, null, 2)}
-`
-        : renderDryRunText(report, limits, shown),
-    );
+    io.stdout(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderDryRunText(report, limits, shown));
     return 0;
   }
   const log = await createLogger(config.log.format, config.log.level);

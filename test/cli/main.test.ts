@@ -1,6 +1,7 @@
 // The command line in-process, through main(argv, env, dispatch, io): what it validates, what it says, which
 // config it hands the command. No bundle spawned (test/cli/cli.test.ts keeps the real-spawn smoke tests).
 import t from 'tap';
+import { join } from 'node:path';
 import { main, type Dispatch } from '../../src/cli.js';
 import type { RunConfig, SidecarConfig, StatusConfig } from '../../src/commands/config.js';
 import type { Io } from '../../src/common/io.js';
@@ -76,6 +77,23 @@ t.test('usage errors: one line on stderr, exit 2, nothing run', async (t) => {
   t.equal(badEnv.code, 2, 'a bad MEMSHIM_MEMORY is a usage error too');
   t.match(badEnv.stderr, /not a memory size: "lots"/);
 });
+
+t.test(
+  '--termination-log and --state-dir are taken against the start directory (memshim later moves to /)',
+  async (t) => {
+    const given = await cli(['--termination-log', 'verdict.txt', '--state-dir', 'state', '--', 'true']);
+    t.equal(given.run!.terminationLog, join(process.cwd(), 'verdict.txt'));
+    t.equal(given.run!.stateDir, join(process.cwd(), 'state'));
+    const fromEnv = await cli(['--', 'true'], {
+      MEMSHIM_TERMINATION_LOG: 'x/verdict',
+      MEMSHIM_STATE_DIR: '/var/run/m',
+    });
+    t.equal(fromEnv.run!.terminationLog, join(process.cwd(), 'x/verdict'));
+    t.equal(fromEnv.run!.stateDir, '/var/run/m');
+    const off = await cli(['--termination-log', '', '--', 'true']);
+    t.equal(off.run!.terminationLog, '', "'' still turns the termination log off");
+  },
+);
 
 t.test('the run config: options, MEMSHIM_* variables, defaults', async (t) => {
   const ran = await cli([
