@@ -25,7 +25,9 @@ export interface LimitChange {
 
 const FILES: Record<LimitName, Record<CgroupVersion, string>> = {
   'memory.max': { 2: 'memory.max', 1: 'memory.limit_in_bytes' },
-  'memory.high': { 2: 'memory.high', 1: 'memory.soft_limit_in_bytes' },
+  // v1 has no memory.high (its soft limit is a reclaim target, not a throttle: cgroup/limits.ts): read as null there,
+  // so this name is never reported on v1.
+  'memory.high': { 2: 'memory.high', 1: 'memory.high' },
   'cpu.max': { 2: 'cpu.max', 1: 'cpu.cfs_quota_us' },
 };
 

@@ -1,5 +1,5 @@
 // In-place resize, the acting part: at every monitor reading, re-read memory.max, memory.high and cpu.max (v1:
-// memory.limit_in_bytes, memory.soft_limit_in_bytes, cpu.cfs_quota_us) over the cgroup and its ancestors; on a
+// memory.limit_in_bytes and cpu.cfs_quota_us; v1 has no memory.high) over the cgroup and its ancestors; on a
 // change, log `limits_changed` (old -> new, what cannot follow) and a `risk` when the runtime now has more than
 // the limit, and update the shared Limits in place, so the thresholds, the OOM advice, /status and /metrics all
 // use the new values. A handful of small reads per interval, the same files the start read.
