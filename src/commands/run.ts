@@ -103,6 +103,7 @@ export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<numbe
     healthPort: config.healthPort,
     healthHost: config.healthHost,
     mainCommand: commandName(plan.argv),
+    env: config.env,
     terminationLog: resolveTerminationLog(config.terminationLog),
     stateDir: config.stateDir,
   });

@@ -13,7 +13,7 @@ import { statusReport, type ProcessUsage, type StatusReport, type StatusSource }
 import type { HealthServer } from './server.js';
 import { LimitWatch } from '../monitor/limit-watch.js';
 import { RunReporter } from '../monitor/run-report.js';
-import { heapSetting, plannedSettings } from '../runtimes/settings.js';
+import { heapSetting, plannedSettings, type PlannedSetting } from '../runtimes/settings.js';
 
 export interface WatchOptions {
   /** The limits as reported (their cgroup paths included). */
@@ -29,6 +29,11 @@ export interface WatchOptions {
   /** The watched process's executable name, for the oom_kill event (never its arguments). */
   mainCommand: string | null;
   source: Exclude<StatusSource, 'cgroup'>;
+  /**
+   * The environment memshim planned from (memshim's own run only): what the plan added to it is reported as the
+   * settings memshim chose, never the user's own values.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** The termination message's file (resolved: null for none) and --state-dir: the run's record. */
   terminationLog?: string | null;
   stateDir?: string | null;
@@ -61,10 +66,14 @@ export class Watch {
   server: HealthServer | null = null;
   private readonly options: WatchOptions;
   private readonly view: () => ProcessView;
+  /** What memshim set for the child, worked out once (the sidecar tunes nothing: none). */
+  private readonly settings: PlannedSetting[];
 
   constructor(options: WatchOptions, view: () => ProcessView) {
     this.options = options;
     this.view = view;
+    this.settings =
+      options.source === 'memshim' && options.plan ? plannedSettings(options.plan, options.env ?? {}) : [];
     const location = options.readFrom ?? options.limits.cgroup;
     this.monitor = options.monitor
       ? new MemoryMonitor({
@@ -161,8 +170,8 @@ export class Watch {
     if (view.processes) report.processes = view.processes;
     const { plan } = this.options;
     if (report.plan && plan) {
-      // The sidecar tunes nothing: what it "set" is empty; memshim's own words only, never the user's.
-      report.plan.settings = this.options.source === 'memshim' ? plannedSettings(plan, process.env) : [];
+      // memshim's own words only, never the user's.
+      report.plan.settings = this.settings;
       report.plan.heap = heapSetting(plan)?.text ?? null;
     }
     report.limitChanges = this.limitWatch ? Object.fromEntries(this.limitWatch.changes) : {};
