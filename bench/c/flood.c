@@ -14,28 +14,6 @@
 
 #include "../../test/supervisor/c/pid1-children.h"
 
-static int wave(int n) {
-  pid_t maker = fork();
-  if (maker == 0) {
-    int gate[2];
-    if (pipe(gate) != 0) _exit(1);
-    for (int i = 0; i < n; i++) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        char byte;
-        close(gate[1]);
-        while (read(gate[0], &byte, 1) > 0) {}
-        _exit(0);
-      }
-      if (pid < 0) _exit(2);
-    }
-    _exit(0); /* closes gate[1]: every child wakes up and exits */
-  }
-  int status;
-  waitpid(maker, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   int n = argc > 1 ? atoi(argv[1]) : 20000;
@@ -45,7 +23,7 @@ int main(int argc, char **argv) {
   int done = 0;
   for (int i = 0; done < n && now_ms() - start < seconds * 1e3; done += per < n - done ? per : n - done, i++) {
     int size = n - done < per ? n - done : per;
-    if (!wave(size)) { printf("maker failed in wave %d\n", i); return 1; }
+    if (!orphan_wave(size)) { printf("maker failed in wave %d\n", i); return 1; }
     double deadline = now_ms() + 30000;
     while (children_of_pid1(0) > 0 && now_ms() < deadline) usleep(2000);
     printf("wave %d left %d\n", i, children_of_pid1(0));

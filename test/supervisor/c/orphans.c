@@ -31,30 +31,9 @@ int main(int argc, char **argv) {
   /* backlog: the caller stops PID 1 before the release and resumes it once all N are zombies. */
   int backlog = argc > 2 && strcmp(argv[2], "backlog") == 0;
   if (backlog) await_go("armed");
-  int ready[2];
-  if (pipe(ready) != 0) return 1;
-  pid_t maker = fork();
-  if (maker == 0) {
-    int gate[2];
-    if (pipe(gate) != 0) _exit(1);
-    for (int i = 0; i < n; i++) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        char byte;
-        close(gate[1]);
-        close(ready[1]);
-        while (read(gate[0], &byte, 1) > 0) {}
-        _exit(0);
-      }
-      if (pid < 0) _exit(2);
-    }
-    _exit(0); /* closes gate[1]: every child wakes up and exits */
-  }
-  close(ready[1]);
-  int status;
-  waitpid(maker, &status, 0);
+  int made = orphan_wave(n);
   double released = now_ms();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { printf("maker failed\n"); return 1; }
+  if (!made) { printf("maker failed\n"); return 1; }
   if (backlog) {
     while (zombies() < n) usleep(2000);
     await_go("backlog");

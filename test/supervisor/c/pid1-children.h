@@ -1,10 +1,12 @@
-// What the orphan programs (test/supervisor/c/orphans.c, bench/c/flood.c) read of PID 1: a monotonic clock in ms,
-// whether a pid is a zombie, and how many children PID 1 has. Included by both, static: one copy of the logic.
+// What the orphan programs (test/supervisor/c/orphans.c, bench/c/flood.c) share: a monotonic clock in ms, whether
+// a pid is a zombie, how many children PID 1 has, and a wave of orphans made for it. Included by both, static:
+// one copy of the logic.
 #ifndef MEMSHIM_PID1_CHILDREN_H
 #define MEMSHIM_PID1_CHILDREN_H
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +47,33 @@ static int children_of_pid1(int zombies_only) {
   }
   if (tasks) closedir(tasks);
   return count;
+}
+
+/*
+ * Makes n orphans for PID 1 at once: a maker forks n children blocked on a pipe and exits; its end of the pipe
+ * closes, all n wake and exit together, and every one is a zombie of whoever adopted it. 1 when the maker made
+ * them all.
+ */
+static int orphan_wave(int n) {
+  pid_t maker = fork();
+  if (maker == 0) {
+    int gate[2];
+    if (pipe(gate) != 0) _exit(1);
+    for (int i = 0; i < n; i++) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        char byte;
+        close(gate[1]);
+        while (read(gate[0], &byte, 1) > 0) {}
+        _exit(0);
+      }
+      if (pid < 0) _exit(2);
+    }
+    _exit(0); /* closes gate[1]: every child wakes up and exits */
+  }
+  int status;
+  waitpid(maker, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 #endif
