@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
-import { BINARY, ensureBinary } from '../test/packaging/container.js';
+import { BINARY, ensureBinary } from '../test/helpers/binary.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '50' }, json: { type: 'string' }, binary: { type: 'string' } },

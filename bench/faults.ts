@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { compiledC } from '../test/helpers/c-program.js';
-import { childrenOf } from '../test/supervisor/harness.js';
+import { childrenOf } from '../test/helpers/proc.js';
 import { statusKb } from './init-memory.js';
 import { HEALTH_SERVER_OVERHEAD_BYTES, SUPERVISOR_OVERHEAD_BYTES } from '../src/commands/run.js';
 

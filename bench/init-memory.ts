@@ -2,7 +2,7 @@
 // tini and dumb-init (init.ts, startup.ts, faults.ts).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { childrenOf } from '../test/supervisor/harness.js';
+import { childrenOf } from '../test/helpers/proc.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

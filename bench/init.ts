@@ -12,7 +12,8 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, ensureBuilt } from '../test/helpers/memshim.js';
-import { childrenOf, cProgram } from '../test/supervisor/harness.js';
+import { childrenOf } from '../test/helpers/proc.js';
+import { cProgram } from '../test/helpers/c-program.js';
 import { residentMemory } from './init-memory.js';
 
 const { values } = parseArgs({

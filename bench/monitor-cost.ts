@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { startMemshim, type Running } from '../test/monitor/run.js';
+import { startMemshim, type Running } from '../test/helpers/running.js';
 import { TestCgroup } from '../test/helpers/real-cgroup.js';
 import { MemoryMonitor } from '../src/monitor/monitor.js';
 import { OomWatch } from '../src/monitor/oom-watch.js';

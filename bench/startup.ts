@@ -20,8 +20,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
-import { BINARY, ensureBinary } from '../test/packaging/container.js';
-import { childrenOf } from '../test/supervisor/harness.js';
+import { BINARY, ensureBinary } from '../test/helpers/binary.js';
+import { childrenOf } from '../test/helpers/proc.js';
 import { residentMemory } from './init-memory.js';
 
 const { values } = parseArgs({

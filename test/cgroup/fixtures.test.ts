@@ -12,7 +12,7 @@ import {
   OWN_FIXTURES,
   SHARED_FIXTURES,
   sharedFixturesMissing,
-} from './fixture-paths.js';
+} from '../helpers/cgroup-fixtures.js';
 
 interface ExpectedWarning {
   file: string;

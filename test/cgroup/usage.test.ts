@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readMemoryUsage, readCpuUsage } from '../../src/cgroup/usage.js';
 import type { CgroupLocation } from '../../src/cgroup/types.js';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { CAPTURED_FIXTURES } from './fixture-paths.js';
+import { CAPTURED_FIXTURES } from '../helpers/cgroup-fixtures.js';
 
 function location(version: 1 | 2, memoryPath: string | null, cpuPath: string | null): CgroupLocation {
   return {

@@ -2,11 +2,11 @@
 // with `docker run`: the limits given by --memory/--cpus reach the plan; `podman stop` ends it with 143 long
 // before the stop timeout; `podman kill -s USR1` reaches the child; a memory hog ends in 137 with memshim's
 // oom_kill line in `podman logs`; `memshim status --check` works as the container's health check.
-// One image per run (test/container/podman.ts), in a private podman storage removed at the end.
+// One image per run (test/helpers/podman.ts), in a private podman storage removed at the end.
 import t from 'tap';
-import { ensureBinary } from '../packaging/container.js';
-import { jsonLines } from '../packaging/container.js';
-import { makePodman, podmanUnsupported, type Podman } from './podman.js';
+import { ensureBinary } from '../helpers/binary.js';
+import { jsonLines } from '../helpers/log-lines.js';
+import { makePodman, podmanUnsupported, type Podman } from '../helpers/podman.js';
 
 const MiB = 1024 * 1024;
 // Generous: these bound a hang; what they wait for happens at once when memshim works.

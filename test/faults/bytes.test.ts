@@ -6,8 +6,9 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cannotUnshare, logEvents } from '../supervisor/harness.js';
-import { shRaw } from './helpers.js';
+import { cannotUnshare } from '../helpers/init.js';
+import { logEvents } from '../helpers/log-lines.js';
+import { shRaw } from '../helpers/sh-raw.js';
 
 const skip = cannotUnshare();
 const NUL = Buffer.from([0]);

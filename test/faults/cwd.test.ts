@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cannotUnshare, startMemshim } from '../supervisor/harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
 
 const skip = cannotUnshare();
 

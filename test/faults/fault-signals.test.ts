@@ -6,7 +6,9 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
-import { cannotUnshare, childrenOf, cProgram, startMemshim, until } from '../supervisor/harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { childrenOf, until } from '../helpers/proc.js';
+import { cProgram } from '../helpers/c-program.js';
 
 const skip = cannotUnshare();
 const FAULTS = [4, 7, 8, 11];

@@ -2,8 +2,8 @@
 // memshim warns about what it cannot do and falls back ("warn and fall back, never block a start").
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { cannotUnshare } from '../supervisor/harness.js';
-import { shRaw } from './helpers.js';
+import { cannotUnshare } from '../helpers/init.js';
+import { shRaw } from '../helpers/sh-raw.js';
 
 const skip =
   cannotUnshare() ||

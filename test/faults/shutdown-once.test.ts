@@ -3,8 +3,8 @@
 // a second SIGTERM as "exit now" must get its graceful shutdown. term-counter prints one line per SIGTERM it
 // handles, and its handler lingers so that a second one cannot merge with the first.
 import t from 'tap';
-import { cannotUnshare, startMemshim } from '../supervisor/harness.js';
-import { faultProgram } from './helpers.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { faultProgram } from '../helpers/c-program.js';
 
 const skip = cannotUnshare();
 

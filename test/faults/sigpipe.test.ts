@@ -3,7 +3,7 @@
 // (a forwarded signal, at debug): the write fails, and that must stay memshim's business. The child is told
 // USR1 and exits 3: memshim must exit 3, not 141 (the child killed by a forwarded SIGPIPE).
 import t from 'tap';
-import { cannotUnshare, startMemshim } from '../supervisor/harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
 
 const skip = cannotUnshare();
 

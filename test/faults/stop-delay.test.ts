@@ -2,7 +2,9 @@
 // keeps running (and serving) for S seconds, then gets SIGTERM and the grace period starts. A second SIGTERM or
 // a SIGINT during the delay skips the rest of it. Real signals, real HTTP.
 import t from 'tap';
-import { cannotUnshare, logEvents, startMemshim, until } from '../supervisor/harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { logEvents } from '../helpers/log-lines.js';
+import { until } from '../helpers/proc.js';
 
 const skip = cannotUnshare();
 

@@ -6,7 +6,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { MEMSHIM } from '../helpers/memshim.js';
 import { runMemshim } from '../helpers/memshim.js';
-import { cannotUnshare, cProgram, startMemshim } from '../supervisor/harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { cProgram } from '../helpers/c-program.js';
 
 const skip = cannotUnshare();
 

@@ -3,7 +3,7 @@
 // usage, OOM kills, throttling and init counters; /status is JSON with the limits, the plan and the child.
 import t from 'tap';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { startMemshim, type Running } from '../monitor/run.js';
+import { startMemshim, type Running } from '../helpers/running.js';
 
 const MiB = 1024 * 1024;
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { MEMSHIM } from '../helpers/memshim.js';
-import { startMemshim } from '../monitor/run.js';
+import { startMemshim } from '../helpers/running.js';
 
 const ENV_SECRET = 's3cr3t-env-7f3a9c';
 const ARGV_SECRET = 's3cr3t-argv-41d2e8';

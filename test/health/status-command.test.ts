@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runMemshim } from '../helpers/memshim.js';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { startMemshim } from '../monitor/run.js';
+import { startMemshim } from '../helpers/running.js';
 
 const MiB = 1024 * 1024;
 

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 let buildDir: string | null = null;
 
@@ -20,4 +21,17 @@ export function compiledC(sources: string, name: string): string {
     if (built.status !== 0) throw new Error(`gcc ${name}.c failed: ${built.stderr}`);
   }
   return out;
+}
+
+const SUPERVISOR_SOURCES = fileURLToPath(new URL('../supervisor/c/', import.meta.url));
+const FAULT_SOURCES = fileURLToPath(new URL('../faults/c/', import.meta.url));
+
+/** Path of the compiled test/supervisor/c/NAME.c. */
+export function cProgram(name: 'recorder' | 'orphans'): string {
+  return compiledC(SUPERVISOR_SOURCES, name);
+}
+
+/** Path of the compiled test/faults/c/NAME.c. */
+export function faultProgram(name: 'term-counter'): string {
+  return compiledC(FAULT_SOURCES, name);
 }

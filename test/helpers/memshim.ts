@@ -6,6 +6,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const MEMSHIM = fileURLToPath(new URL('../../bin/memshim', import.meta.url));
 
+/**
+ * A command prefix that starts memshim through `env -u NODE_OPTIONS`: tap's processinfo puts its --import hooks
+ * into NODE_OPTIONS of every process a test spawns (whatever env the test passes), and in memshim those hooks
+ * (signal-exit) re-raise each SIGTERM memshim handles, so memshim would see every SIGTERM twice.
+ */
+export const WITHOUT_TAP_HOOKS = ['env', '-u', 'NODE_OPTIONS'];
+
 export function ensureBuilt(): void {
   if (!existsSync(new URL('../../dist/memshim.cjs', import.meta.url))) {
     const built = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });

@@ -7,7 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRootFs } from '../packaging/container.js';
+import { buildRootFs } from './root-fs.js';
 
 const BUSYBOX = '/bin/busybox';
 /** How long one podman command may take before the test calls it hung (image import, a container's life). */

@@ -2,8 +2,9 @@
 // real test cgroup or not, its JSON log lines parsed as they come, its exit awaited.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
-import type { TestCgroup } from '../helpers/real-cgroup.js';
+import { ensureBuilt, MEMSHIM } from './memshim.js';
+import type { TestCgroup } from './real-cgroup.js';
+import { jsonLines } from './log-lines.js';
 
 export interface Running {
   child: ChildProcess;
@@ -38,17 +39,7 @@ export function startMemshim(
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = once(child, 'close').then(() => ({ code: child.exitCode, signal: child.signalCode }));
-  const lines = () =>
-    err
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => {
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          return {};
-        }
-      });
+  const lines = () => jsonLines(err);
   const events = (name: string) => lines().filter((line) => line.event === name);
   const waitFor = async (name: string, timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;

@@ -1,16 +1,7 @@
-// Shared by the fault tests (issue 9): the C helpers of test/faults/c compiled once per process, and a way to
-// run memshim from sh, where argv and the environment can hold any bytes (Node's spawn takes only strings).
+// memshim run from sh, where argv and the environment can hold any bytes (Node's spawn takes only strings): the
+// fault tests of issue 9.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
-import { compiledC } from '../helpers/c-program.js';
-
-const SOURCES = fileURLToPath(new URL('./c/', import.meta.url));
-
-/** Path of the compiled test/faults/c/NAME.c, built on first use and removed at exit. */
-export function faultProgram(name: 'term-counter'): string {
-  return compiledC(SOURCES, name);
-}
+import { ensureBuilt, MEMSHIM } from './memshim.js';
 
 export interface RawRun {
   code: number | null;
@@ -20,7 +11,7 @@ export interface RawRun {
 
 /**
  * Runs `sh -c SCRIPT` where $MEMSHIM is memshim (with tap's NODE_OPTIONS hooks removed, see
- * test/supervisor/harness.ts): the script builds bytes with printf. stdout comes back as bytes.
+ * WITHOUT_TAP_HOOKS in memshim.ts): the script builds bytes with printf. stdout comes back as bytes.
  */
 export function shRaw(script: string, env: NodeJS.ProcessEnv = process.env): RawRun {
   ensureBuilt();

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'no
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { startMemshim } from './run.js';
+import { startMemshim } from '../helpers/running.js';
 
 const MiB = 1024 * 1024;
 

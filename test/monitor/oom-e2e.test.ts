@@ -3,7 +3,7 @@
 // kind for a plain `kill -9`; a hog that is a grandchild is still caught.
 import t from 'tap';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { startMemshim } from './run.js';
+import { startMemshim } from '../helpers/running.js';
 
 const MiB = 1024 * 1024;
 const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';

@@ -10,7 +10,7 @@ import { OomWatch } from '../../src/monitor/oom-watch.js';
 import { MemoryMonitor } from '../../src/monitor/monitor.js';
 import type { CgroupLocation, Limits } from '../../src/cgroup/types.js';
 import type { Plan } from '../../src/runtimes/types.js';
-import { captureLog } from './log-capture.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { readOomKillsSince } from '../../src/monitor/kernel-log.js';
 
 function kernelLogReadable(): boolean {

@@ -13,7 +13,7 @@ import {
   type RunRecord,
 } from '../../src/monitor/run-verdict.js';
 import { diffLimits, judgeChange } from '../../src/monitor/limit-change.js';
-import { inputOf, MiB } from '../runtimes/limits.js';
+import { inputOf, MiB } from '../helpers/plan-input.js';
 
 t.test('plannedSettings: only the words memshim added to NODE_OPTIONS and JAVA_TOOL_OPTIONS', async (t) => {
   const env = { NODE_OPTIONS: '--require /secret/path.js --title=hunter2' };

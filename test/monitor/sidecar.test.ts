@@ -3,7 +3,7 @@
 // kernel's OOM kill of it, and exits when it is gone.
 import t from 'tap';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { startMemshim } from './run.js';
+import { startMemshim } from '../helpers/running.js';
 import { runMemshim } from '../helpers/memshim.js';
 
 const MiB = 1024 * 1024;

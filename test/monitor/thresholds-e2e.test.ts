@@ -4,7 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
-import { startMemshim } from './run.js';
+import { startMemshim } from '../helpers/running.js';
 
 const MiB = 1024 * 1024;
 // Fills to the target, then waits for a line on stdin, frees, waits for another line, exits: the test says when,

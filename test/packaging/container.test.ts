@@ -7,17 +7,10 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canMakeCgroups, TestCgroup, type TestCgroupLimits } from '../helpers/real-cgroup.js';
-import {
-  buildRootFs,
-  jsonLines,
-  commandLine,
-  containerUnsupported,
-  ensureBinary,
-  enter,
-  namespaceInitPid,
-  type EnterOptions,
-  type RootFs,
-} from './container.js';
+import { buildRootFs, type RootFs } from '../helpers/root-fs.js';
+import { jsonLines } from '../helpers/log-lines.js';
+import { commandLine, containerUnsupported, enter, namespaceInitPid, type EnterOptions } from '../helpers/chroot.js';
+import { ensureBinary } from '../helpers/binary.js';
 
 const MiB = 1024 * 1024;
 // Generous: these wait for something that happens at once when memshim works, and only bound a hang.

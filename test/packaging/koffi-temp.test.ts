@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BINARY, ensureBinary } from './container.js';
+import { BINARY, ensureBinary } from '../helpers/binary.js';
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   t.plan(0, 'the single executable is Linux x64 only');

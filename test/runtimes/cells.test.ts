@@ -6,7 +6,7 @@
 import t from 'tap';
 import { SUPERVISOR_OVERHEAD_BYTES } from '../../src/commands/run.js';
 import { planCommand } from '../../src/runtimes/index.js';
-import { inputOf, MiB, GiB, flagMiB } from './limits.js';
+import { inputOf, MiB, GiB, flagMiB } from '../helpers/plan-input.js';
 
 const LIMITS = [128 * MiB, 256 * MiB, 512 * MiB, 1 * GiB, 2 * GiB];
 const PLACEMENTS = { leaf: {}, parent: { memoryLimitFrom: '/sys/fs/cgroup/memory/pod' } } as const;

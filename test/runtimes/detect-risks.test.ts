@@ -1,7 +1,7 @@
 import t from 'tap';
 import { planCommand } from '../../src/runtimes/index.js';
 import { detectRuntime, skipEnv } from '../../src/runtimes/detect.js';
-import { GiB, inputOf, MiB } from './limits.js';
+import { GiB, inputOf, MiB } from '../helpers/plan-input.js';
 import type { Limits } from '../../src/cgroup/types.js';
 
 t.test('runtime detection from odd command lines', async (t) => {

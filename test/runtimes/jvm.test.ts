@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { planCommand } from '../../src/runtimes/index.js';
 import { jvmRegions, jvmDefaultHeap, JVM_MINIMUM_BYTES } from '../../src/runtimes/jvm.js';
 import { parseJavaCommand, parseJvmSize } from '../../src/runtimes/jvm-args.js';
-import { GiB, inputOf, LIMIT_SIZES, MiB, SUPERVISOR, flagMiB } from './limits.js';
+import { GiB, inputOf, LIMIT_SIZES, MiB, SUPERVISOR, flagMiB } from '../helpers/plan-input.js';
 
 const XMX = /-Xmx(\d+)m/;
 const codes = (plan: { risks: { code: string }[] }) => plan.risks.map((r) => r.code);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { planCommand } from '../../src/runtimes/index.js';
 import { nodeDefaultHeap, nodeRegions, userNodeFlags } from '../../src/runtimes/node.js';
-import { GiB, inputOf, LIMIT_SIZES, MiB, SUPERVISOR, flagMiB } from './limits.js';
+import { GiB, inputOf, LIMIT_SIZES, MiB, SUPERVISOR, flagMiB } from '../helpers/plan-input.js';
 
 const OLD = /--max-old-space-size=(\d+)/;
 const codes = (plan: { risks: { code: string }[] }) => plan.risks.map((r) => r.code);

@@ -3,7 +3,7 @@ import { planCommand } from '../../src/runtimes/index.js';
 import { parseGoMemLimit } from '../../src/runtimes/go.js';
 import { parseDotnetHex } from '../../src/runtimes/dotnet.js';
 import { webConcurrency } from '../../src/runtimes/python.js';
-import { GiB, inputOf, LIMIT_SIZES, MiB, SUPERVISOR } from './limits.js';
+import { GiB, inputOf, LIMIT_SIZES, MiB, SUPERVISOR } from '../helpers/plan-input.js';
 
 const codes = (plan: { risks: { code: string }[] }) => plan.risks.map((r) => r.code);
 

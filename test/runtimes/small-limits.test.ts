@@ -29,7 +29,7 @@ async function runIn(name: string, argv: string[], placement: 'leaf' | 'parent' 
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     // `env -u NODE_OPTIONS` as well: tap's processinfo puts its --import hooks back into NODE_OPTIONS of every
-    // process a test spawns (test/supervisor/harness.ts), and its loader's memory in a 128 MiB cgroup is not
+    // process a test spawns (WITHOUT_TAP_HOOKS in test/helpers/memshim.ts), and its loader's memory in a 128 MiB cgroup is not
     // what a user's container holds (it got memshim's Node child kernel-killed at 28 MiB of live set).
     const child = inner.spawn(['env', '-u', 'NODE_OPTIONS', ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

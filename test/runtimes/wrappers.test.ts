@@ -10,7 +10,7 @@ import { expandArgFiles, parseArgFile } from '../../src/runtimes/jvm-args.js';
 import { planCommand } from '../../src/runtimes/index.js';
 import { nodeInstances } from '../../src/runtimes/node.js';
 import { webConcurrency } from '../../src/runtimes/python.js';
-import { inputOf, MiB, GiB, flagMiB } from './limits.js';
+import { inputOf, MiB, GiB, flagMiB } from '../helpers/plan-input.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memshim-wrappers-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
-import { cannotUnshare } from './harness.js';
+import { cannotUnshare } from '../helpers/init.js';
 
 const PROBE = fileURLToPath(new URL('./probe/events.ts', import.meta.url));
 const LOADER = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href;
@@ -19,7 +19,7 @@ interface Report {
 
 /** Runs probe/events.ts as PID 1 of a new PID namespace; its report, or null (with a failed assertion). */
 function probe(t: Test, env: NodeJS.ProcessEnv = {}): Report | null {
-  // env -u NODE_OPTIONS: tap's hooks must not load into the probe (see harness.ts).
+  // env -u NODE_OPTIONS: tap's hooks must not load into the probe (WITHOUT_TAP_HOOKS in test/helpers/memshim.ts).
   const ran = spawnSync(
     'env',
     ['-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', process.execPath, `--import=${LOADER}`, PROBE],

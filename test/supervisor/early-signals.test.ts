@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MEMSHIM, ensureBuilt } from '../helpers/memshim.js';
-import { BINARY, ensureBinary } from '../packaging/container.js';
+import { BINARY, ensureBinary } from '../helpers/binary.js';
 
 const SIGRTMAX = 64;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

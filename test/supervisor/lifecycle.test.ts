@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cannotUnshare, cProgram, logEvents, processState, startMemshim } from './harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { cProgram } from '../helpers/c-program.js';
+import { logEvents } from '../helpers/log-lines.js';
+import { processState } from '../helpers/proc.js';
 
 const skip = cannotUnshare();
 

@@ -6,7 +6,9 @@
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { MEMSHIM } from '../helpers/memshim.js';
-import { cannotUnshare, childrenOf, cProgram, startInit, startMemshim } from './harness.js';
+import { cannotUnshare, startInit, startMemshim } from '../helpers/init.js';
+import { childrenOf } from '../helpers/proc.js';
+import { cProgram } from '../helpers/c-program.js';
 
 const skip = cannotUnshare();
 
@@ -55,7 +57,7 @@ const REFERENCES: InitUnderTest[] = [
   },
 ];
 
-/** `INIT [flags] -- COMMAND` as PID 1 of a new PID namespace (memshim through the harness: built, no tap hooks). */
+/** `INIT [flags] -- COMMAND` as PID 1 of a new PID namespace (memshim through test/helpers/init.ts: built, no tap hooks). */
 function start(init: InitUnderTest, command: string[], flags: string[] = []) {
   const args = [...flags, '--', ...command];
   return init === MEMSHIM_INIT ? startMemshim([...init.argv.slice(1), ...args]) : startInit([...init.argv, ...args]);

@@ -3,7 +3,10 @@
 // that ignores SIGTERM is killed once the grace period is over.
 import t from 'tap';
 import { FORWARDED_SIGNALS, SIG } from '../../src/supervisor/signals.js';
-import { cannotUnshare, childrenOf, cProgram, logEvents, processState, startMemshim, until } from './harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { childrenOf, processState, until } from '../helpers/proc.js';
+import { cProgram } from '../helpers/c-program.js';
+import { logEvents } from '../helpers/log-lines.js';
 
 const skip = cannotUnshare();
 

@@ -11,7 +11,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
-import { cannotUnshare, childrenOf } from './harness.js';
+import { cannotUnshare } from '../helpers/init.js';
+import { childrenOf } from '../helpers/proc.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,7 +4,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
-import { logEvents, onPty, ptyUnsupported } from './harness.js';
+import { logEvents } from '../helpers/log-lines.js';
+import { onPty, ptyUnsupported } from '../helpers/pty.js';
 
 const skip = ptyUnsupported();
 

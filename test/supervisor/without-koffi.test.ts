@@ -5,17 +5,11 @@ import t from 'tap';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  cannotUnshare,
-  childrenOf,
-  cProgram,
-  logEvents,
-  onPty,
-  processState,
-  ptyUnsupported,
-  startMemshim,
-  until,
-} from './harness.js';
+import { cannotUnshare, startMemshim } from '../helpers/init.js';
+import { childrenOf, processState, until } from '../helpers/proc.js';
+import { cProgram } from '../helpers/c-program.js';
+import { logEvents } from '../helpers/log-lines.js';
+import { onPty, ptyUnsupported } from '../helpers/pty.js';
 
 const skip = cannotUnshare();
 const env = { ...process.env, MEMSHIM_NO_KOFFI: '1' };
