@@ -9,7 +9,7 @@
 //   monitor:   src/monitor/     watch
 //   health:    src/health/      report
 //   commands:  src/commands/    compose the layers: run, status, sidecar
-//   entry:     src/cli.ts, src/main.ts
+//   entry:     src/cli.ts, src/cli/, src/main.ts
 const LAYERS = [
   ['common', '^src/common/'],
   ['native', '^src/native/'],
@@ -19,7 +19,7 @@ const LAYERS = [
   ['monitor', '^src/monitor/'],
   ['health', '^src/health/'],
   ['commands', '^src/commands/'],
-  ['entry', '^src/[^/]+\\.ts$'],
+  ['entry', '^src/([^/]+\\.ts$|cli/)'],
 ];
 
 const layerRules = LAYERS.slice(0, -1).map(([name, path], i) => ({

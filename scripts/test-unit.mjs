@@ -16,6 +16,7 @@ export const UNIT_TESTS = [
   'test/cgroup/fixtures.test.ts',
   'test/cgroup/parse.test.ts',
   'test/cgroup/robust.test.ts',
+  'test/cli/fast-path.test.ts',
   'test/cli/main.test.ts',
   'test/common/log-sink.test.ts',
   'test/common/node-internals.test.ts',
