@@ -5,7 +5,7 @@
 // into the Node 24 binary of the `node@24` npm package.
 // That Node lives in .cache/node24 (scripts/fetch-node.mjs; not node_modules) so npm scripts keep the system Node.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,12 @@ const OUTPUT = join(ROOT, 'dist', 'memshim');
 // The fuse Node looks for to know a blob was injected (the same in every Node release with SEA support).
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const require = createRequire(import.meta.url);
+// The executable's Node options. Node 24 removed process.binding('signal_wrap'); its internalBinding is the only way
+// to listen for the real-time signals 34-64 that PID 1 must forward (src/supervisor/signal-source.ts).
+// The code cache is made by the Node that builds the blob and V8 rejects it when the V8 flags differ at run time
+// (--trace-gc, --no-lazy, ...: "Code cache data rejected", and every start compiles the whole bundle again), so
+// the build runs with these options too, and checkStarts() fails the build on any warning.
+const SEA_EXEC_ARGV = ['--expose-internals'];
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
@@ -30,6 +36,7 @@ mkdirSync(WORK, { recursive: true });
 const bundle = await bundleForSea();
 const blob = seaBlob(node, bundle);
 inject(node, blob);
+checkStarts();
 const size = statSync(OUTPUT).size;
 console.log(
   `dist/memshim: ${(size / 2 ** 20).toFixed(1)} MiB, Node ${run(node, ['--version']).trim()}, built in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -62,7 +69,7 @@ async function bundleForSea() {
       'import.meta.url': '__memshimImportMetaUrl',
     },
     // lazy-start.mjs: what the start path imports but seldom uses is loaded at first use, as in the npm bundle.
-    plugins: [koffiNativeFromAsset(), lazyBuiltins(), yargsLazyColumns()],
+    plugins: [koffiNativeFromAsset(), hostMemoryFromNode(), lazyBuiltins(), yargsLazyColumns()],
     logOverride: { 'import-is-undefined': 'error' },
     // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported
     // in a single executable with a code cache, even where 24 happens to resolve built-ins.
@@ -79,9 +86,27 @@ function koffiNativeFromAsset() {
     name: 'koffi-native-from-sea-asset',
     setup(b) {
       b.onResolve({ filter: /^@koromix\/koffi-/ }, () => ({ path: 'koffi-native', namespace: 'memshim-sea' }));
-      b.onLoad({ filter: /.*/, namespace: 'memshim-sea' }, () => ({
+      b.onLoad({ filter: /^koffi-native$/, namespace: 'memshim-sea' }, () => ({
         contents: "module.exports = require('./src/native/sea-native.ts').loadKoffiNativeFromSea();",
         resolveDir: ROOT,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * systeminformation (0.7 MiB, 44% of the bundle) answers host.ts only where /proc/meminfo cannot be read; on
+ * Linux its si.mem() reads that same file and otherwise gives os.totalmem(), which is host.ts's next fallback
+ * (and libuv reads MemTotal there too). The executable is Linux-only: the import fails, host.ts takes totalmem().
+ */
+function hostMemoryFromNode() {
+  return {
+    name: 'host-memory-from-node',
+    setup(b) {
+      b.onResolve({ filter: /^systeminformation$/ }, () => ({ path: 'systeminformation', namespace: 'memshim-sea' }));
+      b.onLoad({ filter: /^systeminformation$/, namespace: 'memshim-sea' }, () => ({
+        contents: "throw new Error('systeminformation is not in the single executable: os.totalmem() answers');",
         loader: 'js',
       }));
     },
@@ -99,22 +124,22 @@ function seaBlob(nodeBinary, main) {
         main,
         output: blob,
         disableExperimentalSEAWarning: true,
-        // A snapshot needs the code to be snapshot-aware; the code cache is measured in bench/binary-startup.
+        // The code cache, not a startup snapshot: Node 24 builds a snapshot without any compiled code
+        // (FunctionCodeHandling::kClear) and copies its 6 MiB at every start, which made the start slower than
+        // the code cache's (docs/packaging.md, measured side by side).
         useSnapshot: false,
         useCodeCache: true,
         // NODE_OPTIONS in a container's environment is meant for the application's Node (memshim itself sets
         // it for a Node child): it must not reach memshim's own (`--require ./tracing.js` would run in PID 1).
         execArgvExtension: 'none',
-        // Node 24 removed process.binding('signal_wrap'); its internalBinding is the only way to listen for the
-        // real-time signals 34-64 that PID 1 must forward (src/supervisor/signal-source.ts).
-        execArgv: ['--expose-internals'],
+        execArgv: SEA_EXEC_ARGV,
         assets: { 'koffi.node': koffiNode },
       },
       null,
       2,
     ),
   );
-  execFileSync(nodeBinary, ['--experimental-sea-config', config], {
+  execFileSync(nodeBinary, [...SEA_EXEC_ARGV, '--experimental-sea-config', config], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -145,6 +170,15 @@ function inject(nodeBinary, blob) {
   }
   renameSync(staging, OUTPUT);
   rmSync(blob, { force: true });
+}
+
+/** The executable starts and says nothing but its version: a rejected code cache or any warning fails the build. */
+function checkStarts() {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const result = spawnSync(OUTPUT, ['--version'], { env, encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0 || result.stderr !== '' || result.stdout.trim() === '')
+    fail(`dist/memshim --version: exit ${result.status ?? result.signal}, stderr: ${result.stderr.trim()}`);
 }
 
 function run(file, args) {
