@@ -110,32 +110,52 @@ if (ONLY.has('node')) {
   }
 }
 if (ONLY.has('npm')) {
-  // What `npm start` keeps resident beside the app: npm (a Node process of its own) and sh, around an idle Node.
+  // What a launcher keeps resident beside the app it starts: npm (a Node process of its own) and sh, yarn, pnpm,
+  // pm2-runtime, each around the same idle Node. yarn 1, pnpm and pm2 are installed with npm into
+  // .cache/launchers on first use (left out, with a line, when that fails).
+  const idle = "console.log('ready'); setTimeout(() => {}, 3000)";
   const app = mkdtempSync(join(tmpdir(), 'memshim-npm-start-'));
+  writeFileSync(join(app, 'idle.js'), idle);
   writeFileSync(
     join(app, 'package.json'),
-    JSON.stringify({
-      name: 'probe',
-      version: '1.0.0',
-      scripts: { start: 'node -e "console.log(\'ready\'); setTimeout(() => {}, 3000)"' },
-    }),
+    JSON.stringify({ name: 'probe', version: '1.0.0', scripts: { start: 'node idle.js' } }),
   );
-  probes.push({
-    group: 'npm',
-    name: 'node idle alone',
-    argv: ['node', '-e', 'console.log("ready"); setTimeout(() => {}, 3000)'],
-    limitMiB: 512,
-    heapMiB: 0,
-    readyLine: /ready/,
-  });
-  probes.push({
-    group: 'npm',
-    name: '`npm start` around the same idle node',
-    argv: ['sh', '-c', `cd '${app}' && exec npm start`],
-    limitMiB: 512,
-    heapMiB: 0,
-    readyLine: /ready/,
-  });
+  const launch = (name: string, command: string) =>
+    probes.push({
+      group: 'launchers',
+      name,
+      argv: ['sh', '-c', `cd '${app}' && exec ${command}`],
+      env: { PM2_HOME: join(app, '.pm2') },
+      limitMiB: 512,
+      heapMiB: 0,
+      readyLine: /ready/,
+    });
+  launch('node idle alone', 'node idle.js');
+  launch('`npm start` around the same idle node', 'npm start');
+  const bin = launcherBin();
+  if (bin) {
+    launch('`yarn start` (yarn 1)', `'${join(bin, 'yarn')}' start`);
+    launch('`pnpm start`', `'${join(bin, 'pnpm')}' start`);
+    launch('`pm2-runtime idle.js` (fork mode)', `'${join(bin, 'pm2-runtime')}' idle.js`);
+  }
+}
+
+/** yarn 1, pnpm and pm2 under .cache/launchers (installed there with npm on first use), or null with a line. */
+function launcherBin(): string | null {
+  const prefix = fileURLToPath(new URL('../.cache/launchers/', import.meta.url));
+  const bin = join(prefix, 'node_modules', '.bin');
+  if (!['yarn', 'pnpm', 'pm2-runtime'].every((name) => existsSync(join(bin, name)))) {
+    const install = spawnSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefix', prefix, 'yarn@1', 'pnpm@10', 'pm2@6'],
+      { stdio: 'inherit' },
+    );
+    if (install.status !== 0) {
+      process.stderr.write('non-heap: could not install yarn, pnpm and pm2 into .cache/launchers; left out\n');
+      return null;
+    }
+  }
+  return bin;
 }
 let classes = '';
 if (ONLY.has('java')) {

@@ -35,11 +35,18 @@ const HEADROOM_SHARE = 0.05;
 const MIN_HEAP = 16 * MiB;
 export const NODE_MINIMUM_BYTES = 64 * MiB;
 /**
- * npm, npx, yarn, pnpm and pm2 stay resident beside the app they start (and read NODE_OPTIONS too). Measured
- * (bench/non-heap.ts): `npm start` around an idle Node adds 15.4 MiB of anonymous memory (npm and sh); + 8 MiB
- * of hot code pages as for Node itself. yarn, pnpm and pm2 were not measured and are assumed alike.
+ * npm, npx, yarn, pnpm and pm2 stay resident beside the app they start (and read NODE_OPTIONS too): each one's
+ * peak anonymous memory around an idle Node, less that Node (bench/non-heap.ts; the figures: docs/runtimes.md),
+ * plus 8 MiB of hot code pages as for Node itself, rounded up to 8 MiB. npx is npm's exec: npm's figure.
  */
-const PACKAGE_MANAGER_BYTES = 24 * MiB;
+const LAUNCHER_BYTES: Record<string, number> = {
+  npm: 24 * MiB,
+  npx: 24 * MiB,
+  yarn: 64 * MiB,
+  pnpm: 64 * MiB,
+  pm2: 32 * MiB,
+  'pm2-runtime': 32 * MiB,
+};
 /** libuv's default thread pool. */
 const UV_DEFAULT_THREADS = 4;
 
@@ -135,17 +142,13 @@ export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
   const { argv, env, options, limits } = input;
   const user = userNodeFlags(argv, env);
   const packageManager = /(^|\/)(npm|npx|yarn|pnpm|pm2|pm2-runtime)$/.exec(argv[0] ?? '')?.[2];
+  const launcherBytes = packageManager ? LAUNCHER_BYTES[packageManager]! : 0;
   const instances = nodeInstances(argv, budget.effectiveCpus);
   // Each of the instances gets the same NODE_OPTIONS: the budget beside the launcher is shared between them.
-  const appBytes = Math.max(
-    0,
-    Math.floor((budget.totalBytes - (packageManager ? PACKAGE_MANAGER_BYTES : 0)) / instances),
-  );
+  const appBytes = Math.max(0, Math.floor((budget.totalBytes - launcherBytes) / instances));
   const regions = nodeRegions(appBytes, user.semiSpace?.value);
   const nonHeapBytes =
-    regions.nonHeapBytes +
-    (packageManager ? PACKAGE_MANAGER_BYTES : 0) +
-    (instances - 1) * (regions.heapBytes + regions.nonHeapBytes);
+    regions.nonHeapBytes + launcherBytes + (instances - 1) * (regions.heapBytes + regions.nonHeapBytes);
   decision.risks.push(...minimumRisk(budget, 'Node', NODE_MINIMUM_BYTES));
 
   const userHeap =
@@ -181,7 +184,7 @@ export function planNode(input: PlanInput, budget: Budget): RuntimeDecision {
         : fmt(budget.totalBytes);
     if (packageManager)
       decision.notes.push(
-        `${packageManager} stays resident beside the app: ${fmt(PACKAGE_MANAGER_BYTES)} more is kept out of the heap; run node directly to give the app that memory`,
+        `${packageManager} stays resident beside the app: ${fmt(launcherBytes)} more is kept out of the heap; run node directly to give the app that memory`,
       );
     if (instances > 1)
       decision.notes.push(

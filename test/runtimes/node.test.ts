@@ -118,3 +118,23 @@ t.test('npm / npx / yarn stay resident beside the app: their memory comes out of
   t.ok(flagMiB(viaNpm.env.NODE_OPTIONS, OLD)! <= direct - 22, 'about 24 MiB less heap (less its 5% headroom)');
   t.ok(viaNpm.notes.some((n) => n.startsWith('npm stays resident')));
 });
+
+t.test('each launcher keeps out what it was measured to hold beside the app (bench/non-heap.ts)', async (t) => {
+  const direct = flagMiB(planCommand(inputOf(['node', 'server.js'], GiB)).env.NODE_OPTIONS, OLD)!;
+  // [launcher argv, MiB kept out]: peak anon around an idle Node, less that Node, + 8 MiB hot code, rounded up.
+  for (const [argv, kept] of [
+    [['npx', 'serve'], 24],
+    [['yarn', 'start'], 64],
+    [['/usr/local/bin/pnpm', 'start'], 64],
+    [['pm2-runtime', 'app.js'], 32],
+  ] as const) {
+    const plan = planCommand(inputOf([...argv], GiB));
+    const heap = flagMiB(plan.env.NODE_OPTIONS, OLD)!;
+    // The heap shrinks by what is kept out, less the 5% headroom on it (the headroom is a share of the rest).
+    t.ok(heap <= direct - Math.floor(kept * 0.95) && heap >= direct - kept - 1, `${argv[0]}: ${direct} -> ${heap}`);
+    t.ok(
+      plan.notes.some((n) => n.includes(`${kept} MiB more is kept out of the heap`)),
+      `${argv[0]}: the note says ${kept} MiB`,
+    );
+  }
+});
