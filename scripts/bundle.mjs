@@ -10,6 +10,10 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
 
+// import.meta.url has no meaning in CommonJS: it becomes the bundle's own URL (for createRequire()), worked out when
+// first read (a require of koffi, of the SEA's modules), not by every start before anything else runs.
+const IMPORT_META_URL =
+  "const __memshimImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // bin/memshim's first require, before it reads and compiles the bundle: the early signal handlers alone
 // (src/common/early-signals.ts), so the window in which a signal to PID 1 is dropped ends as soon as Node runs JS.
@@ -20,8 +24,8 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { 'import.meta.url': '__memshimImportMetaUrl' },
+  banner: { js: IMPORT_META_URL },
+  define: { 'import.meta.url': '__memshimImportMeta.url' },
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -45,9 +49,8 @@ await build({
   plugins: [lazyBuiltins(), yargsLazyColumns()],
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
-  // import.meta.url has no meaning in CommonJS; give it the bundle's own URL so createRequire() works.
-  banner: { js: "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__memshimImportMetaUrl' },
+  banner: { js: IMPORT_META_URL },
+  define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__memshimImportMeta.url' },
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -9,6 +9,8 @@ export type FileText = { ok: true; text: string } | { ok: false; missing: boolea
 /** Far above any real cgroup or /proc file memshim reads (a large host's mountinfo is tens of KiB). */
 export const MAX_BYTES = 4 * 1024 * 1024;
 const CHUNK = 64 * 1024;
+/** One read buffer for every file: a file's text is copied out of it (most are under a page). */
+const SCRATCH = Buffer.allocUnsafe(CHUNK);
 
 export function readFileText(path: string): FileText {
   let fd: number | null = null;
@@ -18,10 +20,9 @@ export function readFileText(path: string): FileText {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(CHUNK);
-      const read = readSync(fd, chunk, 0, CHUNK, null);
+      const read = readSync(fd, SCRATCH, 0, CHUNK, null);
       if (read === 0) break;
-      chunks.push(chunk.subarray(0, read));
+      chunks.push(Buffer.from(SCRATCH.subarray(0, read)));
       total += read;
       if (total > MAX_BYTES) return { ok: false, missing: false, reason: `larger than ${MAX_BYTES} bytes` };
     }

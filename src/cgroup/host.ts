@@ -25,8 +25,15 @@ export async function readHostMemory(procfs: string, warnings: ReadWarning[]): P
   return totalmem();
 }
 
+/**
+ * The host's online CPUs: the cpuN lines of /proc/stat, which is what os.cpus() counts, without the rest of its work
+ * (it reads /proc/cpuinfo and each CPU's cpufreq file for models and speeds memshim never shows: on every start).
+ * os.cpus() when /proc/stat has no such line.
+ */
 export function hostCpuCount(): number {
-  return Math.max(1, cpus().length);
+  const stat = readFileText('/proc/stat');
+  const online = stat.ok ? (stat.text.match(/^cpu\d+ /gm)?.length ?? 0) : 0;
+  return Math.max(1, online > 0 ? online : cpus().length);
 }
 
 /**

@@ -6,7 +6,6 @@
 // for is a ProcessControl: libc through koffi (every child reaped), or node:child_process when koffi cannot
 // load (the main child only; what is lost is said once, here).
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
 import { exitCodeForSignal } from '../common/exit-codes.js';
@@ -57,6 +56,7 @@ export interface SuperviseOptions {
 
 class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHandle {
   pid: number | null = null;
+  // The global performance (the same object as perf_hooks'): importing node:perf_hooks loads its histograms too.
   readonly startedAt = performance.now();
   readonly stats: SupervisorStats = { zombiesReaped: 0, signalsForwarded: new Map() };
   running = false;
