@@ -8,9 +8,12 @@
 // Needs root and: apt-get install tomcat10 tomcat10-examples gunicorn python3-flask wrk; npm install (express,
 // express-session are devDependencies). Run `npm run build` first (memshim runs as bin/memshim -- CMD).
 //   npm run bench -- bench/apps.ts [--apps tomcat,flask,express] [--limits 192,256,512] [--placements leaf]
-//     [--seconds 30] [--connections 16] [--json FILE]
+//     [--seconds 30] [--connections 16] [--repeat 1] [--json FILE]
 // Cells run one at a time (a throughput figure needs the machine to itself as far as it can have it); memshim and
-// the default alternate, cell by cell.
+// the default alternate, cell by cell. With --repeat N each pair runs N times, the order swapped every round
+// (a warmer page cache or a quieter minute must not always favour the same side), and the summary judges the
+// ratio of the medians next to the default's own spread: a 10% criterion means nothing where the same default
+// configuration varies by more than that from one run to the next.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,7 @@ const { values: flags } = parseArgs({
     placements: { type: 'string', default: 'leaf' },
     seconds: { type: 'string', default: '30' },
     connections: { type: 'string', default: '16' },
+    repeat: { type: 'string', default: '1' },
     json: { type: 'string' },
   },
 });
@@ -69,6 +73,7 @@ interface Cell {
 }
 
 interface Result extends Cell {
+  round: number;
   outcome: string;
   requestsPerSecond: number | null;
   p99Ms: number | null;
@@ -144,7 +149,7 @@ function parseWrk(text: string): { requestsPerSecond: number | null; p99Ms: numb
 
 let nextPort = 20000 + Math.floor(Math.random() * 20000);
 
-async function runCell(cell: Cell): Promise<Result> {
+async function runCell(cell: Cell, round: number): Promise<Result> {
   const port = nextPort++;
   const app = appCommand(cell.app, port);
   const env: NodeJS.ProcessEnv = { ...process.env, ...app.env };
@@ -223,6 +228,7 @@ async function runCell(cell: Cell): Promise<Result> {
       );
     return {
       ...cell,
+      round,
       outcome,
       ...parseWrk(wrk),
       peakMiB: Math.round((peakUsage(group.dirs.memory, group.dirs.version) ?? 0) / MiB),
@@ -234,34 +240,42 @@ async function runCell(cell: Cell): Promise<Result> {
   }
 }
 
-const cells: Cell[] = [];
-for (const placement of PLACEMENTS)
-  for (const app of APPS)
-    for (const limitMiB of LIMITS)
-      for (const config of ['default', 'memshim'] as const) cells.push({ app, config, limitMiB, placement });
+const REPEAT = Math.max(1, Number(flags.repeat));
+const cells: (Cell & { round: number })[] = [];
+for (let round = 1; round <= REPEAT; round++)
+  for (const placement of PLACEMENTS)
+    for (const app of APPS)
+      for (const limitMiB of LIMITS)
+        for (const config of round % 2 ? (['default', 'memshim'] as const) : (['memshim', 'default'] as const))
+          cells.push({ app, config, limitMiB, placement, round });
 
 const results: Result[] = [];
 const began = Date.now();
 for (const cell of cells) {
-  const result = await runCell(cell);
+  const result = await runCell(cell, cell.round);
   results.push(result);
   process.stderr.write(
-    `[${results.length}/${cells.length}] ${cell.app} ${cell.limitMiB} MiB ${cell.placement} ${cell.config}: ${result.outcome}, ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, peak ${result.peakMiB} MiB ${result.plan}\n`,
+    `[${results.length}/${cells.length}] round ${cell.round} ${cell.app} ${cell.limitMiB} MiB ${cell.placement} ${cell.config}: ${result.outcome}, ${result.requestsPerSecond} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, peak ${result.peakMiB} MiB ${result.plan}\n`,
   );
 }
 if (flags.json) writeFileSync(flags.json, `${JSON.stringify(results, null, 2)}\n`);
 
 const lines = [
-  `apps: ${results.length} runs, ${SECONDS} s of wrk (-c ${flags.connections}) each, 1 CPU, ${Math.round((Date.now() - began) / 1000)} s in all`,
+  `apps: ${results.length} runs (${REPEAT} round${REPEAT > 1 ? 's' : ''}), ${SECONDS} s of wrk (-c ${flags.connections}) each, 1 CPU, ${Math.round((Date.now() - began) / 1000)} s in all`,
   '',
-  '| app | limit | placement | config | outcome | req/s | p99 ms | errors | peak MiB | memshim/default req/s |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| round | app | limit | placement | config | outcome | req/s | p99 ms | errors | peak MiB | memshim/default req/s |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 let within = 0;
 let compared = 0;
 for (const r of results) {
   const other = results.find(
-    (o) => o.app === r.app && o.limitMiB === r.limitMiB && o.placement === r.placement && o.config === 'default',
+    (o) =>
+      o.round === r.round &&
+      o.app === r.app &&
+      o.limitMiB === r.limitMiB &&
+      o.placement === r.placement &&
+      o.config === 'default',
   );
   let ratio = '';
   if (
@@ -278,13 +292,14 @@ for (const r of results) {
     if (value >= 0.9) within++;
   }
   lines.push(
-    `| ${r.app} | ${r.limitMiB} MiB | ${r.placement} | ${r.config} | ${r.outcome} | ${r.requestsPerSecond ?? '-'} | ${r.p99Ms ?? '-'} | ${r.errors} | ${r.peakMiB} | ${ratio} |`,
+    `| ${r.round} | ${r.app} | ${r.limitMiB} MiB | ${r.placement} | ${r.config} | ${r.outcome} | ${r.requestsPerSecond ?? '-'} | ${r.p99Ms ?? '-'} | ${r.errors} | ${r.peakMiB} | ${ratio} |`,
   );
 }
 const memshimDied = results.filter((r) => r.config === 'memshim' && r.outcome !== 'survived');
 const defaultSurvived = memshimDied.filter((r) =>
   results.some(
     (o) =>
+      o.round === r.round &&
       o.app === r.app &&
       o.limitMiB === r.limitMiB &&
       o.placement === r.placement &&
@@ -294,7 +309,55 @@ const defaultSurvived = memshimDied.filter((r) =>
 );
 lines.push(
   '',
-  `throughput under memshim within 10% of the default's where both survived: ${within} of ${compared}`,
+  `throughput under memshim within 10% of the default's where both survived (run by run): ${within} of ${compared}`,
   `memshim runs that did not survive: ${memshimDied.length} (${defaultSurvived.length} where the default survived)`,
 );
+if (REPEAT > 1) lines.push('', ...summary());
 process.stdout.write(`${lines.join('\n')}\n`);
+
+/** Per cell over the rounds: survivals, the medians and their ratio, and each side's own spread (max / min). */
+function summary(): string[] {
+  const out = [
+    '| app | limit | placement | default survived | memshim survived | default req/s median (spread) | memshim req/s median (spread) | ratio of medians |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  let judged = 0;
+  let withinMedian = 0;
+  let noisier = 0;
+  for (const placement of PLACEMENTS)
+    for (const app of APPS)
+      for (const limitMiB of LIMITS) {
+        const runs = (config: Config) =>
+          results.filter(
+            (r) => r.app === app && r.limitMiB === limitMiB && r.placement === placement && r.config === config,
+          );
+        const side = (config: Config) => {
+          const all = runs(config);
+          const rates = all
+            .filter((r) => r.outcome === 'survived' && r.requestsPerSecond)
+            .map((r) => r.requestsPerSecond!)
+            .sort((a, b) => a - b);
+          const median = rates.length ? rates[Math.floor((rates.length - 1) / 2)]! : null;
+          const spread = rates.length > 1 ? rates[rates.length - 1]! / rates[0]! : null;
+          return { survived: `${rates.length}/${all.length}`, median, spread, all };
+        };
+        const d = side('default');
+        const m = side('memshim');
+        const ratio = d.median && m.median ? m.median / d.median : null;
+        if (ratio !== null) {
+          judged++;
+          if (ratio >= 0.9) withinMedian++;
+          else if (d.spread !== null && d.spread > 1 / ratio) noisier++;
+        }
+        const show = (x: ReturnType<typeof side>) =>
+          x.median === null ? '-' : `${x.median} (${x.spread === null ? '-' : `${x.spread.toFixed(2)}x`})`;
+        out.push(
+          `| ${app} | ${limitMiB} MiB | ${placement} | ${d.survived} | ${m.survived} | ${show(d)} | ${show(m)} | ${ratio === null ? '-' : ratio.toFixed(2)} |`,
+        );
+      }
+  out.push(
+    '',
+    `ratio of medians within 10% of the default's: ${withinMedian} of ${judged}; of the rest, ${noisier} lie within the default's own spread between its runs`,
+  );
+  return out;
+}
