@@ -2,19 +2,15 @@
 // (every container start pays it) without changing what any code does.
 //
 // lazyBuiltins(): Node built-ins that the start path imports but rarely calls are loaded at their first call.
-// - node:assert: yargs (every start) and pino's sonic-boom (every start that logs) use it for internal checks.
-//   Loading it loads internal/util/colors, which creates process.stderr and with it Node's whole stream
-//   implementation: several ms of every start of PID 1 (bench/init.ts), for checks that pass. assert(),
+// - node:assert: yargs (--help, the subcommands, usage errors) uses it for internal checks. Loading it loads
+//   internal/util/colors, which creates process.stderr and with it Node's whole stream implementation: several
+//   ms (bench/init.ts), for checks that pass. assert(),
 //   ok(), strictEqual() and notStrictEqual() answer a passing check themselves, exactly as Node does
 //   (Object.is, truthiness); anything else, a failing check included, goes to the real module, whose
 //   AssertionError is thrown as before.
 // - node:zlib: src/runtimes/zip.ts inflates a nested jar only when counting a Spring Boot jar's classes.
 // - node:child_process: src/supervisor/node-control.ts spawns with it only where koffi cannot load; loading it
 //   loads net, dgram and the streams.
-// - node:worker_threads, for pino and thread-stream only: pino reads isMainThread when it is loaded (it matters
-//   only to an asynchronous destination; memshim's are synchronous, src/common/log.ts), thread-stream takes Worker
-//   for transports, which memshim never starts. Loading it loads Node's worker and stream implementations.
-//   memshim's bundle runs on the main thread only (it starts no worker), so isMainThread is true there.
 // Each stand-in exports the same names as a function that loads the real module on first use and calls it.
 // A name not listed here fails the build ("No matching export"; the builds make esbuild's warning
 // import-is-undefined an error too), so nothing can silently get undefined.
@@ -48,17 +44,6 @@ const LAZY = {
   zlib: ['functions', ['inflateRawSync']],
   child_process: ['functions', ['spawn']],
 };
-
-/** Importers that get the worker_threads stand-in; any other importer gets the real module. */
-const WORKER_THREADS_IMPORTERS = /[\\/]node_modules[\\/](pino|thread-stream)[\\/]/;
-
-const WORKER_THREADS_STAND_IN = [
-  "let real; const load = () => (real ??= require('node:worker_threads'));",
-  'module.exports = {',
-  '  isMainThread: true,',
-  '  Worker: class Worker { constructor(...args) { return new (load().Worker)(...args); } },',
-  '};',
-].join('\n');
 
 /** The checks answered without the real module: when this holds, Node's function returns undefined too. */
 const PASSES = {
@@ -103,13 +88,8 @@ export function lazyBuiltins() {
         if (LAZY[name][0] === 'functions' && args.kind !== 'import-statement') return undefined;
         return { path: name, namespace: 'memshim-lazy-builtin' };
       });
-      b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
-        args.namespace !== 'memshim-lazy-builtin' && WORKER_THREADS_IMPORTERS.test(args.importer)
-          ? { path: 'worker_threads', namespace: 'memshim-lazy-builtin' }
-          : undefined,
-      );
       b.onLoad({ filter: /.*/, namespace: 'memshim-lazy-builtin' }, (args) => ({
-        contents: args.path === 'worker_threads' ? WORKER_THREADS_STAND_IN : standIn(args.path),
+        contents: standIn(args.path),
         loader: 'js',
       }));
     },

@@ -19,6 +19,7 @@ export const UNIT_TESTS = [
   'test/cli/fast-path.test.ts',
   'test/cli/main.test.ts',
   'test/common/log-sink.test.ts',
+  'test/common/log.test.ts',
   'test/common/node-internals.test.ts',
   'test/common/quantity.test.ts',
   'test/monitor/oom.test.ts',

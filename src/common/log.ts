@@ -1,16 +1,32 @@
-// pino JSON lines on stderr (stdout belongs to the child and to --dry-run), through a LogSink: a line is written
+// JSON lines on stderr (stdout belongs to the child and to --dry-run), through a LogSink: a line is written
 // at once when stderr takes it, queued (bounded, then dropped and counted) when it does not, so a stalled log
 // pipe never blocks PID 1 (src/log-sink.ts). At exit, flushLogs() gives what waits about a second.
-// pino is imported when the first logger is made, not with this module: --version, --help, --dry-run and
-// usage errors never log, and its load is a good part of a start that does.
-import type { Logger, LoggerOptions } from 'pino';
+// The lines are pino's, byte for byte (pino-format.ts; test/common/log.test.ts holds them next to pino's own), but
+// pino itself is not loaded: its load was a good part of every start, and memshim used none of the rest of it.
 import { LogSink } from './log-sink.js';
+import { pinoLine } from './pino-format.js';
 
 export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-export type { Logger };
+/** One level's method: `log.info({ event: 'x', ... }, 'message')`, or a message alone. */
+export interface LogFn {
+  (fields: object | null, message?: string): void;
+  (message: string): void;
+}
+
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+}
+
+/** pino's level numbers, the "level" of each line. */
+const LEVEL_NUMBERS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
 
 /** How long memshim waits at exit for stderr to take the lines still queued. */
 export const EXIT_FLUSH_MS = 1000;
@@ -37,14 +53,35 @@ export function flushLogsSync(timeoutMs = EXIT_FLUSH_MS): void {
   if (sink?.pending) sink.flushUntilSync(Date.now() + timeoutMs);
 }
 
-/** A logger on stderr (fd 2, memshim's one sink), or on another fd (tests write to a file). */
-export async function createLogger(format: LogFormat, level: LogLevel, fd = 2): Promise<Logger> {
-  const { default: pino } = await import('pino');
+/** A logger that hands each line at or above `level` to `write`, as pino with memshim's options writes it. */
+export function lineLogger(level: LogLevel, write: (line: string) => void): Logger {
+  const threshold = level === 'silent' ? Infinity : LEVEL_NUMBERS[level];
   // memshim's own pid is `memshimPid`: `pid` in an event is the process it is about (the child, a reaped orphan),
   // and one JSON line must not carry the key twice.
-  const options: LoggerOptions = { name: 'memshim', level, base: { memshimPid: process.pid } };
+  const bindings = { memshimPid: process.pid, name: 'memshim' };
+  const method = (number: number): LogFn =>
+    number < threshold
+      ? () => {}
+      : (first: object | string | null, message?: string) =>
+          write(
+            typeof first === 'object'
+              ? pinoLine(number, Date.now(), bindings, first, message)
+              : pinoLine(number, Date.now(), bindings, null, first),
+          );
+  return {
+    trace: method(LEVEL_NUMBERS.trace),
+    debug: method(LEVEL_NUMBERS.debug),
+    info: method(LEVEL_NUMBERS.info),
+    warn: method(LEVEL_NUMBERS.warn),
+    error: method(LEVEL_NUMBERS.error),
+    fatal: method(LEVEL_NUMBERS.fatal),
+  };
+}
+
+/** A logger on stderr (fd 2, memshim's one sink), or on another fd (tests write to a file). */
+export async function createLogger(format: LogFormat, level: LogLevel, fd = 2): Promise<Logger> {
   const destination = fd === 2 ? stderrSink() : new LogSink(fd);
-  let stream: { write(line: string): unknown } = destination;
+  let write = (line: string) => void destination.write(line);
   if (format === 'pretty') {
     // pino-pretty's formatter alone, not its stream or transport: no worker thread, no stream machinery, and the
     // lines go through the same non-blocking sink. Imported only when asked for.
@@ -55,9 +92,9 @@ export async function createLogger(format: LogFormat, level: LogLevel, fd = 2): 
       ignore: 'memshimPid,hostname,name',
       translateTime: 'SYS:HH:MM:ss.l',
     });
-    stream = { write: (line: string) => destination.write(pretty(line)) };
+    write = (line) => void destination.write(pretty(line));
   }
-  const logger = pino(options, stream);
+  const logger = lineLogger(level, write);
   destination.onDropsEnded = (dropped) =>
     logger.warn({ event: 'log_lines_dropped', dropped }, `${dropped} log lines were dropped while stderr was not read`);
   return logger;
