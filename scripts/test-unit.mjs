@@ -21,6 +21,7 @@ export const UNIT_TESTS = [
   'test/common/log-sink.test.ts',
   'test/common/log.test.ts',
   'test/common/node-internals.test.ts',
+  'test/common/own-heap.test.ts',
   'test/common/quantity.test.ts',
   'test/monitor/oom.test.ts',
   'test/monitor/thresholds.test.ts',

@@ -1,0 +1,46 @@
+// memshim's own isolate (src/common/own-heap.ts): the V8 flags it sets late exist in this Node, and once set the
+// young generation stops growing under a steady flow of surviving objects (what the monitor and scrapes make).
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { OWN_HEAP_FLAGS, limitOwnHeapNow } from '../../src/common/own-heap.js';
+
+/**
+ * A fresh Node (this test process's young generation is already grown by tap's loaders) that sets `flags`, then
+ * makes objects of which a share survives a few scavenges, as the monitor's readings and scrapes do: V8 doubles
+ * its semi-spaces on such a flow. Prints the new space's size before and after, in bytes.
+ */
+function newSpaceAcrossChurn(flags: readonly string[]): { before: number; after: number } {
+  const script = `
+    const v8 = require('node:v8');
+    for (const flag of ${JSON.stringify(flags)}) v8.setFlagsFromString(flag);
+    const size = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+    const before = size();
+    const kept = [];
+    for (let i = 0; i < 400; i++) {
+      for (let j = 0; j < 2000; j++) { const o = { i, j, s: 'x' + j, a: [j] }; if (j % 40 === 0) kept.push(o); }
+      if (kept.length > 40000) kept.splice(0, 20000);
+    }
+    process.stdout.write(JSON.stringify({ before, after: size() }));`;
+  const ran = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  return JSON.parse(ran.stdout) as { before: number; after: number };
+}
+
+t.test('every flag is one this Node knows (an unknown one would print an error line from PID 1)', async (t) => {
+  const options = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).stdout;
+  for (const flag of OWN_HEAP_FLAGS) {
+    const name = flag.replace(/^--(no-)?/, '').replace(/=.*$/, '');
+    // --v8-options spells flags with dashes; the name may be listed as --NAME or --no-NAME.
+    t.match(options, new RegExp(`^\\s*--${name}\\b`, 'm'), `${flag}: --${name} is listed by --v8-options`);
+  }
+});
+
+t.test('with the flags, the young generation keeps its size under a flow of surviving objects', async (t) => {
+  const plain = newSpaceAcrossChurn([]);
+  t.ok(plain.after > plain.before, `without them it grows: ${plain.before} -> ${plain.after} bytes (the control)`);
+  const limited = newSpaceAcrossChurn(OWN_HEAP_FLAGS);
+  t.ok(limited.after <= limited.before, `with them: ${limited.before} -> ${limited.after} bytes`);
+});
+
+t.test('limitOwnHeapNow sets them in this process', async (t) => {
+  await t.resolves(limitOwnHeapNow());
+});
