@@ -1,11 +1,14 @@
 // Startup of the single executable (dist/memshim, Node 24 inside) against what a container could use instead
 // (by hand, not in npm test; needs hyperfine and tini: apt-get install -y tini hyperfine):
-//   npm run bench -- bench/binary-startup.ts [--runs 50] [--json FILE] [--binary PATH]
+//   npm run bench -- bench/binary-startup.ts [--runs 50] [--json FILE] [--binary PATH] [--sea-options]
 // Each is `X -- /bin/true` (hyperfine -N: no shell between), beside a bare `node -e 0` of each Node and
 // `/bin/true` itself. Builds dist/memshim first when it is missing or older than src/ (--binary: measure
-// another build instead, e.g. one with a code cache turned off).
+// another build instead). --sea-options adds executables built here from the same Node and bundle
+// (dist/sea/memshim-sea.cjs) with other single-executable settings: the bundle without its code cache, and an
+// empty main with the code cache and as a V8 startup snapshot (what any start of each kind costs before memshim's
+// first line). CPU is user+sys, hyperfine's mean.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +16,12 @@ import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '50' }, json: { type: 'string' }, binary: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '50' },
+    json: { type: 'string' },
+    binary: { type: 'string' },
+    'sea-options': { type: 'boolean', default: false },
+  },
 });
 const RUNS = Number(values.runs);
 
@@ -43,6 +51,7 @@ const commands: Record<string, string> = {
 const env = { ...process.env };
 delete env.NODE_OPTIONS; // the tap/TypeScript hooks of `npm run bench` must not slow the Nodes measured
 const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-binary-'));
+if (values['sea-options']) Object.assign(commands, seaVariants(dir));
 const exported = join(dir, 'hyperfine.json');
 const args = ['-N', '--warmup', '5', '--runs', String(RUNS), '--export-json', exported, '--style', 'none'];
 for (const [name, command] of Object.entries(commands)) args.push('-n', name, command);
@@ -52,6 +61,8 @@ if (run.status !== 0) process.exit(run.status ?? 1);
 interface HyperfineResult {
   command: string;
   mean: number;
+  user: number;
+  system: number;
   stddev: number;
   median: number;
   min: number;
@@ -67,12 +78,73 @@ console.log(
 );
 console.log(`${values.binary ?? 'dist/memshim'}: ${(statSync(binary).size / 2 ** 20).toFixed(1)} MiB`);
 console.log('');
+const cpu24 = cpu(results.find((r) => r.command.startsWith(`node -e 0 (${node24Version}`))!);
 console.log(
-  `| command | median ms | mean ± sd ms | min ms | vs node -e 0 (${process.version}) | vs node -e 0 (${node24Version}) |`,
+  `| command | median ms | mean ± sd ms | min ms | CPU ms | vs node -e 0 (${process.version}) | vs node -e 0 (${node24Version}) | CPU vs ${node24Version} |`,
 );
-console.log('|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results)
   console.log(
-    `| ${r.command} | ${ms(r.median)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.median / node20).toFixed(2)}x | ${(r.median / node24).toFixed(2)}x |`,
+    `| ${r.command} | ${ms(r.median)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${ms(cpu(r))} | ${(r.median / node20).toFixed(2)}x | ${(r.median / node24).toFixed(2)}x | ${(cpu(r) / cpu24).toFixed(2)}x |`,
   );
 if (values.json) writeFileSync(values.json, JSON.stringify({ runs: RUNS, results }, null, 2));
+
+function cpu(r: HyperfineResult): number {
+  return r.user + r.system;
+}
+
+/** Executables from the same stripped Node 24 with other SEA settings (see the header), built in `dir`. */
+function seaVariants(dir: string): Record<string, string> {
+  const bundle = join(REPO, 'dist', 'sea', 'memshim-sea.cjs');
+  const stripped = join(dir, 'node');
+  if (spawnSync('strip', ['--strip-all', '-o', stripped, NODE24]).status !== 0) copyFileSync(NODE24, stripped);
+  writeFileSync(join(dir, 'empty.cjs'), '0;\n');
+  writeFileSync(
+    join(dir, 'empty-snapshot.cjs'),
+    "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => {});\n",
+  );
+  const postject = join(REPO, 'node_modules', 'postject', 'dist', 'cli.js');
+  const koffiNode = join(REPO, 'node_modules', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node');
+  const build = (name: string, main: string, options: object): string => {
+    const blob = join(dir, `${name}.blob`);
+    const config = join(dir, `${name}.json`);
+    const sea = { main, output: blob, disableExperimentalSEAWarning: true, execArgvExtension: 'none' };
+    const execArgv = ['--expose-internals'];
+    writeFileSync(config, JSON.stringify({ ...sea, execArgv, ...options }));
+    spawnSync(NODE24, [...execArgv, '--experimental-sea-config', config], { stdio: 'ignore' });
+    const executable = join(dir, name);
+    copyFileSync(stripped, executable);
+    chmodSync(executable, 0o755);
+    const injected = spawnSync(
+      'node',
+      [
+        postject,
+        executable,
+        'NODE_SEA_BLOB',
+        blob,
+        '--sentinel-fuse',
+        'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+      ],
+      { stdio: 'ignore' },
+    );
+    if (injected.status !== 0) throw new Error(`postject failed for ${name}`);
+    return executable;
+  };
+  const withoutCache = build('memshim-no-code-cache', bundle, {
+    useCodeCache: false,
+    assets: { 'koffi.node': koffiNode },
+  });
+  return {
+    'dist/memshim -- /bin/true, bundle without its code cache': `${withoutCache} -- /bin/true`,
+    'empty main, code cache (any start of an executable like dist/memshim)': build(
+      'empty-code-cache',
+      join(dir, 'empty.cjs'),
+      { useCodeCache: true },
+    ),
+    'empty main as a startup snapshot (any start with useSnapshot)': build(
+      'empty-snapshot',
+      join(dir, 'empty-snapshot.cjs'),
+      { useSnapshot: true },
+    ),
+  };
+}
