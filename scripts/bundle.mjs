@@ -1,14 +1,15 @@
 // Bundles src/main.ts into one CommonJS file: what bin/memshim loads (one file parses faster than a
 // node_modules tree, which matters for a PID 1 that starts every container) and what the single
-// executable embeds. koffi stays external: its native module is loaded from node_modules (npm) or
-// from an asset of the single executable (see src/native/).
-// Dependencies that only some commands load, and load lazily, stay external too: node_modules supplies them
+// executable embeds. koffi's JS is bundled too; its native module is loaded from node_modules (npm:
+// scripts/koffi-native.mjs) or from an asset of the single executable (see src/native/).
+// Dependencies that only some commands load, and load lazily, stay external: node_modules supplies them
 // at the moment one is needed (they are dependencies of the package), and every start of PID 1 is spared
 // reading and holding their source (systeminformation alone is 716 KiB: two thirds of the bundle).
 // The single executable cannot require from node_modules: scripts/build-binary.mjs bundles them all.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
+import { koffiNativeFromInstall } from './koffi-native.mjs';
 
 // import.meta.url has no meaning in CommonJS: it becomes the bundle's own URL (for createRequire()), worked out when
 // first read (a require of koffi, of the SEA's modules), not by every start before anything else runs.
@@ -37,7 +38,6 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: [
-    'koffi',
     'systeminformation', // src/cgroup/host.ts: only when /proc/meminfo cannot be read
     'prom-client', // src/health/metrics.ts: the first /metrics request
     'pino-pretty', // src/common/log.ts: --log-format pretty
@@ -46,7 +46,7 @@ await build({
   // import() of an external package becomes require() (what the single executable does too): a CommonJS
   // package needs no ESM loader, and require() finds it from dist/ up through node_modules.
   supported: { 'dynamic-import': false },
-  plugins: [lazyBuiltins(), yargsLazyColumns()],
+  plugins: [koffiNativeFromInstall(), lazyBuiltins(), yargsLazyColumns()],
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
   banner: { js: IMPORT_META_URL },

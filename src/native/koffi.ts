@@ -1,9 +1,10 @@
 // Loads koffi, the FFI through which memshim calls the libc functions Node lacks (waitpid, prctl, tcsetpgrp,
 // setrlimit, posix_spawn, execve). Returns null when it cannot be loaded: callers then run without the
 // features that need it and say so once (koffiFailure() says why).
-// Installed from npm, koffi comes from node_modules. In the single executable (scripts/build-binary.mjs) its JS
-// is bundled and its native module comes from an asset written to a private temporary file (sea-native.ts);
-// with no writable, executable place for that file, loadKoffi() returns null.
+// Both bundles hold koffi's JS. Installed from npm, its native module comes from koffi's prebuilt package in
+// node_modules (scripts/koffi-native.mjs), else koffi is loaded as installed. In the single executable
+// (scripts/build-binary.mjs) the native module comes from an asset written to a private temporary file
+// (sea-native.ts); with no writable, executable place for that file, loadKoffi() returns null.
 import { createRequire } from 'node:module';
 import { seaNativeFailure } from './sea-native.js';
 
@@ -25,14 +26,25 @@ export function loadKoffi(): Koffi | null {
     return (cached = null);
   }
   try {
-    cached = IN_SEA
-      ? // A literal require: esbuild bundles koffi's JS here; its '@koromix/koffi-linux-x64' is sea-native.ts.
-        (require('koffi') as Koffi)
-      : // require, not import: synchronous, and koffi stays external to the npm bundle.
-        (createRequire(import.meta.url)('koffi') as Koffi);
+    // require, not import: synchronous. A literal require in the bundles (both define `require`): esbuild bundles
+    // koffi's JS there, compiled with the bundle's code cache instead of resolved and compiled from node_modules at
+    // every start; its native module comes from the asset (single executable, sea-native.ts) or from the package
+    // next to koffi's install (npm, scripts/koffi-native.mjs). Run from source (the tests), koffi from node_modules.
+    cached = typeof require === 'function' ? (require('koffi') as Koffi) : null;
   } catch (error) {
     failure = (IN_SEA ? seaNativeFailure() : null) ?? (error instanceof Error ? error.message : String(error));
     cached = null;
+  }
+  if (cached === null && !IN_SEA) {
+    // The npm bundle's koffi found no prebuilt native package next to koffi (a platform koffi builds from source,
+    // an install without optional packages): koffi as installed finds its native module its own ways.
+    try {
+      cached = createRequire(import.meta.url)('koffi') as Koffi;
+      failure = null;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      cached = null;
+    }
   }
   return cached;
 }
