@@ -1,6 +1,7 @@
 // The memory monitor: every --monitor-interval, one cheap synchronous reading of the cgroup (a handful of small
 // files), fed to the pure state machines in thresholds.ts, which decide the rare reading worth a line. The timer
 // is unref'd: the monitor never keeps memshim alive on its own.
+import { monotonicMs } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { CgroupLocation, CpuUsage, MemoryUsage } from '../cgroup/types.js';
 import { readCpuUsage, readMemoryUsage } from '../cgroup/usage.js';
@@ -20,7 +21,7 @@ export interface Reading {
   memory: MemoryUsage;
   /** Working set / limit, null when unknown. */
   ratio: number | null;
-  /** performance.now() of the reading. */
+  /** monotonicMs() of the reading. */
   at: number;
 }
 
@@ -71,7 +72,7 @@ export class MemoryMonitor {
 
   /** A reading no older than maxAgeMs: the latest one, or a fresh one (for /metrics and /status). */
   current(maxAgeMs: number): Reading {
-    if (this.latest && performance.now() - this.latest.at <= maxAgeMs) return this.latest;
+    if (this.latest && monotonicMs() - this.latest.at <= maxAgeMs) return this.latest;
     return this.read();
   }
 
@@ -85,7 +86,7 @@ export class MemoryMonitor {
     const reading: Reading = {
       memory,
       ratio: workingSetRatio(memory.workingSetBytes, this.options.limitBytes),
-      at: performance.now(),
+      at: monotonicMs(),
     };
     this.readings++;
     this.latest = reading;

@@ -5,6 +5,7 @@
 // step function); this file runs its actions and tells it what happened. How processes are started, signalled and waited
 // for is a ProcessControl: libc through koffi (every child reaped), or node:child_process when koffi cannot
 // load (the main child only; what is lost is said once, here).
+import { monotonicMs } from '../common/clock.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
 import type { RlimitSetting } from '../runtimes/types.js';
@@ -56,8 +57,7 @@ export interface SuperviseOptions {
 
 class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHandle {
   pid: number | null = null;
-  // The global performance (the same object as perf_hooks'): importing node:perf_hooks loads its histograms too.
-  readonly startedAt = performance.now();
+  readonly startedAt = monotonicMs();
   readonly stats: SupervisorStats = { zombiesReaped: 0, signalsForwarded: new Map() };
   running = false;
   readonly exitCode: Promise<number>;
@@ -296,7 +296,7 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     let mainStatus: number | null = null;
     for (const waited of round.waited) {
       const main = waited.pid === this.pid;
-      const reaped: Reaped = { ...waited, main, at: performance.now() };
+      const reaped: Reaped = { ...waited, main, at: monotonicMs() };
       if (main) {
         this.running = false;
         mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);

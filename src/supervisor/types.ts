@@ -11,7 +11,7 @@ export interface Reaped {
   code: number | null;
   /** Signal number when a signal killed it, else null. */
   signal: number | null;
-  /** Monotonic milliseconds (performance.now()) at the wait. */
+  /** Monotonic milliseconds (common/clock.ts) at the wait. */
   at: number;
 }
 
