@@ -31,6 +31,7 @@ export const UNIT_TESTS = [
   'test/runtimes/python-go-dotnet.test.ts',
   'test/supervisor/decisions.test.ts',
   'test/supervisor/lifecycle-steps.test.ts',
+  'test/supervisor/raw-bytes.test.ts',
 ];
 
 // --floor-only: compare the last run's summary with the floor, without running the tests again.

@@ -19,9 +19,13 @@ const IN_SEA = typeof MEMSHIM_SEA !== 'undefined' && MEMSHIM_SEA;
 /** Debugging switch: MEMSHIM_NO_KOFFI=1 runs memshim as it runs where koffi cannot load (README packaging). */
 export const NO_KOFFI_SWITCH = 'MEMSHIM_NO_KOFFI';
 
-export function loadKoffi(): Koffi | null {
+/**
+ * koffi, or null. `env` is the environment memshim was given (RunConfig.env, or the exec helper's own): its
+ * MEMSHIM_NO_KOFFI decides at the first call, and every later call gets what that one got.
+ */
+export function loadKoffi(env: Readonly<Record<string, string | undefined>>): Koffi | null {
   if (cached !== undefined) return cached;
-  if (process.env[NO_KOFFI_SWITCH] === '1') {
+  if (env[NO_KOFFI_SWITCH] === '1') {
     failure = `${NO_KOFFI_SWITCH}=1 is set`;
     return (cached = null);
   }

@@ -64,7 +64,6 @@ export interface Libc {
   /** rlim is two unsigned 64-bit words: soft, hard. */
   setrlimit: Fn<[resource: number, rlim: BigUint64Array]>;
   getrlimit: Fn<[resource: number, rlim: BigUint64Array]>;
-  prlimit: Fn<[pid: number, resource: number, rlim: BigUint64Array | null, old: BigUint64Array | null]>;
   fcntl: (fd: number, cmd: number, ...rest: unknown[]) => number;
   execve: Fn<[path: string | Buffer, argv: (string | Buffer | null)[], envp: (string | Buffer | null)[]]>;
   errno: () => number;
@@ -72,10 +71,13 @@ export interface Libc {
 
 let cached: Libc | null | undefined;
 
-/** The bindings, or null when koffi (or libc.so.6: a musl system) is not there. */
-export function libc(): Libc | null {
+/**
+ * The bindings, or null when koffi (or libc.so.6: a musl system) is not there. `env`: the environment memshim
+ * was given, for loadKoffi()'s debugging switch; the first call decides for every later one.
+ */
+export function libc(env: Readonly<Record<string, string | undefined>>): Libc | null {
   if (cached !== undefined) return cached;
-  const koffi = loadKoffi();
+  const koffi = loadKoffi(env);
   if (!koffi) return (cached = null);
   try {
     const lib = koffi.load('libc.so.6');
@@ -117,7 +119,6 @@ export function libc(): Libc | null {
       isatty: f('int isatty(int fd)'),
       setrlimit: f('int setrlimit(int resource, void *rlim)'),
       getrlimit: f('int getrlimit(int resource, void *rlim)'),
-      prlimit: f('int prlimit(int pid, int resource, void *rlim, void *old)'),
       fcntl: f('int fcntl(int fd, int cmd, ...)'),
       execve: f('int execve(const char *path, const char **argv, const char **envp)'),
       errno: () => koffi.errno(),

@@ -1,6 +1,7 @@
 // --exec: no supervision. memshim sets the limits and hands the process over to the command (execve), so
-// nothing of memshim stays resident. execve goes through koffi when it is there (a failed exec returns, and
-// memshim says why with 127/126); process.execve (Node >= 22.15) only without koffi, because it aborts
+// nothing of memshim stays resident. The exec itself (execNow) also serves the exec helper that starts a
+// supervised child with rlimits (rlimits.ts). execve goes through koffi when it is there (a failed exec returns,
+// and memshim says why with 127/126); process.execve (Node >= 22.15) only without koffi, because it aborts
 // the whole process when the exec fails. What the command inherits must be what it would get if started
 // directly: blocking stdio that stays open (Node marks fds 0-2 close-on-exec, libuv may make them
 // non-blocking), an empty signal mask and default dispositions (Node ignores SIGPIPE).
@@ -21,9 +22,16 @@ import { spawnFailure } from './spawn.js';
 
 export interface ExecOptions {
   argv: readonly string[];
+  /** The command's whole environment; its PATH is where the command is looked up (memshim's own: the plan
+   * never sets PATH), and its MEMSHIM_NO_KOFFI is the debugging switch of native/koffi.ts. */
   env: Readonly<Record<string, string | undefined>>;
   rlimits: readonly RlimitSetting[];
+  /** Variables of env that carry the bytes of another variable of this process (raw-bytes.ts). */
+  carried?: Readonly<Record<string, string>>;
 }
+
+/** What the exec logs: memshim's logger, or the exec helper's one-line writer (rlimits.ts). */
+export type ExecLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 const SIG_SETMASK = 2;
 
@@ -31,15 +39,29 @@ type ProcessWithExecve = NodeJS.Process & {
   execve?: (file: string, args: string[], env: Record<string, string>) => never;
 };
 
-function prepareProcess(lib: Libc, rlimits: readonly RlimitSetting[], log: Logger): void {
+/**
+ * Sets the limits; returns what puts them back. Set last, right before the execve: memshim's own Node may not
+ * live with them (Node 24 aborts when V8 cannot grow its heap under an RLIMIT_DATA), so one that failed puts them
+ * back before it says why.
+ */
+function setLimits(lib: Libc, rlimits: readonly RlimitSetting[], log: ExecLog): () => void {
+  const before: [number, BigUint64Array][] = [];
   for (const limit of rlimits) {
+    const resource = RLIMIT[limit.resource];
     const rlim = new BigUint64Array(2);
-    lib.getrlimit(RLIMIT[limit.resource], rlim);
+    lib.getrlimit(resource, rlim);
+    before.push([resource, rlim.slice()]);
     const soft = BigInt(limit.bytes);
     rlim[0] = rlim[1]! < soft ? rlim[1]! : soft;
-    if (lib.setrlimit(RLIMIT[limit.resource], rlim) !== 0)
+    if (lib.setrlimit(resource, rlim) !== 0)
       log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
   }
+  return () => {
+    for (const [resource, rlim] of before) lib.setrlimit(resource, rlim);
+  };
+}
+
+function prepareProcess(lib: Libc): void {
   restoreBlockingStdio(lib);
   for (const signal of RESETTABLE_SIGNALS) lib.signal(signal, null);
   lib.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
@@ -83,20 +105,21 @@ function prepareWithoutLibc(): void {
   }
 }
 
+/** Why the command cannot be exec'd at all on this Node: no koffi and no process.execve (then 126), or null. */
+function noWayToExec(lib: Libc | null, command: string, log: ExecLog): number | null {
+  if (lib || (process as ProcessWithExecve).execve) return null;
+  log.error(
+    { event: 'exec_failed', command },
+    `--exec needs koffi on this Node (${koffiFailure() ?? 'not loaded'}) or Node >= 22.15`,
+  );
+  return EXIT.CANNOT_EXECUTE;
+}
+
 /** Replaces memshim by the command; returns only when that failed, with the exit code (127/126) to exit with. */
-export async function execCommand(options: ExecOptions, log: Logger): Promise<number> {
-  // String(): a numeric word after `--` can arrive as a number (yargs); koffi would read it as an address.
-  const argv = options.argv.map(String);
-  const command = argv[0] ?? '';
-  const lib = libc();
-  const nodeExecve = (process as ProcessWithExecve).execve;
-  if (!lib && !nodeExecve) {
-    log.error(
-      { event: 'exec_failed', command },
-      `--exec needs koffi on this Node (${koffiFailure() ?? 'not loaded'}) or Node >= 22.15`,
-    );
-    return EXIT.CANNOT_EXECUTE;
-  }
+export async function execCommand(options: ExecOptions, log: ExecLog): Promise<number> {
+  const command = String(options.argv[0] ?? '');
+  const cannot = noWayToExec(libc(options.env), command, log);
+  if (cannot !== null) return cannot;
   // A stop signal that came before the exec (common/early-signals.ts): the command is not started. Any other has no
   // process to go to yet, and the command will have its own handlers only after it set them up: dropped.
   const early = await closeEarlySignals();
@@ -108,30 +131,51 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
   if (early.length > 0)
     log.debug({ event: 'signal_dropped', signals: early }, 'signals before the exec: nothing to forward them to');
   log.info({ event: 'exec', command }, `replacing memshim by ${command}`);
-  if (lib) prepareProcess(lib, options.rlimits, log);
-  else if (options.rlimits.length > 0)
+  return execNow(options, log);
+}
+
+/**
+ * The exec itself, synchronous: the limits set, stdio, signal mask and dispositions made what the command must
+ * see, the command looked up on PATH and exec'd with argv and the environment byte for byte (raw-bytes.ts).
+ * Returns only when that failed, with the exit code (127/126); the reason is logged as one error.
+ */
+export function execNow(options: ExecOptions, log: ExecLog): number {
+  // String(): a numeric word after `--` can arrive as a number (yargs); koffi would read it as an address.
+  const argv = options.argv.map(String);
+  const command = argv[0] ?? '';
+  const lib = libc(options.env);
+  const cannot = noWayToExec(lib, command, log);
+  if (cannot !== null) return cannot;
+  if (!lib && options.rlimits.length > 0)
     log.warn(
       { event: 'rlimit_failed' },
       `no koffi (${koffiFailure() ?? 'libc.so.6 not loadable'}): the rlimits of the plan are not set`,
     );
   // PATH searched here, as posix_spawnp does it: no fallback to /bin/sh for a file that is not a program
   // (execvp's), so ENOEXEC is 126 in both modes.
-  const found = resolveOnPath(command, process.env.PATH);
+  const found = resolveOnPath(command, options.env.PATH);
   let errno = 'errno' in found ? found.errno : 0;
   if ('file' in found) {
-    // What memshim logged must reach stderr before the process is replaced; a stalled pipe gets a second.
-    flushLogsSync();
     if (lib) {
-      lib.execve(rawWord(found.file), [...rawArgv(argv), null], rawEnvironmentBlock(options.env));
+      const file = rawWord(found.file);
+      const args = [...rawArgv(argv), null];
+      const envp = rawEnvironmentBlock(options.env, options.carried);
+      prepareProcess(lib);
+      const restoreLimits = setLimits(lib, options.rlimits, log);
+      // What memshim logged must reach stderr before the process is replaced; a stalled pipe gets a second.
+      flushLogsSync();
+      lib.execve(file, args, envp);
       errno = lib.errno();
+      restoreLimits();
     } else {
+      flushLogsSync();
       // Only without koffi: Node's execve aborts the process when exec fails (checked on Node 24.21), so the
       // usual failures are caught first: missing, a directory, or no permission to execute.
       errno = cannotExecute(found.file);
       if (errno === 0) warnIfChanged(argv, options.env, log);
       if (errno === 0) prepareWithoutLibc();
       if (errno === 0)
-        nodeExecve!.call(
+        (process as ProcessWithExecve).execve!.call(
           process,
           found.file,
           argv,
@@ -141,7 +185,7 @@ export async function execCommand(options: ExecOptions, log: Logger): Promise<nu
         );
     }
   }
-  const failure = spawnFailure(command, errno);
+  const failure = spawnFailure(command, errno, options.env.PATH);
   log.error({ event: 'exec_failed', command, exitCode: failure.exitCode }, failure.reason);
   return failure.exitCode;
 }

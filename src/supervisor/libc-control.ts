@@ -1,7 +1,8 @@
-// Processes through libc (koffi): the main child from posix_spawnp (spawn.ts) with the plan's rlimits
-// (rlimits.ts), every child of memshim waited for with waitpid(-1) (reaper.ts), the terminal handed over.
+// Processes through libc (koffi): the main child from posix_spawnp (spawn.ts), through the exec helper when the
+// plan has rlimits (rlimits.ts), every child of memshim waited for with waitpid(-1) (reaper.ts), the terminal
+// handed over.
 import type { Logger } from '../common/log.js';
-import { PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, RLIMIT, SIG_BLOCK, signalSet, type Libc } from '../native/libc.js';
+import { PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, SIG_BLOCK, signalSet, type Libc } from '../native/libc.js';
 import type { ChildRequest, CollectRound, ProcessControl, SpawnResult } from './process-control.js';
 import { reapRound } from './reaper.js';
 import { withRlimits } from './rlimits.js';
@@ -30,30 +31,12 @@ export class LibcProcessControl implements ProcessControl {
   spawn(request: ChildRequest): SpawnResult {
     const launch = withRlimits(request.argv, request.env, request.rlimits);
     let raise: ScoreRaise | null = null;
-    const result = spawnChild(
-      this.lib,
-      { file: launch.file, argv: launch.argv, env: launch.env, command: request.command },
-      (spawn) => {
-        const raised = raiseAroundSpawn(request.oomScoreGap, spawn);
-        raise = raised.raise;
-        return raised.result;
-      },
-    );
+    const result = spawnChild(this.lib, { ...launch, command: request.command }, (spawn) => {
+      const raised = raiseAroundSpawn(request.oomScoreGap, spawn);
+      raise = raised.raise;
+      return raised.result;
+    });
     logScoreRaise(this.log, raise);
-    if (!result.ok) return result;
-    for (const limit of launch.lateRlimits) {
-      const ok =
-        this.lib.prlimit(
-          result.pid,
-          RLIMIT[limit.resource],
-          new BigUint64Array([BigInt(limit.bytes), BigInt(limit.bytes)]),
-          null,
-        ) === 0;
-      this.log.debug(
-        { event: 'rlimit_after_spawn', resource: limit.resource, bytes: limit.bytes, ok },
-        `${limit.resource} set on the child just after its start`,
-      );
-    }
     return result;
   }
 

@@ -75,13 +75,15 @@ export class NodeProcessControl implements ProcessControl {
         spawn(file, args, { stdio: 'inherit', detached: true, env }),
       ).result;
     } catch (error) {
-      return { ok: false, ...spawnFailure(request.command, errnoOf(error)) };
+      return { ok: false, ...spawnFailure(request.command, errnoOf(error), request.env.PATH) };
     }
     const pid = child.pid;
     // Not started (ENOENT, EACCES, ...): Node tells why on the next tick.
     if (pid === undefined)
       return new Promise((resolve) =>
-        child.once('error', (error) => resolve({ ok: false, ...spawnFailure(request.command, errnoOf(error)) })),
+        child.once('error', (error) =>
+          resolve({ ok: false, ...spawnFailure(request.command, errnoOf(error), request.env.PATH) }),
+        ),
       );
     this.child = child;
     child.on('error', () => {}); // only kill errors could come now; the supervisor does not use child.kill()

@@ -9,9 +9,12 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
 
+type WarnLog = Pick<Logger, 'warn'>;
+
 const REPLACEMENT = '\uFFFD';
 
-interface Raw {
+/** What memshim was given that Node's strings lose: the entries of its argv and environment that are not UTF-8. */
+export interface Raw {
   /** memshim's own argv, each entry as the kernel holds it, with what Node made of it. */
   argv: { text: string; bytes: Buffer }[];
   /** The environment memshim was started with, by variable name as Node decodes it. */
@@ -38,27 +41,33 @@ function lossy(bytes: Buffer, text: string): boolean {
   return text.includes(REPLACEMENT) && !Buffer.from(text).equals(bytes);
 }
 
+/** Pure: the lossy entries of an argv and an environment as the kernel holds them (NUL-separated dumps). */
+export function parseRaw(cmdline: Buffer, environ: Buffer): Raw {
+  const argv = entries(cmdline)
+    .map((bytes) => ({ text: bytes.toString('utf8'), bytes }))
+    .filter((entry) => lossy(entry.bytes, entry.text));
+  const env = new Map<string, { value: string; bytes: Buffer }>();
+  const unnamed: Buffer[] = [];
+  for (const bytes of entries(environ)) {
+    const name = bytes.subarray(0, Math.max(0, bytes.indexOf(0x3d)));
+    if (lossy(name, name.toString('utf8'))) {
+      unnamed.push(bytes);
+      continue;
+    }
+    const text = bytes.toString('utf8');
+    const eq = text.indexOf('=');
+    // The first of two entries with one name is the one getenv() (and so Node) sees.
+    if (eq > 0 && lossy(bytes, text) && !env.has(text.slice(0, eq)))
+      env.set(text.slice(0, eq), { value: text.slice(eq + 1), bytes });
+  }
+  return { argv, env, unnamed };
+}
+
+/** This process's own, read once; null without /proc (nothing can be restored then). */
 function raw(): Raw | null {
   if (cached !== undefined) return cached;
   try {
-    const argv = entries(readFileSync('/proc/self/cmdline'))
-      .map((bytes) => ({ text: bytes.toString('utf8'), bytes }))
-      .filter((entry) => lossy(entry.bytes, entry.text));
-    const env = new Map<string, { value: string; bytes: Buffer }>();
-    const unnamed: Buffer[] = [];
-    for (const bytes of entries(readFileSync('/proc/self/environ'))) {
-      const name = bytes.subarray(0, Math.max(0, bytes.indexOf(0x3d)));
-      if (lossy(name, name.toString('utf8'))) {
-        unnamed.push(bytes);
-        continue;
-      }
-      const text = bytes.toString('utf8');
-      const eq = text.indexOf('=');
-      // The first of two entries with one name is the one getenv() (and so Node) sees.
-      if (eq > 0 && lossy(bytes, text) && !env.has(text.slice(0, eq)))
-        env.set(text.slice(0, eq), { value: text.slice(eq + 1), bytes });
-    }
-    cached = { argv, env, unnamed };
+    cached = parseRaw(readFileSync('/proc/self/cmdline'), readFileSync('/proc/self/environ'));
   } catch {
     cached = null;
   }
@@ -68,29 +77,40 @@ function raw(): Raw | null {
 const terminated = (bytes: Buffer): Buffer => Buffer.concat([bytes, Buffer.from([0])]);
 
 /** One word of argv (or a path) as memshim was given it: its bytes when Node's string of it is lossy. */
-export function rawWord(text: string): string | Buffer {
+export function rawWord(text: string, given: Raw | null = raw()): string | Buffer {
   if (!text.includes(REPLACEMENT)) return text;
-  const found = raw()?.argv.find((entry) => entry.text === text);
+  const found = given?.argv.find((entry) => entry.text === text);
   return found ? terminated(found.bytes) : text;
 }
 
 /** argv for execve/posix_spawn: each word as memshim was given it, where Node's string of it is lossy. */
-export function rawArgv(argv: readonly string[]): (string | Buffer)[] {
-  return argv.map((word) => rawWord(String(word)));
+export function rawArgv(argv: readonly string[], given: Raw | null = raw()): (string | Buffer)[] {
+  return argv.map((word) => rawWord(String(word), given));
 }
 
 /**
  * "K=V" entries for execve/posix_spawn, null-terminated: a variable memshim passes unchanged keeps its bytes,
  * and those whose names are not UTF-8 (which Node cannot show, so nobody in memshim changed them) come along.
+ * `carried` maps a variable of env to the one of memshim's own whose value it passes on under another name
+ * (the exec helper's NODE_OPTIONS, rlimits.ts): its bytes are kept too.
  */
-export function rawEnvironmentBlock(env: Readonly<Record<string, string | undefined>>): (string | Buffer | null)[] {
+export function rawEnvironmentBlock(
+  env: Readonly<Record<string, string | undefined>>,
+  carried: Readonly<Record<string, string>> = {},
+  given: Raw | null = raw(),
+): (string | Buffer | null)[] {
   const block: (string | Buffer | null)[] = [];
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    const given = key.includes(REPLACEMENT) || value.includes(REPLACEMENT) ? raw()?.env.get(key) : undefined;
-    block.push(given && given.value === value ? terminated(given.bytes) : `${key}=${value}`);
+    const entry =
+      key.includes(REPLACEMENT) || value.includes(REPLACEMENT) ? given?.env.get(carried[key] ?? key) : undefined;
+    block.push(
+      entry && entry.value === value
+        ? terminated(Buffer.concat([Buffer.from(`${key}=`), entry.bytes.subarray(entry.bytes.indexOf(0x3d) + 1)]))
+        : `${key}=${value}`,
+    );
   }
-  for (const bytes of raw()?.unnamed ?? []) block.push(terminated(bytes));
+  for (const bytes of given?.unnamed ?? []) block.push(terminated(bytes));
   block.push(null);
   return block;
 }
@@ -102,26 +122,30 @@ export function rawEnvironmentBlock(env: Readonly<Record<string, string | undefi
 export function lossyForStrings(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  given: Raw | null = raw(),
 ): { variables: string[]; arguments: number[]; unnamedVariables: number } {
   const variables = Object.entries(env)
     .filter(
       ([key, value]) =>
         value !== undefined &&
         (key.includes(REPLACEMENT) || value.includes(REPLACEMENT)) &&
-        raw()?.env.get(key)?.value === value,
+        given?.env.get(key)?.value === value,
     )
     .map(([key]) => key);
-  const positions = argv.map((word, i) => (rawWord(String(word)) instanceof Buffer ? i : -1)).filter((i) => i >= 0);
-  return { variables, arguments: positions, unnamedVariables: raw()?.unnamed.length ?? 0 };
+  const positions = argv
+    .map((word, i) => (rawWord(String(word), given) instanceof Buffer ? i : -1))
+    .filter((i) => i >= 0);
+  return { variables, arguments: positions, unnamedVariables: given?.unnamed.length ?? 0 };
 }
 
 /** Without koffi: one warning when some of argv or the environment cannot reach the command as given. */
 export function warnIfChanged(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-  log: Logger,
+  log: WarnLog,
+  given: Raw | null = raw(),
 ): void {
-  const changed = lossyForStrings(argv, env);
+  const changed = lossyForStrings(argv, env, given);
   if (changed.variables.length === 0 && changed.arguments.length === 0 && changed.unnamedVariables === 0) return;
   const what = [
     changed.variables.length ? `the values of ${changed.variables.join(', ')}` : '',

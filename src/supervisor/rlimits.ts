@@ -1,77 +1,97 @@
 // plan.rlimits (--python-memory-cap) must hold in the child from its first instruction. posix_spawn has no
 // hook between fork and exec, and memshim cannot lower its own RLIMIT_AS around the spawn (V8 reserves far
 // more address space than any such cap: glibc's spawn stack mmap would fail). So, only when there are limits,
-// the child is a short-lived Node that sets them and execs the command in place (same pid): its own
-// stdio, signal mask and dispositions are made what the command must see first (Node marks fds 0-2
-// close-on-exec and ignores SIGPIPE). Inside the single executable there is no plain `node` to run that
-// helper: the limits are then set on the child right after the spawn (prlimit), a moment late.
-import { createRequire } from 'node:module';
+// the child is memshim itself in a hidden mode, the exec helper: it sets them and execs the command in place
+// (same pid) through the code of --exec (exec.ts execNow: stdio, signal mask and dispositions made what the
+// command must see first, argv and the environment byte for byte). Both packagings start it the same way:
+// `node dist/memshim.cjs --exec-helper ...` from npm, `dist/memshim --exec-helper ...` as the single
+// executable. src/exec-helper.ts dispatches to it before anything else of memshim loads.
+import { writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { RlimitSetting } from '../runtimes/types.js';
 import { RLIMIT } from '../native/libc.js';
 import { isSingleExecutable } from '../native/sea-native.js';
+import { EXIT } from '../common/exit-codes.js';
+import { execNow, type ExecLog } from './exec.js';
 
-/** Carries the command's NODE_OPTIONS past the helper (which must not run with them). */
+/** The hidden first word that makes memshim the exec helper (not in --help: only memshim starts it). */
+export const EXEC_HELPER = '--exec-helper';
+
+/**
+ * Carries the command's NODE_OPTIONS past the helper's own Node (which must not run with them). The single
+ * executable ignores NODE_OPTIONS (scripts/build-binary.mjs), so there it stays as it is.
+ */
 const NODE_OPTIONS_CARRIER = 'MEMSHIM_CHILD_NODE_OPTIONS';
 
-// Exits 127/126 with one line when the command cannot be run, as memshim itself would.
-const HELPER = `'use strict';
-const [koffiPath, limitsJson, ...argv] = process.argv.slice(1);
-const koffi = require(koffiPath);
-const c = koffi.load('libc.so.6');
-const setrlimit = c.func('int setrlimit(int, void *)'), getrlimit = c.func('int getrlimit(int, void *)');
-const fcntl = c.func('int fcntl(int, int, ...)'), signal = c.func('void *signal(int, void *)');
-const sigprocmask = c.func('int sigprocmask(int, void *, void *)');
-const execvpe = c.func('int execvpe(const char *, const char **, const char **)');
-for (const [resource, bytes] of JSON.parse(limitsJson)) {
-  const rlim = new BigUint64Array(2);
-  getrlimit(resource, rlim);
-  const soft = BigInt(bytes);
-  rlim[0] = rlim[1] < soft ? rlim[1] : soft;
-  setrlimit(resource, rlim);
-}
-for (const fd of [0, 1, 2]) { fcntl(fd, 2, 'int', 0); const fl = fcntl(fd, 3); if (fl >= 0) fcntl(fd, 4, 'int', fl & ~0o4000); }
-for (let n = 1; n <= 64; n++) if (n !== 9 && n !== 19 && n !== 32 && n !== 33) signal(n, null);
-sigprocmask(2, Buffer.alloc(128), null);
-const env = Object.assign({}, process.env);
-if ('${NODE_OPTIONS_CARRIER}' in env) { env.NODE_OPTIONS = env.${NODE_OPTIONS_CARRIER}; delete env.${NODE_OPTIONS_CARRIER}; }
-execvpe(argv[0], [...argv, null], [...Object.entries(env).map(([k, v]) => k + '=' + v), null]);
-const errno = koffi.errno();
-const description = require('node:util').getSystemErrorMap().get(-errno)?.[1] ?? 'error ' + errno;
-const notFound = errno === 2 || errno === 20;
-process.stderr.write('memshim: ' + argv[0] + ': ' + (notFound ? 'command not found' : 'cannot execute') + ' (' + description + ')\\n');
-process.exit(notFound ? 127 : 126);
-`;
+type Env = Readonly<Record<string, string | undefined>>;
 
 export interface Launch {
   file: string;
   argv: readonly string[];
-  env: Readonly<Record<string, string | undefined>>;
-  /** Limits the caller must set on the child itself right after the spawn (no helper possible). */
-  lateRlimits: readonly RlimitSetting[];
+  env: Env;
+  /** Variables of env that carry the bytes of another of memshim's (raw-bytes.ts): the carried NODE_OPTIONS. */
+  carried: Readonly<Record<string, string>>;
 }
 
-/** How to start argv so that `rlimits` hold in it: argv itself when there are none. */
-export function withRlimits(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-  rlimits: readonly RlimitSetting[],
-): Launch {
-  const plain: Launch = { file: argv[0] ?? '', argv, env, lateRlimits: [] };
-  if (rlimits.length === 0) return plain;
-  let koffiPath: string;
-  try {
-    koffiPath = createRequire(import.meta.url).resolve('koffi');
-  } catch {
-    return { ...plain, lateRlimits: rlimits };
-  }
-  if (isSingleExecutable()) return { ...plain, lateRlimits: rlimits };
+/** The file this code runs from: the npm bundle, dist/memshim.cjs (import.meta.url is its URL there). */
+function bundlePath(): string {
+  return fileURLToPath(import.meta.url);
+}
+
+/** How to start argv so that `rlimits` hold in it: argv itself when there are none, else through the helper. */
+export function withRlimits(argv: readonly string[], env: Env, rlimits: readonly RlimitSetting[]): Launch {
+  if (rlimits.length === 0) return { file: argv[0] ?? '', argv, env, carried: {} };
+  const limits = rlimits.map((limit) => `${limit.resource}=${limit.bytes}`);
+  if (isSingleExecutable())
+    return {
+      file: process.execPath,
+      argv: [process.execPath, EXEC_HELPER, ...limits, '--', ...argv],
+      env,
+      carried: {},
+    };
   const helperEnv: Record<string, string | undefined> = { ...env, NODE_OPTIONS: undefined };
   if (env.NODE_OPTIONS !== undefined) helperEnv[NODE_OPTIONS_CARRIER] = env.NODE_OPTIONS;
-  const limits = rlimits.map((limit) => [RLIMIT[limit.resource], limit.bytes]);
   return {
     file: process.execPath,
-    argv: [process.execPath, '-e', HELPER, '--', koffiPath, JSON.stringify(limits), ...argv],
+    argv: [process.execPath, bundlePath(), EXEC_HELPER, ...limits, '--', ...argv],
     env: helperEnv,
-    lateRlimits: [],
+    carried: { [NODE_OPTIONS_CARRIER]: 'NODE_OPTIONS' },
   };
+}
+
+/** The helper's log: nothing but warnings and errors, each one `memshim: ...` line on stderr, as memshim says a
+ * command that cannot be run. */
+function lineLog(): ExecLog {
+  const say = (...args: unknown[]) => {
+    const message = args.find((arg) => typeof arg === 'string');
+    if (message !== undefined) writeSync(2, `memshim: ${message}\n`);
+  };
+  const quiet = () => {};
+  return { debug: quiet, info: quiet, warn: say, error: say } as unknown as ExecLog;
+}
+
+/**
+ * The helper: `RESOURCE=BYTES ... -- COMMAND ARGS` (what withRlimits() passed after EXEC_HELPER), `env` its own
+ * environment. Becomes the command; returns only when it could not be run, with the exit code (127/126; 2 for
+ * words withRlimits() never writes).
+ */
+export function runExecHelper(args: readonly string[], env: Env): number {
+  const end = args.indexOf('--');
+  const rlimits: RlimitSetting[] = [];
+  for (const word of end < 0 ? args : args.slice(0, end)) {
+    const [resource, bytes] = word.split('=');
+    if (!resource || !(resource in RLIMIT) || !/^\d+$/.test(bytes ?? '')) {
+      writeSync(2, `memshim: ${EXEC_HELPER} is memshim's own: not a limit (RLIMIT_...=BYTES) before --\n`);
+      return EXIT.USAGE;
+    }
+    rlimits.push({ resource: resource as RlimitSetting['resource'], bytes: Number(bytes) });
+  }
+  const commandEnv: Record<string, string | undefined> = { ...env };
+  const carried: Record<string, string> = {};
+  if (NODE_OPTIONS_CARRIER in commandEnv) {
+    commandEnv.NODE_OPTIONS = commandEnv[NODE_OPTIONS_CARRIER];
+    delete commandEnv[NODE_OPTIONS_CARRIER];
+    carried.NODE_OPTIONS = NODE_OPTIONS_CARRIER;
+  }
+  return execNow({ argv: end < 0 ? [] : args.slice(end + 1), env: commandEnv, rlimits, carried }, lineLog());
 }

@@ -14,33 +14,42 @@ import type { SpawnResult } from './process-control.js';
 // argv is mapped through String(): a numeric word after `--` can reach here as a number (yargs), and koffi
 // would take a number for an address.
 export interface SpawnRequest {
-  /** Looked up on PATH (memshim's own PATH, as a shell would) unless it holds a slash. */
+  /** Looked up on memshim's own PATH (as a shell would) unless it holds a slash. */
   file: string;
   argv: readonly string[];
   /** The name failures are reported under. */
   command: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** Variables of env that carry the bytes of another variable of memshim's (raw-bytes.ts). */
+  carried?: Readonly<Record<string, string>>;
 }
 
 /** libuv's table has no text for these two exec errors. */
 const EXEC_ERRORS: Record<number, string> = { [ENOEXEC]: 'exec format error', [ETXTBSY]: 'text file busy' };
 
-/** posix_spawn's error number -> memshim's exit code and one line (127: not found; 126: cannot execute). */
-export function spawnFailure(command: string, errno: number): { exitCode: number; reason: string } {
+/**
+ * posix_spawn's error number -> memshim's exit code and one line (127: not found; 126: cannot execute). `path`:
+ * the PATH the command was looked up on.
+ */
+export function spawnFailure(
+  command: string,
+  errno: number,
+  path: string | undefined,
+): { exitCode: number; reason: string } {
   const description = EXEC_ERRORS[errno] ?? getSystemErrorMap().get(-errno)?.[1] ?? `error ${errno}`;
   if (errno === ENOENT || errno === ENOTDIR)
     return { exitCode: EXIT.NOT_FOUND, reason: `${command}: command not found (${description})` };
   // exec gives EACCES for a directory too; "permission denied" would send the user to chmod.
-  if (errno === EACCES && isDirectory(command))
+  if (errno === EACCES && isDirectory(command, path))
     return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (is a directory)` };
   return { exitCode: EXIT.CANNOT_EXECUTE, reason: `${command}: cannot execute (${description})` };
 }
 
 /** The command names a directory: as given when it holds a slash, else the first match on PATH. */
-function isDirectory(command: string): boolean {
+function isDirectory(command: string, path: string | undefined): boolean {
   const candidates = command.includes('/')
     ? [command]
-    : (process.env.PATH ?? '')
+    : (path ?? '')
         .split(delimiter)
         .filter(Boolean)
         .map((dir) => join(dir, command));
@@ -97,10 +106,10 @@ export function spawnChild(
     const pid = [0];
     // As memshim was given them, byte for byte (raw-bytes.ts).
     const argv = [...rawArgv(request.argv), null];
-    const envp = rawEnvironmentBlock(request.env);
+    const envp = rawEnvironmentBlock(request.env, request.carried);
     const file = rawWord(request.file);
     const error = around(() => lib.posix_spawnp(pid, file, actions, attr, argv, envp));
-    if (error !== 0) return { ok: false, ...spawnFailure(command, error) };
+    if (error !== 0) return { ok: false, ...spawnFailure(command, error, request.env.PATH) };
     const childPid = pid[0]!;
     // glibc without addtcsetpgrp_np: hand the terminal over from here, at once.
     if (foreground && !inChild) lib.tcsetpgrp(0, childPid);

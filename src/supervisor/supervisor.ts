@@ -393,7 +393,7 @@ const LOST_WITHOUT_LIBC = [
  */
 export function supervise(options: SuperviseOptions, log: Logger): SupervisorHandle {
   const supervisor = new Supervisor(options, log);
-  const lib = libc();
+  const lib = libc(options.env);
   if (lib) {
     supervisor.start(new LibcProcessControl(lib, log));
   } else {

@@ -87,12 +87,24 @@ t.test('decodeWaitStatus', async (t) => {
 });
 
 t.test('spawnFailure: 127 for not found, 126 for the rest, one line naming the command', async (t) => {
-  t.same(spawnFailure('java', 2), { exitCode: 127, reason: 'java: command not found (no such file or directory)' });
-  t.equal(spawnFailure('x/y', 20).exitCode, 127);
-  t.same(spawnFailure('/etc/passwd', 13), { exitCode: 126, reason: '/etc/passwd: cannot execute (permission denied)' });
-  t.same(spawnFailure('/etc', 13), { exitCode: 126, reason: '/etc: cannot execute (is a directory)' });
-  t.same(spawnFailure('./a.out', 8), { exitCode: 126, reason: './a.out: cannot execute (exec format error)' });
-  t.equal(spawnFailure('x', 7).exitCode, 126);
+  t.same(spawnFailure('java', 2, process.env.PATH), {
+    exitCode: 127,
+    reason: 'java: command not found (no such file or directory)',
+  });
+  t.equal(spawnFailure('x/y', 20, process.env.PATH).exitCode, 127);
+  t.same(spawnFailure('/etc/passwd', 13, process.env.PATH), {
+    exitCode: 126,
+    reason: '/etc/passwd: cannot execute (permission denied)',
+  });
+  t.same(spawnFailure('/etc', 13, process.env.PATH), {
+    exitCode: 126,
+    reason: '/etc: cannot execute (is a directory)',
+  });
+  t.same(spawnFailure('./a.out', 8, process.env.PATH), {
+    exitCode: 126,
+    reason: './a.out: cannot execute (exec format error)',
+  });
+  t.equal(spawnFailure('x', 7, process.env.PATH).exitCode, 126);
 });
 
 t.test('resolveOnPath: like execvp, without the /bin/sh fallback', async (t) => {

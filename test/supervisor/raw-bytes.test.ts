@@ -1,9 +1,11 @@
 // raw-bytes.ts in-process: what is UTF-8 passes as the string it is; a lossy string with no entry of memshim's own
-// argv or environment behind it also stays a string (nothing to restore). The bytes themselves are checked with
-// real processes in test/faults/bytes.test.ts.
+// argv or environment behind it also stays a string (nothing to restore); with dumps that hold bytes that are not
+// UTF-8 (parseRaw), each string Node made of one goes back to its bytes. The bytes themselves are checked with
+// real processes in test/faults/bytes.test.ts and test/supervisor/rlimits.test.ts.
 import t from 'tap';
 import {
   lossyForStrings,
+  parseRaw,
   rawArgv,
   rawEnvironmentBlock,
   rawWord,
@@ -24,4 +26,65 @@ t.test('nothing lossy here: no warning', async (t) => {
   const lines: unknown[] = [];
   warnIfChanged(['sh'], { A: '1' }, { warn: (...args: unknown[]) => lines.push(args) } as unknown as Logger);
   t.same(lines, []);
+});
+
+const latin1 = (text: string) => Buffer.from(text, 'latin1');
+/** What a kernel would hold for `memshim -- sh c\xfdd` started with these variables. */
+const GIVEN = parseRaw(
+  latin1('memshim\0--\0sh\0c\xfdd\0'),
+  latin1('X=a\xffb\0X=second\xff\0PATH=/bin\0N\xffAME=v\0MEMSHIM_CHILD_NODE_OPTIONS=--c=n\xfeo\0Y=plain'),
+);
+
+t.test('parseRaw: only what is not UTF-8 is kept; the first of two entries of a name wins', async (t) => {
+  t.same(
+    GIVEN.argv.map((entry) => [...entry.bytes]),
+    [[...latin1('c\xfdd')]],
+  );
+  t.same([...GIVEN.env.keys()], ['X', 'MEMSHIM_CHILD_NODE_OPTIONS']);
+  t.same([...GIVEN.env.get('X')!.bytes], [...latin1('X=a\xffb')]);
+  t.same(
+    GIVEN.unnamed.map((bytes) => [...bytes]),
+    [[...latin1('N\xffAME=v')]],
+  );
+});
+
+t.test('the bytes given come back where the string is what Node made of them', async (t) => {
+  t.same([...(rawWord('c\uFFFDd', GIVEN) as Buffer)], [...latin1('c\xfdd\0')]);
+  t.same(
+    rawArgv(['sh', 'c\uFFFDd'], GIVEN).map((word) => (typeof word === 'string' ? word : [...word])),
+    ['sh', [...latin1('c\xfdd\0')]],
+  );
+  const block = rawEnvironmentBlock(
+    { X: 'a\uFFFDb', PATH: '/bin', NODE_OPTIONS: '--c=n\uFFFDo', Z: 'set by memshim\uFFFD' },
+    { NODE_OPTIONS: 'MEMSHIM_CHILD_NODE_OPTIONS' },
+    GIVEN,
+  );
+  t.same(
+    block.map((entry) => (entry instanceof Buffer ? entry.toString('latin1') : entry)),
+    ['X=a\xffb\0', 'PATH=/bin', 'NODE_OPTIONS=--c=n\xfeo\0', 'Z=set by memshim\uFFFD', 'N\xffAME=v\0', null],
+    'a carried variable keeps its bytes under its new name; a string memshim made goes as UTF-8',
+  );
+  t.same(
+    rawEnvironmentBlock({ X: 'changed\uFFFD' }, {}, GIVEN).slice(0, 1),
+    ['X=changed\uFFFD'],
+    'a value that is not the one given goes as the string it is',
+  );
+});
+
+t.test('without koffi: the names and positions that cannot pass, in one warning', async (t) => {
+  t.same(lossyForStrings(['sh', 'c\uFFFDd'], { X: 'a\uFFFDb', PATH: '/bin' }, GIVEN), {
+    variables: ['X'],
+    arguments: [1],
+    unnamedVariables: 1,
+  });
+  const lines: unknown[][] = [];
+  warnIfChanged(
+    ['sh', 'c\uFFFDd'],
+    { X: 'a\uFFFDb' },
+    { warn: (...args: unknown[]) => lines.push(args) } as unknown as Logger,
+    GIVEN,
+  );
+  t.equal(lines.length, 1);
+  t.match(lines[0]![1], /the values of X and the arguments at 1 .*1 variable\(s\) whose names are not UTF-8/);
+  t.notMatch(JSON.stringify(lines), /a\uFFFDb|c\uFFFDd/, 'no value in it');
 });

@@ -20,7 +20,7 @@ if (process.env.MEMSHIM_FAULT_PROBE === '1') {
   handle.on('signal', (signal: number) => {
     process.stdout.write(`forwarded ${signal}\n`);
     if (signal !== 11) return;
-    const strlen = loadKoffi()!.load('libc.so.6').func('size_t strlen(void *s)');
+    const strlen = loadKoffi(process.env)!.load('libc.so.6').func('size_t strlen(void *s)');
     setImmediate(() => strlen(null));
   });
   handle.on('spawn', () => setTimeout(() => process.kill(process.pid, 'SIGSEGV'), 100));
