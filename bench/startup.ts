@@ -1,7 +1,7 @@
 // Start-up, the early-signal window, memory while supervising and the single executable's size, side by side with
 // the Node that carries each packaging, tini and dumb-init, in one run (by hand, not in npm test; root, for the
 // PID namespace of the signal window; apt-get install -y tini dumb-init hyperfine):
-//   npm run bench -- bench/startup.ts [--runs 40] [--step MS] [--max MS] [--tries 3] [--json FILE]
+//   npm run bench -- bench/startup.ts [--runs 40] [--step MS] [--max MS] [--tries 3] [--instructions] [--json FILE]
 // 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between), wall median and CPU
 //    (user+sys), against `node -e 0` of the same Node: the system Node for the npm install, the Node 24 inside the
 //    single executable for it. --exec minus /bin/true is the time from memshim's start to the command's first
@@ -13,6 +13,11 @@
 // 3. RssAnon and RssFile of each init while it supervises `sleep` (no health server), the highest of a few
 //    readings after start-up.
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
+// 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
+//    one run each, about half a minute), against its `node -e 0`: what a loaded machine does not change, where
+//    wall and CPU times move with the load. Not the whole cost of a start (page faults, system calls, I/O are
+//    outside it), so read it next to the CPU times. --exec cannot be counted (the exec ends the count).
+// The npm bundle is rebuilt first (npm run build), the single executable when a source is newer than it.
 // NODE_EXTRA_CA_CERTS and NODE_OPTIONS are removed for every command: a container's init starts without them.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -30,6 +35,7 @@ const { values } = parseArgs({
     step: { type: 'string' },
     max: { type: 'string' },
     tries: { type: 'string', default: '3' },
+    instructions: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -41,12 +47,14 @@ let MAX = Number(values.max ?? NaN);
 const TRIES = Number(values.tries);
 const LOST_AFTER_MS = 1500;
 
-for (const tool of ['hyperfine', 'tini', 'dumb-init', 'unshare']) {
+for (const tool of ['hyperfine', 'tini', 'dumb-init', 'unshare', ...(values.instructions ? ['valgrind'] : [])]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(`${tool} is missing: apt-get install -y tini dumb-init hyperfine`);
     process.exit(1);
   }
 }
+// Always: ensureBuilt() alone keeps a stale bundle, and a bench of an old build says nothing.
+if (spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('npm run build');
 ensureBuilt();
 ensureBinary();
 const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
@@ -111,6 +119,30 @@ function startup(): Record<string, Timing> {
   return Object.fromEntries(
     results.map((r) => [r.command, { wallMs: r.median * 1000, cpuMs: (r.user + r.system) * 1000 }]),
   );
+}
+
+/**
+ * Instructions executed in user space by one start (callgrind's Ir): node runs under valgrind directly (a `#!`
+ * script would put /usr/bin/env under it instead). A warm-up start first writes the code cache.
+ */
+function instructions(): Record<string, number> {
+  const commands: Record<string, string[]> = {
+    [`node -e 0 (${process.version})`]: ['node', '-e', '0'],
+    [`node -e 0 (${node24Version})`]: [NODE24, '-e', '0'],
+    [`memshim npm (${process.version}) -- /bin/true`]: ['node', MEMSHIM, '--', '/bin/true'],
+    [`memshim single executable (${node24Version}) -- /bin/true`]: [BINARY, '--', '/bin/true'],
+  };
+  const counts: Record<string, number> = {};
+  for (const [name, argv] of Object.entries(commands)) {
+    spawnSync(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
+    const ran = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv], {
+      env,
+      encoding: 'utf8',
+    });
+    const collected = /Collected : (\d+)/.exec(ran.stderr)?.[1];
+    counts[name] = collected === undefined ? NaN : Number(collected);
+  }
+  return counts;
 }
 
 function comm(pid: number): string {
@@ -203,6 +235,7 @@ async function main() {
   const windows: Record<string, { windowMs: number | null; lost: Record<number, number> }> = {};
   for (const [name, init] of Object.entries(INITS)) windows[name] = await signalWindow(init.argv);
   const size = sizes();
+  const counted = values.instructions ? instructions() : null;
 
   const trueMs = start['/bin/true']!.wallMs;
   console.log(`\nStart-up (hyperfine -N, median of ${RUNS}; CPU = user+sys). /bin/true: ${trueMs.toFixed(2)} ms.\n`);
@@ -258,7 +291,21 @@ async function main() {
     console.log(
       `| ${name} | ${name === 'tini' || name === 'tini-static' || name === 'dumb-init' ? `${(bytes / 1024).toFixed(0)} KiB` : mib(bytes)} |`,
     );
-  if (values.json) writeFileSync(values.json, JSON.stringify({ start, windows, memory, size }, null, 2));
+  if (counted) {
+    console.log('\nInstructions in user space (callgrind Ir, one start each, after a warm-up start):\n');
+    console.log('| command | instructions | x its node -e 0 | above its node -e 0 |');
+    console.log('|---|---|---|---|');
+    for (const [command, count] of Object.entries(counted)) {
+      const base = command.startsWith('memshim')
+        ? counted[`node -e 0 (${command.includes(node24Version) ? node24Version : process.version})`]
+        : undefined;
+      console.log(
+        `| ${command} | ${(count / 1e6).toFixed(1)} M | ${base ? `${(count / base).toFixed(2)}x` : '1.00x'} | ${base ? `${((count - base) / 1e6).toFixed(1)} M` : ''} |`,
+      );
+    }
+  }
+  if (values.json)
+    writeFileSync(values.json, JSON.stringify({ start, windows, memory, size, instructions: counted }, null, 2));
 }
 
 await main();
