@@ -6,7 +6,7 @@
 // another build instead). --sea-options adds executables built here from the same Node and bundle
 // (dist/sea/memshim-sea.cjs) with other single-executable settings: the bundle without its code cache, and an
 // empty main with the code cache and as a V8 startup snapshot (what any start of each kind costs before memshim's
-// first line). CPU is user+sys, hyperfine's mean.
+// first line). The commands are interleaved, round by round; CPU is user+sys.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -46,52 +46,67 @@ const commands: Record<string, string> = {
   [`bin/memshim -- /bin/true (npm, ${process.version})`]: `${MEMSHIM} -- /bin/true`,
   'dist/memshim -- /bin/true (single executable)': `${binary} -- /bin/true`,
   'dist/memshim --no-monitor -- /bin/true': `${binary} --no-monitor -- /bin/true`,
+  'dist/memshim --version (no koffi, no spawn)': `${binary} --version`,
 };
 
 const env = { ...process.env };
 delete env.NODE_OPTIONS; // the tap/TypeScript hooks of `npm run bench` must not slow the Nodes measured
 const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-binary-'));
 if (values['sea-options']) Object.assign(commands, seaVariants(dir));
+// Interleaved: each round runs every command once (hyperfine -N --runs 1, for its user+sys), so a load that
+// changes during the bench moves every command alike. The first two rounds only warm the caches.
+const WARMUP_ROUNDS = 2;
 const exported = join(dir, 'hyperfine.json');
-const args = ['-N', '--warmup', '5', '--runs', String(RUNS), '--export-json', exported, '--style', 'none'];
-for (const [name, command] of Object.entries(commands)) args.push('-n', name, command);
-const run = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-if (run.status !== 0) process.exit(run.status ?? 1);
+const samples = new Map<string, { wall: number[]; cpu: number[] }>(
+  Object.keys(commands).map((name) => [name, { wall: [], cpu: [] }]),
+);
+for (let round = 0; round < WARMUP_ROUNDS + RUNS; round++) {
+  for (const [name, command] of Object.entries(commands)) {
+    const args = ['-N', '--runs', '1', '--warmup', '0', '--export-json', exported, '--style', 'none', command];
+    const run = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (run.status !== 0) process.exit(run.status ?? 1);
+    const [result] = (JSON.parse(readFileSync(exported, 'utf8')) as { results: HyperfineRun[] }).results;
+    if (round < WARMUP_ROUNDS || !result) continue;
+    samples.get(name)!.wall.push(result.times[0]! * 1000);
+    samples.get(name)!.cpu.push((result.user + result.system) * 1000);
+  }
+}
 
-interface HyperfineResult {
-  command: string;
-  mean: number;
+interface HyperfineRun {
+  times: number[];
   user: number;
   system: number;
-  stddev: number;
-  median: number;
-  min: number;
-  max: number;
 }
-const results = (JSON.parse(readFileSync(exported, 'utf8')) as { results: HyperfineResult[] }).results;
-const node20 = results.find((r) => r.command.startsWith('node -e 0 (system'))!.median;
-const node24 = results.find((r) => r.command.startsWith(`node -e 0 (${node24Version}`))!.median;
-const ms = (seconds: number) => (seconds * 1000).toFixed(2);
+const quantile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))]!;
+const results = [...samples].map(([command, { wall, cpu }]) => ({
+  command,
+  wallMedian: quantile(wall, 0.5),
+  wallMin: quantile(wall, 0),
+  cpuMedian: quantile(cpu, 0.5),
+  cpuQuartile: quantile(cpu, 0.25),
+  cpuMin: quantile(cpu, 0),
+}));
+const node20 = results.find((r) => r.command.startsWith('node -e 0 (system'))!;
+const node24 = results.find((r) => r.command.startsWith(`node -e 0 (${node24Version}`))!;
+const ms = (value: number) => value.toFixed(1);
+const x = (value: number, reference: number) => `${(value / reference).toFixed(2)}x`;
 
 console.log(
-  `Startup, median of ${RUNS} (hyperfine -N, 5 warm-up), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, load ${loadavg()[0]!.toFixed(2)}`,
+  `Startup, ${RUNS} interleaved rounds (hyperfine -N, one run each; ${WARMUP_ROUNDS} rounds of warm-up), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, load ${loadavg()[0]!.toFixed(2)}`,
 );
 console.log(`${values.binary ?? 'dist/memshim'}: ${(statSync(binary).size / 2 ** 20).toFixed(1)} MiB`);
 console.log('');
-const cpu24 = cpu(results.find((r) => r.command.startsWith(`node -e 0 (${node24Version}`))!);
 console.log(
-  `| command | median ms | mean ± sd ms | min ms | CPU ms | vs node -e 0 (${process.version}) | vs node -e 0 (${node24Version}) | CPU vs ${node24Version} |`,
+  `| command | wall median ms | wall min ms | CPU median ms | CPU lower quartile ms | CPU min ms | wall vs node -e 0 (${process.version}) | wall vs ${node24Version} | CPU vs ${node24Version} |`,
 );
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results)
   console.log(
-    `| ${r.command} | ${ms(r.median)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${ms(cpu(r))} | ${(r.median / node20).toFixed(2)}x | ${(r.median / node24).toFixed(2)}x | ${(cpu(r) / cpu24).toFixed(2)}x |`,
+    `| ${r.command} | ${ms(r.wallMedian)} | ${ms(r.wallMin)} | ${ms(r.cpuMedian)} | ${ms(r.cpuQuartile)} | ${ms(r.cpuMin)} | ${x(r.wallMedian, node20.wallMedian)} | ${x(r.wallMedian, node24.wallMedian)} | ${x(r.cpuMedian, node24.cpuMedian)} |`,
   );
-if (values.json) writeFileSync(values.json, JSON.stringify({ runs: RUNS, results }, null, 2));
-
-function cpu(r: HyperfineResult): number {
-  return r.user + r.system;
-}
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ runs: RUNS, samples: Object.fromEntries(samples) }, null, 2));
 
 /** Executables from the same stripped Node 24 with other SEA settings (see the header), built in `dir`. */
 function seaVariants(dir: string): Record<string, string> {
