@@ -40,6 +40,8 @@ export type Phase =
 
 export interface LifecycleState {
   readonly phase: Phase;
+  /** The main child: not started (yet, or ever), running, or waited for (whatever the phase). */
+  readonly child: 'not-started' | 'running' | 'reaped';
   /** Signals received before the child existed, forwarded once it does. */
   readonly held: readonly number[];
   /** The SIGTERM (as --rewrite made it) that the stop delay holds back. */
@@ -54,6 +56,7 @@ export interface LifecycleState {
 
 export const INITIAL_LIFECYCLE: LifecycleState = {
   phase: 'idle',
+  child: 'not-started',
   held: [],
   heldTerm: null,
   mainStatus: null,
@@ -72,6 +75,8 @@ export type LifecycleEvent =
   | { kind: 'signal'; signal: number }
   /** A round of waiting: the main child's status when it was reaped in this round, and what is left. */
   | { kind: 'collected'; mainStatus: number | null; left: 'none' | 'running' | 'retry' }
+  /** The main child was waited for: told as soon as it is, before the 'collected' of its round. */
+  | { kind: 'main-reaped' }
   | { kind: 'timer'; timer: TimerName };
 
 export type LifecycleAction =
@@ -117,6 +122,8 @@ export function step(config: LifecycleConfig, state: LifecycleState, event: Life
       return signal(config, state, event.signal);
     case 'collected':
       return collected(config, state, event.mainStatus, event.left);
+    case 'main-reaped':
+      return { state: { ...state, child: 'reaped' }, actions: [] };
     case 'timer':
       return timer(config, state, event.timer);
   }
@@ -136,7 +143,7 @@ function start(config: LifecycleConfig, state: LifecycleState, early: readonly n
 }
 
 function spawned(config: LifecycleConfig, state: LifecycleState): Step {
-  let current: LifecycleState = { ...state, phase: 'running', held: [] };
+  let current: LifecycleState = { ...state, phase: 'running', child: 'running', held: [] };
   const actions: LifecycleAction[] = [];
   // What came before the child existed reaches it now, in order, as if it came now.
   for (const n of state.held) {

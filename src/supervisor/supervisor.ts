@@ -59,7 +59,6 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
   pid: number | null = null;
   readonly startedAt = monotonicMs();
   readonly stats: SupervisorStats = { zombiesReaped: 0, signalsForwarded: new Map() };
-  running = false;
   readonly exitCode: Promise<number>;
 
   private resolveExit!: (code: number) => void;
@@ -91,6 +90,11 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       stopDelayMs: options.stopDelayMs ?? 0,
       remapExit: options.remapExit ?? new Map(),
     };
+  }
+
+  /** The main child runs: started, not yet waited for. */
+  get running(): boolean {
+    return this.state.child === 'running';
   }
 
   /** true once shutdown began (SIGTERM, the stop delay included, or the child's exit): /readyz answers 503. */
@@ -219,7 +223,6 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       return;
     }
     this.pid = result.pid;
-    this.running = true;
     this.foreground = result.foreground;
     this.log.info(
       { event: 'start', command, pid: result.pid, group: !this.options.singleChild, tty: result.foreground },
@@ -298,7 +301,7 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
       const main = waited.pid === this.pid;
       const reaped: Reaped = { ...waited, main, at: monotonicMs() };
       if (main) {
-        this.running = false;
+        this.dispatch({ kind: 'main-reaped' });
         mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);
         this.log.info(
           { event: 'child_exit', pid: waited.pid, code: waited.code, signal: waited.signal },

@@ -337,3 +337,14 @@ t.test('finished: every event is ignored', async (t) => {
     t.same(step(BASE, state, event), { state, actions: [] });
   }
 });
+
+t.test('the main child: running from its spawn until it is waited for, in any phase', async (t) => {
+  t.equal(story([start]).state.child, 'not-started');
+  t.equal(story([start, spawned]).state.child, 'running');
+  t.equal(story([start, spawned, sig(15)]).state.child, 'running', 'stopping: it still runs');
+  const gone = story([start, spawned, sig(15), { kind: 'main-reaped' }]);
+  t.equal(gone.state.child, 'reaped');
+  t.equal(gone.state.phase, 'stopping', 'the phase is the one collected() decides');
+  t.same(gone.actions, story([start, spawned, sig(15)]).actions, 'no action of its own');
+  t.equal(story([start, { kind: 'spawn-failed', exitCode: 127 }]).state.child, 'not-started');
+});
