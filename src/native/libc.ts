@@ -129,14 +129,6 @@ export function libc(env: Readonly<Record<string, string | undefined>>): Libc | 
   return cached;
 }
 
-/** "K=V" strings for execve/posix_spawn, null-terminated; entries whose value is undefined are left out. */
-export function environmentBlock(env: Readonly<Record<string, string | undefined>>): (string | null)[] {
-  const block: (string | null)[] = [];
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) block.push(`${key}=${value}`);
-  block.push(null);
-  return block;
-}
-
 /** A sigset_t (glibc's 128 bytes) holding `signals`. */
 export function signalSet(signals: readonly number[]): Buffer {
   const set = Buffer.alloc(OPAQUE_BYTES.sigset);

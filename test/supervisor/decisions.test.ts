@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideForward, describeSignals, FORWARDED_SIGNALS, parseRewrite, SIG } from '../../src/supervisor/signals.js';
-import { environmentBlock } from '../../src/native/libc.js';
+import { rawEnvironmentBlock } from '../../src/supervisor/raw-bytes.js';
 import { decodeWaitStatus } from '../../src/common/wait-status.js';
 import { spawnFailure } from '../../src/supervisor/spawn.js';
 import { resolveOnPath } from '../../src/common/path-search.js';
@@ -129,8 +129,8 @@ t.test('resolveOnPath: like execvp, without the /bin/sh fallback', async (t) => 
     t.same(resolveOnPath('tool', `${dir}/a`), { errno: 13 }, 'found but not executable: EACCES');
 });
 
-t.test('environmentBlock', async (t) => {
-  t.same(environmentBlock({ A: '1', B: undefined, C: 'x=y' }), ['A=1', 'C=x=y', null]);
+t.test('the environment block: K=V strings, undefined left out, null-terminated', async (t) => {
+  t.same(rawEnvironmentBlock({ A: '1', B: undefined, C: 'x=y' }, {}, null), ['A=1', 'C=x=y', null]);
 });
 
 t.test('describeSignals: ranges for runs', async (t) => {
