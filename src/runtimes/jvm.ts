@@ -29,9 +29,9 @@ const CODE_CACHE = 240 * MiB;
 const THREADS = 250;
 const DEFAULT_STACK = 1 * MiB;
 /**
- * What a thread's stack costs the cgroup: the pages it touched, not -Xss (reserved address space). Measured
- * 0.115 MiB of anonymous memory per thread that recursed 200 frames and parked (bench/non-heap.ts); counted
- * at 256 KiB, about twice that, for request handlers with deeper stacks.
+ * What a thread's stack costs the cgroup: the pages it touched, not -Xss (reserved address space). Counted at
+ * about twice what a thread that recursed 200 frames and parked touched (bench/non-heap.ts, docs/runtimes.md),
+ * for request handlers with deeper stacks.
  */
 const TOUCHED_STACK = 256 * 1024;
 const DIRECT = 10 * MiB;
@@ -54,8 +54,8 @@ const JDK_LOADED_CLASSES = 2500;
 const LOADED_SHARE = 0.35;
 /**
  * Native memory outside every region (GC structures, JIT arenas, CDS, symbol tables, libc): fixed + a share.
- * Measured: a JVM with a full 64 MiB heap had 12.7 MiB of anonymous memory outside it, metaspace and code cache
- * included; G1 (from 1792 MiB) keeps remembered sets of a few % of the heap.
+ * The fixed part covers what a JVM with a full small heap keeps outside it, metaspace and code cache included
+ * (docs/runtimes.md); the share, G1's remembered sets (from 1792 MiB), a few % of the heap.
  */
 const HEADROOM_FIXED = 8 * MiB;
 const HEADROOM_SHARE = 0.03;
@@ -206,8 +206,8 @@ export function planJvm(input: PlanInput, budget: Budget): RuntimeDecision {
   }
   if (added.length) decision.env.JAVA_TOOL_OPTIONS = appendOptions(userEnv(env, 'JAVA_TOOL_OPTIONS'), added);
   if (budget.limited && !userEnv(env, 'MALLOC_ARENA_MAX')) {
-    // Native memory the JVM does not track: a Tomcat at 192 MiB had about 45 MB of it with glibc's default arenas
-    // (up to 8 per CPU, one per thread that mallocs), about 26 MB with two (issue 11).
+    // Native memory the JVM does not track: glibc's default arenas (up to 8 per CPU, one per thread that mallocs)
+    // were most of it in a Tomcat at 192 MiB, and two cut it nearly in half (issue 11; docs/runtimes.md).
     decision.env.MALLOC_ARENA_MAX = '2';
     decision.notes.push(
       "MALLOC_ARENA_MAX=2: glibc otherwise gives the JVM's threads up to 8 malloc arenas per CPU, native memory outside every JVM limit",

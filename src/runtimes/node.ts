@@ -23,10 +23,9 @@ import type { PlanInput } from './types.js';
 
 /**
  * Node's own memory outside the old space and the young generation, as the cgroup is charged: anonymous memory
- * of an idle Node (measured 6.7-8.5 MiB on Node 20/22/24; a full old space adds 3-6 MiB outside it) rounded up
- * to 8 MiB, plus 8 MiB of the binary's pages it keeps hot (file pages: reclaimable, but evicting the code a
- * process runs only trades an OOM kill for thrashing). The 40 MiB counted before was mostly those file pages,
- * which the kernel reclaims before it kills.
+ * of an idle Node rounded up to 8 MiB, plus 8 MiB of the binary's pages it keeps hot (file pages: reclaimable, but
+ * evicting the code a process runs only trades an OOM kill for thrashing). Not more: what was counted before was
+ * mostly those file pages, which the kernel reclaims before it kills. Measured on each Node: docs/runtimes.md.
  */
 const NODE_BASE = 16 * MiB;
 /** V8's default --max-semi-space-size on 64-bit; the young generation holds about three of them. */

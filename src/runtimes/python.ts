@@ -23,18 +23,18 @@ import type { PlanInput } from './types.js';
 export const PYTHON_MINIMUM_BYTES = 32 * MiB;
 /**
  * What a capped Python keeps resident outside RLIMIT_DATA: the pages of the interpreter and its libraries it
- * keeps hot (file pages) and the main thread's stack. Measured: an idle python3 has 6.8 MiB of anonymous memory
- * against a VmData of 8 MiB, so nearly all of its anonymous memory is inside the cap.
+ * keeps hot (file pages) and the main thread's stack. Nearly all of an idle python3's anonymous memory is inside
+ * the cap (its VmData and anonymous memory, measured: docs/runtimes.md).
  */
 const OUTSIDE_DATA = 8 * MiB;
 const CAP_SHARE = 0.95;
 /**
  * RLIMIT_STACK with the cap: glibc sizes every new thread's stack from it, and each stack counts in full against
- * RLIMIT_DATA (16 parked threads: VmData 138 MiB at the default 8 MiB, 26 MiB at 1 MiB; resident 14 MiB either
- * way). CPython 3.11 recursed to its limit (1000 frames, json and repr of 800 nested lists) with 256 KiB.
+ * RLIMIT_DATA while its resident size stays the same; CPython still reaches its recursion limit with far less
+ * (both measured: docs/runtimes.md).
  */
 export const CAPPED_STACK_BYTES = 1 * MiB;
-/** OpenBLAS (numpy) maps about 85 MiB of VmData at import with one thread and about 40 MiB more per thread. */
+/** What OpenBLAS (numpy) maps of VmData at import with one thread, and more per thread (docs/runtimes.md). */
 export const BLAS_BASE_BYTES = 88 * MiB;
 export const BLAS_PER_THREAD_BYTES = 40 * MiB;
 /** What one web worker of a typical app keeps resident. */

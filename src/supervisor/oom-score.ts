@@ -1,7 +1,8 @@
 // Who should the kernel kill when the container's cgroup runs out: the child, not memshim. The memcg OOM killer
-// picks the largest `rss + oom_score_adj * limit / 1000` in the cgroup, and memshim (Node: ~15 MiB of its own plus
-// ~40 MiB of mapped binary that counts too) can be the largest in a small limit. Killing memshim ends the container
-// just the same, but with no oom_kill line to say why; killing the child leaves memshim to explain it.
+// picks the largest `rss + oom_score_adj * limit / 1000` in the cgroup, and memshim (Node's own memory and the pages
+// of its mapped binary, which count too: docs/packaging.md) can be the largest in a small limit. Killing memshim
+// ends the container just the same, but with no oom_kill line to say why; killing the child leaves memshim to
+// explain it.
 //
 // So the child starts with a score 1.5 x memshim's RSS (relative to the limit) above memshim's own. Raising a score
 // needs no privilege; the raise is as small as the limit allows (a few points in a GiB-sized container) because it
