@@ -11,7 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { compiledC } from '../test/helpers/c-program.js';
 import { childrenOf } from '../test/helpers/proc.js';
 import { statusKb } from './init-memory.js';
 import { HEALTH_SERVER_OVERHEAD_BYTES, SUPERVISOR_OVERHEAD_BYTES } from '../src/commands/run.js';
+import { freePort } from '../test/helpers/free-port.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,14 +64,6 @@ function cBuild(name: 'target' | 'flood'): string {
 }
 
 const memoryOf = (pid: number) => ({ anonKb: statusKb(pid, 'RssAnon'), rssKb: statusKb(pid, 'VmRSS') });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** GET on the health server: status and ms, or null when no answer came within timeoutMs. */
 function get(

@@ -6,23 +6,15 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { childrenOf } from '../helpers/proc.js';
+import { freePort } from '../helpers/free-port.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function get(port: number, path: string): Promise<{ status: number; body: string } | null> {
   return new Promise((resolve) => {
