@@ -51,6 +51,12 @@ export function readerConfig(
   args: { memory?: string; cpus?: string; procfs: string; sysfs: string },
   env: NodeJS.ProcessEnv,
 ): ReaderConfig {
+  // '' would make every path under them relative to the working directory: a tree that is not there.
+  for (const [option, path] of [
+    ['--procfs', args.procfs],
+    ['--sysfs', args.sysfs],
+  ])
+    if (path === '') throw new UsageError(`${option} must be a directory, not ""`);
   const memory = given('--memory', args.memory, 'MEMSHIM_MEMORY', env);
   const cpus = given('--cpus', args.cpus, 'MEMSHIM_CPUS', env);
   const memoryBytes = memory === undefined ? null : parsed(memory, parseBytes);

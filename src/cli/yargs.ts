@@ -56,8 +56,9 @@ type CommonArgs = Pick<
 >;
 
 /** The table's options, in its order (the order --help lists them in). */
-function withOptions<T>(y: Argv<T>, table: OptionTable): Argv<T> {
-  let built = y;
+function withOptions<T>(y: Argv<T>, table: OptionTable, argv: readonly string[]): Argv<T> {
+  // Before yargs' validation (true), whose messages would quote what yargs made of the form.
+  let built = y.middleware((args) => checkForms(argv, table, args), true);
   // A fresh default array for each parser: the table's is shared by every parse of this process.
   for (const [name, spec] of Object.entries(table))
     built = built.option(name, Array.isArray(spec.default) ? { ...spec, default: [...spec.default] } : { ...spec });
@@ -85,6 +86,30 @@ function unknownArguments(message: string | null | undefined, argv: string[]): s
   return `Unknown argument${typed.length > 1 ? 's' : ''}: ${typed.join(', ')} (memshim --help lists the options)`;
 }
 
+/**
+ * yargs takes forms of an option that hand memshim a value of the wrong kind: `--no-memory` (false for an option
+ * that takes a value), `--memory a --memory b` (an array for one value), `--tune=` (false, silently). Each is a
+ * usage error naming what was typed, before yargs' own checks quote the value it made of it.
+ */
+function checkForms(argv: readonly string[], table: OptionTable, args: Record<string, unknown>): void {
+  for (const [name, spec] of Object.entries(table)) {
+    const value = args[name];
+    if (spec.type === 'boolean') continue;
+    if (value === false || (Array.isArray(value) && value.includes(false)))
+      throw new UsageError(`--no-${name}: --${name} takes a value, and has no --no- form`);
+    if (!spec.array && Array.isArray(value)) throw new UsageError(`--${name} is given more than once: give it once`);
+  }
+  // The options before the command: `--name=` given to a boolean.
+  for (let i = 0; i < argv.length && argv[i] !== '--' && argv[i]!.startsWith('-'); i++) {
+    const name = argv[i]!.slice(2);
+    const spec = Object.hasOwn(table, name) ? table[name] : undefined;
+    if (spec !== undefined && spec.type !== 'boolean') i++;
+    const flag = name.endsWith('=') ? name.slice(0, -1) : undefined;
+    if (flag !== undefined && Object.hasOwn(table, flag) && table[flag]!.type === 'boolean')
+      throw new UsageError(`--${flag}= has no value: write --${flag} or --no-${flag}`);
+  }
+}
+
 function baseParser(argv: string[], usage: string) {
   return yargs(argv)
     .scriptName('memshim')
@@ -105,7 +130,7 @@ function baseParser(argv: string[], usage: string) {
 function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, io: Io) {
   const options = [READER_OPTIONS, LOG_OPTIONS, HEALTH_OPTIONS, RUN_ONLY_OPTIONS];
   return options
-    .reduce((y, table) => withOptions(y, table), baseParser(argv, USAGE))
+    .reduce((y, table) => withOptions(y, table, argv), baseParser(argv, USAGE))
     .parserConfiguration({ 'populate--': true, 'halt-at-non-option': true, 'parse-positional-numbers': false })
     .epilog(EPILOG)
     .command(
@@ -118,33 +143,38 @@ function runParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch, i
     );
 }
 
+const STATUS_ONLY_OPTIONS: OptionTable = {
+  json: { type: 'boolean', default: false, describe: 'One JSON object' },
+  url: {
+    type: 'string',
+    describe: `memshim's health server (default http://127.0.0.1:$MEMSHIM_HEALTH_PORT or ${DEFAULT_HEALTH_PORT})`,
+  },
+  check: {
+    type: 'boolean',
+    default: false,
+    describe: 'Exit 1 when the child is down or memory is at or above 95% (a HEALTHCHECK)',
+  },
+};
+
 function statusParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
   return withOptions(
     baseParser(
       argv,
       'Usage: memshim status [--json] [--url URL] [--check]\n\nAsks a running memshim for its status, or reads the cgroup when none answers.',
     ),
-    READER_OPTIONS,
+    { ...READER_OPTIONS, ...STATUS_ONLY_OPTIONS },
+    argv,
   )
-    .option('json', { type: 'boolean', default: false, describe: 'One JSON object' })
-    .option('url', {
-      type: 'string',
-      describe: `memshim's health server (default http://127.0.0.1:$MEMSHIM_HEALTH_PORT or ${DEFAULT_HEALTH_PORT})`,
-    })
-    .option('check', {
-      type: 'boolean',
-      default: false,
-      describe: 'Exit 1 when the child is down or memory is at or above 95% (a HEALTHCHECK)',
-    })
     .strict()
     .command(
       '$0',
       false,
       () => {},
-      async (args) => {
+      async (parsed) => {
+        const args = parsed as typeof parsed & CommonArgs & { json: boolean; url?: string; check: boolean };
         const configured = healthPort(undefined, env);
         dispatch.exitCode = await dispatch.status({
-          reader: readerConfig(args as typeof args & CommonArgs, env),
+          reader: readerConfig(args, env),
           json: args.json,
           url: args.url ?? `http://127.0.0.1:${configured ?? DEFAULT_HEALTH_PORT}`,
           check: args.check,
@@ -155,20 +185,23 @@ function statusParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch
     );
 }
 
+const SIDECAR_ONLY_OPTIONS: OptionTable = {
+  pid: { type: 'string', describe: 'The pid to watch' },
+  match: { type: 'string', describe: 'A regular expression matched against each process command line' },
+};
+
 function sidecarParser(argv: string[], env: NodeJS.ProcessEnv, dispatch: Dispatch) {
   const usage =
     'Usage: memshim sidecar (--pid N | --match REGEX) [options]\n\nWatches a process in another container of the pod (shareProcessNamespace: true):\nits memory, its cgroup when readable, OOM kills; serves the same endpoints.';
-  return [READER_OPTIONS, LOG_OPTIONS, HEALTH_OPTIONS]
-    .reduce((y, table) => withOptions(y, table), baseParser(argv, usage))
-    .option('pid', { type: 'string', describe: 'The pid to watch' })
-    .option('match', { type: 'string', describe: 'A regular expression matched against each process command line' })
+  return [READER_OPTIONS, LOG_OPTIONS, HEALTH_OPTIONS, SIDECAR_ONLY_OPTIONS]
+    .reduce((y, table) => withOptions(y, table, argv), baseParser(argv, usage))
     .strict()
     .command(
       '$0',
       false,
       () => {},
       async (parsed) => {
-        const args = parsed as typeof parsed & CommonArgs;
+        const args = parsed as typeof parsed & CommonArgs & { pid?: string; match?: string };
         if ((args.pid === undefined) === (args.match === undefined))
           throw new UsageError('sidecar needs exactly one of --pid N or --match REGEX');
         const pid =

@@ -237,3 +237,40 @@ t.test('the plain forms are taken by the start path, the rest left to yargs', as
     'everything after the first -- is the command',
   );
 });
+
+t.test('a value of the wrong kind is a usage error naming what was typed, through both parsers', async (t) => {
+  // `--no-X` of an option that takes a value, a repeated one-value option, a boolean or a directory given ''.
+  const says: [string[], string, RegExp][] = [];
+  for (const [name, spec] of Object.entries(RUN_OPTIONS)) {
+    if (spec.type === 'boolean') {
+      says.push([[`--${name}=`], `--${name}=`, new RegExp(`^memshim: --${name}= has no value`)]);
+      continue;
+    }
+    says.push([[`--no-${name}`], `--no-${name}`, new RegExp(`^memshim: --no-${name}: --${name} takes a value`)]);
+    if (!spec.array)
+      says.push([[`--${name}`, 'a', `--${name}`, 'b'], `--${name}`, new RegExp(`^memshim: --${name} is given more`)]);
+  }
+  says.push([['--procfs='], '--procfs', /^memshim: --procfs must be a directory, not ""/]);
+  says.push([['--sysfs', ''], '--sysfs', /^memshim: --sysfs must be a directory, not ""/]);
+  for (const [form, typed, message] of says) {
+    for (const parser of ['fast', 'yargs'] as const) {
+      const ended = await ending([...form, ...COMMAND], {}, parser);
+      t.same(
+        { code: ended.code, threw: ended.threw, lines: ended.stderr.split('\n').length - 1, configs: ended.configs },
+        { code: 2, threw: undefined, lines: 1, configs: [] },
+        `${parser}: memshim ${form.join(' ')} -- ...: exit 2, one line (${typed})`,
+      );
+      t.match(ended.stderr, message, `${parser}: ${typed} named`);
+    }
+  }
+  for (const argv of [
+    ['status', '--no-url'],
+    ['status', '--no-memory'],
+    ['status', '--json='],
+    ['sidecar', '--no-pid'],
+    ['sidecar', '--match', 'a', '--match', 'b'],
+  ]) {
+    const ended = await ending(argv, {}, 'yargs');
+    t.same({ code: ended.code, threw: ended.threw }, { code: 2, threw: undefined }, `memshim ${argv.join(' ')}`);
+  }
+});
