@@ -8,11 +8,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCgroup, canMakeCgroups } from '../helpers/real-cgroup.js';
 import { MEMSHIM, ensureBuilt } from '../helpers/memshim.js';
+import { BINARY, ensureBinary } from '../helpers/binary.js';
 
 const WORKLOADS = fileURLToPath(new URL('../../bench/workloads/', import.meta.url));
 const LIMIT = 128 * 2 ** 20;
 const skip = canMakeCgroups();
 const haveNumpy = spawnSync('python3', ['-c', 'import numpy']).status === 0;
+const binarySkip =
+  process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64 only' : false;
+/** The rlimits are set by memshim's own exec helper: run in both packagings (src/supervisor/rlimits.ts). */
+const PACKAGINGS = [
+  { name: 'npm', memshim: MEMSHIM, ensure: ensureBuilt, skip: false as const },
+  { name: 'single executable', memshim: BINARY, ensure: ensureBinary, skip: binarySkip },
+];
 
 interface Outcome {
   code: number | null;
@@ -63,55 +71,57 @@ for (const placement of ['leaf', 'parent'] as const) {
   );
 }
 
-t.test('--python-memory-cap in 128 MiB: 32 threads run', { skip: skip ?? false }, async (t) => {
-  ensureBuilt();
-  const run = await runIn('small-py-threads', [
-    MEMSHIM,
-    '--python-memory-cap',
-    '--',
-    'python3',
-    join(WORKLOADS, 'probe.py'),
-    'threads',
-    '32',
-    '0',
-  ]);
-  t.equal(run.code, 0, run.stderr.split('\n').slice(-2).join(' '));
-  t.match(run.stdout, /^ready/m);
-});
-
-t.test(
-  '--python-memory-cap in 128 MiB: numpy imports and multiplies',
-  { skip: skip ?? (haveNumpy ? false : 'python3 has no numpy') },
-  async (t) => {
-    ensureBuilt();
-    const run = await runIn('small-py-numpy', [
-      MEMSHIM,
+for (const p of PACKAGINGS) {
+  t.test(`${p.name}: --python-memory-cap in 128 MiB: 32 threads run`, { skip: skip ?? p.skip }, async (t) => {
+    p.ensure();
+    const run = await runIn(`small-py-threads-${p.name.replace(/ /g, '-')}`, [
+      p.memshim,
       '--python-memory-cap',
       '--',
       'python3',
       join(WORKLOADS, 'probe.py'),
-      'numpy',
+      'threads',
+      '32',
       '0',
     ]);
     t.equal(run.code, 0, run.stderr.split('\n').slice(-2).join(' '));
     t.match(run.stdout, /^ready/m);
-  },
-);
+  });
 
-for (const placement of ['leaf', 'parent'] as const) {
   t.test(
-    `--python-memory-cap in 128 MiB (limit on the ${placement}): filling memory is a MemoryError, not a kernel kill`,
-    { skip: skip ?? false },
+    `${p.name}: --python-memory-cap in 128 MiB: numpy imports and multiplies`,
+    { skip: skip ?? (haveNumpy ? p.skip : 'python3 has no numpy') },
     async (t) => {
-      ensureBuilt();
-      const run = await runIn(
-        `small-py-fill-${placement}`,
-        [MEMSHIM, '--python-memory-cap', '--', 'python3', join(WORKLOADS, 'fill.py')],
-        placement,
-      );
-      t.equal(run.oomKills, 0);
-      t.match(run.stderr, /MemoryError/);
-      t.not(run.code, 137);
+      p.ensure();
+      const run = await runIn(`small-py-numpy-${p.name.replace(/ /g, '-')}`, [
+        p.memshim,
+        '--python-memory-cap',
+        '--',
+        'python3',
+        join(WORKLOADS, 'probe.py'),
+        'numpy',
+        '0',
+      ]);
+      t.equal(run.code, 0, run.stderr.split('\n').slice(-2).join(' '));
+      t.match(run.stdout, /^ready/m);
     },
   );
+
+  for (const placement of ['leaf', 'parent'] as const) {
+    t.test(
+      `${p.name}: --python-memory-cap in 128 MiB (limit on the ${placement}): filling memory is a MemoryError, not a kernel kill`,
+      { skip: skip ?? p.skip },
+      async (t) => {
+        p.ensure();
+        const run = await runIn(
+          `small-py-fill-${placement}-${p.name.replace(/ /g, '-')}`,
+          [p.memshim, '--python-memory-cap', '--', 'python3', join(WORKLOADS, 'fill.py')],
+          placement,
+        );
+        t.equal(run.oomKills, 0);
+        t.match(run.stderr, /MemoryError/);
+        t.not(run.code, 137);
+      },
+    );
+  }
 }
