@@ -1,22 +1,10 @@
 // Not a test by itself: fault-signals.test.ts runs this (MEMSHIM_FAULT_PROBE=1). A supervising memshim gets a
 // SIGSEGV by kill (forwarded: printed), then faults for real (strlen(NULL) through koffi): it must die of it.
 import { loadKoffi } from '../../../src/native/koffi.js';
-import { createLogger } from '../../../src/common/log.js';
-import { supervise } from '../../../src/supervisor/supervisor.js';
+import { superviseSh } from '../../helpers/supervise-sh.js';
 
 if (process.env.MEMSHIM_FAULT_PROBE === '1') {
-  const log = await createLogger('json', 'silent');
-  const handle = supervise(
-    {
-      argv: ['sh', '-c', 'trap "" SEGV; sleep 100'],
-      env: process.env,
-      rlimits: [],
-      singleChild: false,
-      rewrite: new Map(),
-      gracePeriodMs: 2000,
-    },
-    log,
-  );
+  const handle = await superviseSh('trap "" SEGV; sleep 100');
   handle.on('signal', (signal: number) => {
     process.stdout.write(`forwarded ${signal}\n`);
     if (signal !== 11) return;

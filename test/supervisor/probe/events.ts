@@ -1,10 +1,8 @@
 // Not a test by itself: contract.test.ts runs this file as PID 1 of a new PID namespace (MEMSHIM_EVENTS_PROBE=1)
 // to watch the SupervisorHandle the way the monitor and the health server do, and print what it saw.
-import { createLogger } from '../../../src/common/log.js';
-import { supervise } from '../../../src/supervisor/supervisor.js';
+import { superviseSh } from '../../helpers/supervise-sh.js';
 
 if (process.env.MEMSHIM_EVENTS_PROBE === '1') {
-  const log = await createLogger('json', 'silent');
   // An orphan (sleep, once its shell exits), a signal through PID 1 (USR1, ignored by the child), exit 5 once
   // PID 1 has reaped the orphan (kill -0 succeeds on a zombie until it is reaped).
   const withOrphan =
@@ -12,17 +10,7 @@ if (process.env.MEMSHIM_EVENTS_PROBE === '1') {
   // Without koffi (MEMSHIM_NO_KOFFI=1) no orphan is ever reaped: the child waits for the forwarded USR1 instead.
   const withoutOrphan = 'trap "got=1" USR1; kill -USR1 1; while [ -z "$got" ]; do sleep 0.01; done; exit 5';
   const script = process.env.MEMSHIM_NO_KOFFI === '1' ? withoutOrphan : withOrphan;
-  const handle = supervise(
-    {
-      argv: ['sh', '-c', script],
-      env: process.env,
-      rlimits: [],
-      singleChild: false,
-      rewrite: new Map(),
-      gracePeriodMs: 2000,
-    },
-    log,
-  );
+  const handle = await superviseSh(script);
   const events: unknown[][] = [];
   const pidAtReturn = handle.pid;
   handle.on('spawn', (pid: number) => events.push(['spawn', pid === pidAtReturn, handle.running]));
