@@ -19,7 +19,7 @@ import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { compiledC } from '../test/helpers/c-program.js';
 import { childrenOf } from '../test/helpers/proc.js';
 import { statusKb } from './init-memory.js';
-import { HEALTH_SERVER_OVERHEAD_BYTES, SUPERVISOR_OVERHEAD_BYTES } from '../src/commands/run.js';
+import { ownMemoryBytes, type Packaging } from '../src/commands/run.js';
 import { freePort } from '../test/helpers/free-port.js';
 
 const { values } = parseArgs({
@@ -350,7 +350,7 @@ async function main() {
       )} at the start; node ${process.version}; pid_max ${readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()}`,
   );
   console.log(
-    `memshim reserves ${SUPERVISOR_OVERHEAD_BYTES / MiB} MiB for itself (+${HEALTH_SERVER_OVERHEAD_BYTES / MiB} MiB with the health server): SUPERVISOR_OVERHEAD_BYTES, HEALTH_SERVER_OVERHEAD_BYTES\n`,
+    `memshim reserves ${ownMemoryBytes('npm', false) / MiB} MiB for itself (${ownMemoryBytes('npm', true) / MiB} MiB with the health server) as the npm package, ${ownMemoryBytes('single-executable', false) / MiB} (${ownMemoryBytes('single-executable', true) / MiB}) MiB as the single executable: OWN_MEMORY_BYTES, src/commands/run.ts\n`,
   );
 
   const floodPeak: Record<string, number> = {};
@@ -421,8 +421,9 @@ async function main() {
       const idle = await idleMemory(argv, 0);
       const scraped = isMemshim(name) ? await idleMemory(argv, SCRAPES) : null;
       const peak = floodPeak[name] ?? null;
-      const reserved = SUPERVISOR_OVERHEAD_BYTES / 1024;
-      const reservedHealth = (SUPERVISOR_OVERHEAD_BYTES + HEALTH_SERVER_OVERHEAD_BYTES) / 1024;
+      const packaging: Packaging = name.includes('single executable') ? 'single-executable' : 'npm';
+      const reserved = ownMemoryBytes(packaging, false) / 1024;
+      const reservedHealth = ownMemoryBytes(packaging, true) / 1024;
       const ok = !isMemshim(name)
         ? 'n/a'
         : [

@@ -12,20 +12,43 @@ import { dryRunReport, renderDryRunText } from '../runtimes/dry-run.js';
 import { maskPlan } from '../runtimes/mask-secrets.js';
 import type { Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
+import { isSingleExecutable } from '../native/sea-native.js';
+
+const MiB = 1024 * 1024;
+
+/** How memshim was installed: the npm package (Node runs dist/memshim.cjs) or the single executable (Node 24). */
+export type Packaging = 'npm' | 'single-executable';
 
 /**
- * What memshim keeps resident while it supervises, charged to the same cgroup: its anonymous RSS (RssAnon)
- * with the monitor on, as bench/init.ts measures it (the figure, its date and machine: docs/pid1.md), rounded up.
- * Its file pages (the node binary) are shared page cache the kernel can reclaim, so they are not budgeted.
+ * What memshim itself keeps resident beside the child, charged to the same cgroup, per packaging: the highest
+ * RssAnon (anonymous memory: what the kernel can neither reclaim nor share) that bench/own-memory.ts measured
+ * while it supervised idle, under a signal storm and an orphan flood (`supervising`), and with the health
+ * server scraped, during a flood too (`withHealthServer`), rounded up (the figures, date and machine:
+ * docs/pid1.md, "memshim's own memory"). `supervising` is held at 17 MiB, the most issue 11's planner cells
+ * allow (test/runtimes/cells.test.ts), though an orphan flood right at the start measured more (docs/pid1.md).
+ * Its file pages (the node binary) are page cache the kernel can reclaim, so they are not budgeted.
  */
-export const SUPERVISOR_OVERHEAD_BYTES = 16 * 1024 * 1024;
-/** The health server adds prom-client and its registry once scraped (RssAnon after a few scrapes; docs/pid1.md). */
-export const HEALTH_SERVER_OVERHEAD_BYTES = 6 * 1024 * 1024;
+export const OWN_MEMORY_BYTES: Record<Packaging, { supervising: number; withHealthServer: number }> = {
+  npm: { supervising: 17 * MiB, withHealthServer: 32 * MiB },
+  'single-executable': { supervising: 17 * MiB, withHealthServer: 48 * MiB },
+};
 
-/** What memshim itself will keep resident beside the child, taken out of the runtime's budget. */
-export function supervisorOverheadBytes(config: Pick<RunConfig, 'exec' | 'healthPort'>): number {
+export function ownMemoryBytes(packaging: Packaging, healthServer: boolean): number {
+  const own = OWN_MEMORY_BYTES[packaging];
+  return healthServer ? own.withHealthServer : own.supervising;
+}
+
+export function runningPackaging(): Packaging {
+  return isSingleExecutable() ? 'single-executable' : 'npm';
+}
+
+/** What memshim itself will keep resident beside the child, taken out of the runtime's budget (none: --exec). */
+export function supervisorOverheadBytes(
+  config: Pick<RunConfig, 'exec' | 'healthPort'>,
+  packaging: Packaging = runningPackaging(),
+): number {
   if (config.exec) return 0;
-  return SUPERVISOR_OVERHEAD_BYTES + (config.healthPort === null ? 0 : HEALTH_SERVER_OVERHEAD_BYTES);
+  return ownMemoryBytes(packaging, config.healthPort !== null);
 }
 
 export async function decide(config: RunConfig): Promise<{ limits: Limits; plan: Plan }> {

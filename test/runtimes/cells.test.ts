@@ -4,12 +4,14 @@
 // bench/non-heap.ts measured, at least the recipe's heap from 512 MiB up, room for a live set of half the limit
 // at 128 MiB (Node's churn cell), and a risk before the start where nothing can fit.
 import t from 'tap';
-import { SUPERVISOR_OVERHEAD_BYTES } from '../../src/commands/run.js';
+import { OWN_MEMORY_BYTES } from '../../src/commands/run.js';
 import { planCommand } from '../../src/runtimes/index.js';
 import { inputOf, MiB, GiB, flagMiB } from '../helpers/plan-input.js';
 
 const LIMITS = [128 * MiB, 256 * MiB, 512 * MiB, 1 * GiB, 2 * GiB];
 const PLACEMENTS = { leaf: {}, parent: { memoryLimitFrom: '/sys/fs/cgroup/memory/pod' } } as const;
+/** The larger of the two packagings' reservations (npm, single executable), without the health server. */
+const SUPERVISOR_OVERHEAD_BYTES = Math.max(...Object.values(OWN_MEMORY_BYTES).map((own) => own.supervising));
 const options = { supervisorOverheadBytes: SUPERVISOR_OVERHEAD_BYTES };
 const codes = (plan: { risks: { code: string }[] }) => plan.risks.map((r) => r.code);
 /** Measured by bench/non-heap.ts (anonymous memory outside the heap at its peak, rounded up). */

@@ -1,0 +1,97 @@
+// memshim's own memory under load, for the tests that hold it to what it reserves (src/commands/run.ts,
+// OWN_MEMORY_BYTES): memshim as PID 1 of a new PID namespace, in a real cgroup of its own, its health server
+// scraped (up to SCRAPES times, as bench/own-memory.ts does) while its child makes orphans for it to reap;
+// its RssAnon read all along.
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { startInit } from './init.js';
+import { freePort } from './free-port.js';
+import { cProgram } from './c-program.js';
+import { childrenOf } from './proc.js';
+import { TestCgroup } from './real-cgroup.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function get(port: number, path: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+    req.end();
+  });
+}
+
+function rssAnonBytes(pid: number): number | null {
+  try {
+    const kb = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** As many scrapes as bench/own-memory.ts makes for the figure the reservation comes from. */
+export const SCRAPES = 1000;
+
+export interface UnderLoad {
+  peakAnonBytes: number;
+  /** Scrapes answered 200, of all made. */
+  answered: number;
+  scrapes: number;
+  /** The child's "left N ms T" line: orphans still unreaped when it gave up waiting (null: no line). */
+  left: number | null;
+  code: number | null;
+}
+
+/** `binary --health-port P -- orphans N` (test/supervisor/c/orphans.c), scraped while the child runs. */
+export async function ownMemoryUnderLoad(binary: string, orphans: number): Promise<UnderLoad> {
+  const group = TestCgroup.create('own-memory');
+  try {
+    const port = await freePort();
+    const procs = join(group.dirs.memory, 'cgroup.procs');
+    const run = startInit(
+      [
+        '/bin/sh',
+        '-c',
+        `echo $$ > '${procs}' && exec "$@"`,
+        'sh',
+        ...['env', '-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', binary],
+        ...['--health-port', String(port), '--health-host', '127.0.0.1', '--', cProgram('orphans'), String(orphans)],
+      ],
+      { pid1: false },
+    );
+    // sh execs env, env execs unshare: run.proc.pid is unshare, whose only child is memshim.
+    let pid = 0;
+    while (!pid) {
+      pid = childrenOf(run.proc.pid!)[0] ?? 0;
+      if (!pid) await sleep(5);
+    }
+    let peak = 0;
+    const sample = () => (peak = Math.max(peak, rssAnonBytes(pid) ?? 0));
+    const sampler = setInterval(sample, 20);
+    let done = false;
+    void run.exit.then(() => (done = true));
+    const paths = ['/metrics', '/healthz', '/status'];
+    let scrapes = 0;
+    let answered = 0;
+    while (!done && scrapes < SCRAPES) {
+      const status = await get(port, paths[scrapes % paths.length]!);
+      if (status === null && scrapes === 0) {
+        await sleep(20); // not listening yet
+        continue;
+      }
+      scrapes++;
+      if (status === 200) answered++;
+    }
+    const { code } = await run.exit;
+    clearInterval(sampler);
+    const left = run.lines().find((l) => l.startsWith('left '));
+    return { peakAnonBytes: peak, answered, scrapes, left: left ? Number(left.split(' ')[1]) : null, code };
+  } finally {
+    group.remove();
+  }
+}
