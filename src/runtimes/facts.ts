@@ -71,15 +71,21 @@ export async function gatherFacts(argv: readonly string[], env: NodeJS.ProcessEn
   if (runtimeOfProgram(program) && !/catalina\.sh$/.test(program)) return facts;
   const path = resolveProgram(program, env.PATH);
   if (!path) return facts;
-  const head = readHead(path, 256);
-  if (head && head.subarray(0, 2).toString('latin1') === '#!') {
-    const line = head.toString('utf8', 2).split('\n')[0]!.trim();
-    if (line) facts.shebang = line.split(/\s+/);
-    const wrapper = javaWrapperOf(path, readAt(path, 0, 64 * 1024)?.toString('utf8') ?? '');
-    if (wrapper) facts.javaWrapper = wrapper;
-  } else if (head && head.readUInt32BE(0) === 0x7f454c46) {
-    if (existsSync(`${path}.runtimeconfig.json`) || existsSync(`${path}.deps.json`)) facts.binaryKind = 'dotnet';
-    else if (hasGoBuildInfo(path)) facts.binaryKind = 'go';
+  const file = ProgramFile.open(path);
+  if (!file) return facts;
+  try {
+    const head = file.head.length >= 4 ? file.head : null;
+    if (head && head.toString('latin1', 0, 2) === '#!') {
+      const line = head.toString('utf8', 2, SHEBANG_BYTES).split('\n')[0]!.trim();
+      if (line) facts.shebang = line.split(/\s+/);
+      const wrapper = javaWrapperOf(path, head.toString('utf8'));
+      if (wrapper) facts.javaWrapper = wrapper;
+    } else if (head && head.readUInt32BE(0) === 0x7f454c46) {
+      if (existsSync(`${path}.runtimeconfig.json`) || existsSync(`${path}.deps.json`)) facts.binaryKind = 'dotnet';
+      else if (hasGoBuildInfo(file)) facts.binaryKind = 'go';
+    }
+  } finally {
+    file.close();
   }
   return facts;
 }
@@ -98,45 +104,74 @@ function isFile(path: string): boolean {
   }
 }
 
-function readAt(path: string, offset: number, length: number): Buffer | null {
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    const buffer = Buffer.alloc(length);
-    const n = readSync(fd, buffer, 0, length, offset);
-    return buffer.subarray(0, n);
-  } catch {
-    return null;
-  } finally {
-    if (fd !== null) closeSync(fd);
+/** What of a script's first line is its `#!` line; what of a script is searched for a java start script's marks. */
+const SHEBANG_BYTES = 256;
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * The program file, opened once for every fact read from it: its first 64 KiB are read once and shared (the
+ * `#!` line, a start script's text, the ELF header); what lies further (an ELF's section table) is read through
+ * the same descriptor.
+ */
+export class ProgramFile {
+  private constructor(
+    private readonly fd: number,
+    readonly head: Buffer,
+  ) {}
+
+  static open(path: string): ProgramFile | null {
+    let fd: number | null = null;
+    try {
+      fd = openSync(path, 'r');
+      const head = Buffer.alloc(HEAD_BYTES);
+      const file = new ProgramFile(fd, head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0)));
+      fd = null;
+      return file;
+    } catch {
+      return null;
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  }
+
+  /** Up to `length` bytes at `offset` (fewer at the end of the file); null when they cannot be read. */
+  at(offset: number, length: number): Buffer | null {
+    // The whole file is in the head when it is shorter than the head.
+    if (offset + length <= this.head.length || this.head.length < HEAD_BYTES)
+      return this.head.subarray(offset, offset + length);
+    try {
+      const buffer = Buffer.alloc(length);
+      return buffer.subarray(0, readSync(this.fd, buffer, 0, length, offset));
+    } catch {
+      return null;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }
 
-function readHead(path: string, length: number): Buffer | null {
-  const head = readAt(path, 0, length);
-  return head && head.length >= 4 ? head : null;
-}
-
 /** A 64-bit little-endian ELF with a `.go.buildinfo` section that starts with Go's magic. */
-export function hasGoBuildInfo(path: string): boolean {
-  const header = readAt(path, 0, 64);
+export function hasGoBuildInfo(file: ProgramFile): boolean {
+  const header = file.at(0, 64);
   if (!header || header.length < 64 || header[4] !== 2 || header[5] !== 1) return false;
   const sectionsAt = Number(header.readBigUInt64LE(0x28));
   const entrySize = header.readUInt16LE(0x3a);
   const count = header.readUInt16LE(0x3c);
   const namesIndex = header.readUInt16LE(0x3e);
   if (!sectionsAt || entrySize < 64 || count === 0 || count > 4096) return false;
-  const table = readAt(path, sectionsAt, entrySize * count);
+  const table = file.at(sectionsAt, entrySize * count);
   if (!table || table.length < entrySize * count) return false;
   const names = table.subarray(namesIndex * entrySize);
-  const nameTable = readAt(path, Number(names.readBigUInt64LE(0x18)), Number(names.readBigUInt64LE(0x20)));
+  const nameTable = file.at(Number(names.readBigUInt64LE(0x18)), Number(names.readBigUInt64LE(0x20)));
   if (!nameTable) return false;
   for (let i = 0; i < count; i++) {
     const section = table.subarray(i * entrySize);
     const nameAt = section.readUInt32LE(0);
     const name = nameTable.toString('latin1', nameAt, nameTable.indexOf(0, nameAt));
     if (name !== '.go.buildinfo') continue;
-    const magic = readAt(path, Number(section.readBigUInt64LE(0x18)), GO_BUILDINFO_MAGIC.length);
+    const magic = file.at(Number(section.readBigUInt64LE(0x18)), GO_BUILDINFO_MAGIC.length);
     return !!magic && magic.equals(GO_BUILDINFO_MAGIC);
   }
   return false;

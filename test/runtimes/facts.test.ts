@@ -2,7 +2,7 @@
 // an ELF with Go's build information section (built with gcc), a .NET apphost layout.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatherFacts } from '../../src/runtimes/facts.js';
@@ -100,6 +100,14 @@ t.test(
     );
     run(['gcc', '-o', 'gobin', 'gobin.c']);
     t.same(await gatherFacts([join(dir, 'gobin')], {}), { binaryKind: 'go' });
+    // A binary larger than the head memshim reads at once: its section table lies beyond it, as in a real Go one.
+    writeFileSync(
+      join(dir, 'gobig.c'),
+      '__attribute__((used)) static const char pad[256 * 1024] = {1};\n__attribute__((used, section(".go.buildinfo"))) static const char info[32] = "\\xff Go buildinf:\\x08\\x02";\nint main(void) { return pad[0] - 1; }\n',
+    );
+    run(['gcc', '-o', 'gobig', 'gobig.c']);
+    t.ok(statSync(join(dir, 'gobig')).size > 256 * 1024, 'gobig is larger than 256 KiB');
+    t.same(await gatherFacts([join(dir, 'gobig')], {}), { binaryKind: 'go' });
     t.same(await gatherFacts(['/bin/true'], {}), {}, 'a C binary is nothing special');
     copyFileSync('/bin/true', join(dir, 'Api'));
     chmodSync(join(dir, 'Api'), 0o755);
