@@ -26,7 +26,10 @@ const require = createRequire(import.meta.url);
 // The code cache is made by the Node that builds the blob and V8 rejects it when the V8 flags differ at run time
 // (--trace-gc, --no-lazy, ...: "Code cache data rejected", and every start compiles the whole bundle again), so
 // the build runs with these options too, and checkStarts() fails the build on any warning.
-const SEA_EXEC_ARGV = ['--expose-internals'];
+// memshim's own V8 flags (src/common/own-heap.ts, which holds the list this copy is checked against) are here too:
+// they hold from the first instruction, and the code cache is built under them.
+const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev'];
+const SEA_EXEC_ARGV = ['--expose-internals', ...OWN_HEAP_FLAGS];
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);

@@ -4,7 +4,6 @@ import type { RunConfig } from './config.js';
 import { PROCESS_IO, type Io } from '../common/io.js';
 import { createLogger } from '../common/log.js';
 import { settleEarlySignals } from '../common/early-signals.js';
-import { limitOwnHeapSoon } from '../common/own-heap.js';
 import { readLimits } from '../cgroup/index.js';
 import { gatherFacts } from '../runtimes/facts.js';
 import { planCommand } from '../runtimes/index.js';
@@ -131,7 +130,6 @@ export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<numbe
     terminationLog: resolveTerminationLog(config.terminationLog),
     stateDir: config.stateDir,
   });
-  limitOwnHeapSoon();
   const code = await supervisor.exitCode;
   await watch.stop(code);
   return code;

@@ -1,8 +1,12 @@
-// memshim's own isolate (src/common/own-heap.ts): the V8 flags it sets late exist in this Node, and once set the
-// young generation stops growing under a steady flow of surviving objects (what the monitor and scrapes make).
+// memshim's own isolate (src/common/own-heap.ts): the V8 flags exist in this Node, the two copies that set them
+// (bin/memshim, the single executable's execArgv) are the same list, and once set the young generation stops
+// growing under a steady flow of surviving objects (what the monitor and scrapes make).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { OWN_HEAP_FLAGS, limitOwnHeapNow } from '../../src/common/own-heap.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../helpers/memshim.js';
+import { OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
 /**
  * A fresh Node (this test process's young generation is already grown by tap's loaders) that sets `flags`, then
@@ -41,6 +45,10 @@ t.test('with the flags, the young generation keeps its size under a flow of surv
   t.ok(limited.after <= limited.before, `with them: ${limited.before} -> ${limited.after} bytes`);
 });
 
-t.test('limitOwnHeapNow sets them in this process', async (t) => {
-  await t.resolves(limitOwnHeapNow());
+t.test('bin/memshim and the single executable set the same flags', async (t) => {
+  for (const file of ['bin/memshim', 'scripts/build-binary.mjs']) {
+    const copy = /const OWN_HEAP_FLAGS = (\[[^\]]*\]);/.exec(readFileSync(join(REPO, file), 'utf8'));
+    t.ok(copy, `${file} holds a copy of OWN_HEAP_FLAGS`);
+    if (copy?.[1]) t.same(JSON.parse(copy[1].replaceAll("'", '"')), OWN_HEAP_FLAGS, `${file}: the same list`);
+  }
 });
