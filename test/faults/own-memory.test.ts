@@ -5,7 +5,7 @@ import t from 'tap';
 import { MEMSHIM, runMemshim } from '../helpers/memshim.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { canMakeCgroups } from '../helpers/real-cgroup.js';
-import { ownMemoryUnderLoad } from '../helpers/own-memory.js';
+import { assertWithinReservation } from '../helpers/own-memory.js';
 import { ownMemoryBytes } from '../../src/commands/run.js';
 
 const MiB = 1024 * 1024;
@@ -22,13 +22,5 @@ t.test('--dry-run plans with the npm package figure, with and without the health
 });
 
 t.test('scraped during orphan floods, memshim stays within what it reserves (npm)', { skip }, async (t) => {
-  const load = await ownMemoryUnderLoad(MEMSHIM, 3000);
-  t.equal(load.code, 0, 'the child made its orphans and exited 0');
-  t.equal(load.left, 0, 'every orphan reaped');
-  t.ok(load.answered > 0, `the health server answered ${load.answered} of ${load.scrapes} scrapes`);
-  const reserved = ownMemoryBytes('npm', true);
-  t.ok(
-    load.peakAnonBytes <= reserved,
-    `peak RssAnon ${(load.peakAnonBytes / MiB).toFixed(1)} MiB within the ${reserved / MiB} MiB reserved`,
-  );
+  await assertWithinReservation(t, MEMSHIM, 'npm');
 });

@@ -2,6 +2,7 @@
 // OWN_MEMORY_BYTES): memshim as PID 1 of a new PID namespace, in a real cgroup of its own, its health server
 // scraped (up to SCRAPES times, as bench/own-memory.ts does) while its child makes orphans for it to reap;
 // its RssAnon read all along.
+import type { Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { freePort } from './free-port.js';
 import { cProgram } from './c-program.js';
 import { childrenOf } from './proc.js';
 import { TestCgroup } from './real-cgroup.js';
+import { ownMemoryBytes, type Packaging } from '../../src/commands/run.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -94,4 +96,18 @@ export async function ownMemoryUnderLoad(binary: string, orphans: number): Promi
   } finally {
     group.remove();
   }
+}
+
+/** What each packaging's test asserts: 3000 orphans reaped during scrapes, memshim's peak within its reservation. */
+export async function assertWithinReservation(t: Test, executable: string, packaging: Packaging): Promise<void> {
+  const load = await ownMemoryUnderLoad(executable, 3000);
+  t.equal(load.code, 0, 'the child made its orphans and exited 0');
+  t.equal(load.left, 0, 'every orphan reaped');
+  t.ok(load.answered > 0, `the health server answered ${load.answered} of ${load.scrapes} scrapes`);
+  const reserved = ownMemoryBytes(packaging, true);
+  const MiB = 1024 * 1024;
+  t.ok(
+    load.peakAnonBytes <= reserved,
+    `peak RssAnon ${(load.peakAnonBytes / MiB).toFixed(1)} MiB within the ${reserved / MiB} MiB reserved`,
+  );
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { BINARY, ensureBinary } from '../helpers/binary.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { canMakeCgroups } from '../helpers/real-cgroup.js';
-import { ownMemoryUnderLoad } from '../helpers/own-memory.js';
+import { assertWithinReservation } from '../helpers/own-memory.js';
 import { ownMemoryBytes } from '../../src/commands/run.js';
 
 const MiB = 1024 * 1024;
@@ -29,14 +29,6 @@ t.test(
   'scraped during orphan floods, the single executable stays within what it reserves',
   { skip: skip || cannotUnshare() || canMakeCgroups() || false },
   async (t) => {
-    const load = await ownMemoryUnderLoad(BINARY, 3000);
-    t.equal(load.code, 0, 'the child made its orphans and exited 0');
-    t.equal(load.left, 0, 'every orphan reaped');
-    t.ok(load.answered > 0, `the health server answered ${load.answered} of ${load.scrapes} scrapes`);
-    const reserved = ownMemoryBytes('single-executable', true);
-    t.ok(
-      load.peakAnonBytes <= reserved,
-      `peak RssAnon ${(load.peakAnonBytes / MiB).toFixed(1)} MiB within the ${reserved / MiB} MiB reserved`,
-    );
+    await assertWithinReservation(t, BINARY, 'single-executable');
   },
 );
