@@ -45,7 +45,7 @@ const tap = process.argv.includes('--floor-only')
         '--allow-incomplete-coverage',
         '--coverage-report=json-summary',
         '--coverage-report=text-summary',
-        '--timeout=60',
+        '--timeout=120',
         ...UNIT_TESTS,
       ],
       { cwd: ROOT, stdio: 'inherit' },
