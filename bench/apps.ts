@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TestCgroup, canMakeCgroups } from '../test/helpers/real-cgroup.js';
 import { MEMSHIM, ensureBuilt } from '../test/helpers/memshim.js';
+import { freePort } from '../test/helpers/free-port.js';
 import { peakUsage } from './cgroup-sampler.js';
 
 const MiB = 2 ** 20;
@@ -147,10 +148,9 @@ function parseWrk(text: string): { requestsPerSecond: number | null; p99Ms: numb
   };
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
-
 async function runCell(cell: Cell, round: number): Promise<Result> {
-  const port = nextPort++;
+  // A port nothing listens on now: a fixed sequence met a port in use (gunicorn: "Connection in use").
+  const port = await freePort();
   const app = appCommand(cell.app, port);
   const env: NodeJS.ProcessEnv = { ...process.env, ...app.env };
   delete env.NODE_OPTIONS;
