@@ -14,7 +14,7 @@ import { MemoryMonitor } from '../src/monitor/monitor.js';
 import { OomWatch } from '../src/monitor/oom-watch.js';
 import { LimitWatch } from '../src/monitor/limit-watch.js';
 import { createLogger } from '../src/common/log.js';
-import type { CgroupLocation, Limits } from '../src/cgroup/types.js';
+import type { Limits } from '../src/cgroup/types.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1.5' } },
@@ -70,15 +70,7 @@ try {
   }
 
   // One reading, in-process, over the same cgroup.
-  const location: CgroupLocation = {
-    version: group.dirs.version,
-    memoryPath: group.dirs.memory,
-    cpuPath: group.dirs.cpu,
-    cpusetPath: null,
-    memoryMountRoot: null,
-    cpuMountRoot: null,
-    cpusetMountRoot: null,
-  };
+  const location = group.location();
   const log = await createLogger('json', 'silent');
   const monitor = new MemoryMonitor({ location, limitBytes: 512 * MiB, log, intervalMs: 1500 });
   new OomWatch({

@@ -14,7 +14,6 @@
 // child is `sleep`. The highest RssAnon per packaging, without and with the health server, is what
 // ownMemoryBytes must cover: the last column says whether it does.
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { freePort } from '../test/helpers/free-port.js';
 import { compiledC } from '../test/helpers/c-program.js';
 import { TestCgroup } from '../test/helpers/real-cgroup.js';
 import { childrenOf } from '../test/helpers/proc.js';
+import { get } from '../test/helpers/own-memory.js';
 import { statusKb } from './init-memory.js';
 import { ownMemoryBytes, type Packaging } from '../src/commands/run.js';
 
@@ -50,22 +50,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
 
-function get(port: number, path: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? null));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
-    req.end();
-  });
-}
-
 async function scrape(port: number, count: number): Promise<number> {
   const paths = ['/metrics', '/healthz', '/status'];
   let answered = 0;
-  for (let i = 0; i < count; i++) if ((await get(port, paths[i % paths.length]!)) === 200) answered++;
+  for (let i = 0; i < count; i++) if ((await get(port, paths[i % paths.length]!, 5000)) === 200) answered++;
   return answered;
 }
 

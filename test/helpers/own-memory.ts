@@ -15,9 +15,10 @@ import { ownMemoryBytes, type Packaging } from '../../src/commands/run.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function get(port: number, path: string): Promise<number | null> {
+/** GET http://127.0.0.1:PORT/PATH: its status code, or null when it fails or times out. */
+export function get(port: number, path: string, timeoutMs = 10_000): Promise<number | null> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 10_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? null));
     });

@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type SpawnOptions, type ChildProcess } from 'node:child_process';
+import type { CgroupLocation } from '../../src/cgroup/types.js';
 
 export interface ControllerDir {
   /** Absolute directory of the controller's hierarchy for this process. */
@@ -87,6 +88,19 @@ export class TestCgroup {
     });
     group.make(limits);
     return group;
+  }
+
+  /** Where memshim's readers find this group (no mount roots: the paths are given whole). */
+  location(): CgroupLocation {
+    return {
+      version: this.dirs.version,
+      memoryPath: this.dirs.memory,
+      cpuPath: this.dirs.cpu,
+      cpusetPath: null,
+      memoryMountRoot: null,
+      cpuMountRoot: null,
+      cpusetMountRoot: null,
+    };
   }
 
   child(name: string, limits: TestCgroupLimits = {}): TestCgroup {

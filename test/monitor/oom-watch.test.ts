@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { OomWatch } from '../../src/monitor/oom-watch.js';
 import { MemoryMonitor } from '../../src/monitor/monitor.js';
-import type { CgroupLocation, Limits } from '../../src/cgroup/types.js';
+import type { Limits } from '../../src/cgroup/types.js';
 import type { Plan } from '../../src/runtimes/types.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { readOomKillsSince } from '../../src/monitor/kernel-log.js';
@@ -20,20 +20,8 @@ function kernelLogReadable(): boolean {
 const MiB = 1024 * 1024;
 export const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';
 
-function locationOf(group: TestCgroup): CgroupLocation {
-  return {
-    version: group.dirs.version,
-    memoryPath: group.dirs.memory,
-    cpuPath: group.dirs.cpu,
-    cpusetPath: null,
-    memoryMountRoot: null,
-    cpuMountRoot: null,
-    cpusetMountRoot: null,
-  };
-}
-
 function limitsOf(group: TestCgroup): Limits {
-  return { cgroup: locationOf(group), memoryBytes: 64 * MiB, memorySource: 'cgroup' } as Limits;
+  return { cgroup: group.location(), memoryBytes: 64 * MiB, memorySource: 'cgroup' } as Limits;
 }
 
 const plan: Plan = { runtime: 'python', argv: ['python3'], env: {}, risks: [], notes: [], rlimits: [] };
@@ -51,13 +39,13 @@ t.test('real OOM kills and a plain kill -9', { skip: canMakeCgroups() ?? false }
     captured.close();
   });
   const monitor = new MemoryMonitor({
-    location: locationOf(group),
+    location: group.location(),
     limitBytes: 64 * MiB,
     log: captured.log,
     intervalMs: 100,
   });
   const watch = new OomWatch({
-    location: locationOf(group),
+    location: group.location(),
     limits: limitsOf(group),
     plan,
     log: captured.log,
