@@ -8,7 +8,10 @@
 // Figures: docs/pid1.md, "memshim's own memory".
 //
 // They hold from the first instruction, before any load can grow the young generation: bin/memshim sets them
-// before it compiles the bundle, the single executable has them in its execArgv (scripts/build-binary.mjs).
+// before it compiles the bundle, the single executable has them in its execArgv (scripts/build-binary.mjs) and
+// sets them again at the first line of its bundle. V8 raises a growth factor below 2 to 2 when it configures the
+// heap (as the isolate is made), so from the command line or execArgv that flag is undone: it must be set at run
+// time. The executable's young generation doubled to 8 MiB a semi-space under a few thousand scrapes before.
 // V8 checks a code cache against a hash of its flags, so both make their code cache under these same flags:
 // bin/memshim writes its cache after setting them, and the executable's blob is built under its execArgv.
 // Neither can import this file (plain JS run before any bundle): each holds a copy of the list, and

@@ -38,6 +38,13 @@ t.test('every flag is one this Node knows (an unknown one would print an error l
   }
 });
 
+t.test('bin/memshim and the single executable set the same list', async (t) => {
+  for (const file of ['bin/memshim', 'scripts/build-binary.mjs']) {
+    const copy = /^const OWN_HEAP_FLAGS = (\[.*\]);$/m.exec(readFileSync(join(REPO, file), 'utf8'))?.[1];
+    t.same(copy === undefined ? null : JSON.parse(copy.replaceAll("'", '"')), OWN_HEAP_FLAGS, file);
+  }
+});
+
 t.test('with the flags, the young generation stops growing under a flow of surviving objects', async (t) => {
   const plain = newSpaceAcrossChurn([]);
   t.ok(plain.after > plain.before, `without them it grows: ${plain.before} -> ${plain.after} bytes (the control)`);
