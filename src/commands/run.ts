@@ -30,7 +30,7 @@ export type Packaging = 'npm' | 'single-executable';
  */
 export const OWN_MEMORY_BYTES: Record<Packaging, { supervising: number; withHealthServer: number }> = {
   npm: { supervising: 17 * MiB, withHealthServer: 32 * MiB },
-  'single-executable': { supervising: 17 * MiB, withHealthServer: 48 * MiB },
+  'single-executable': { supervising: 17 * MiB, withHealthServer: 32 * MiB },
 };
 
 export function ownMemoryBytes(packaging: Packaging, healthServer: boolean): number {

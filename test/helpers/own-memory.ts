@@ -1,7 +1,7 @@
 // memshim's own memory under load, for the tests that hold it to what it reserves (src/commands/run.ts,
 // OWN_MEMORY_BYTES): memshim as PID 1 of a new PID namespace, in a real cgroup of its own, its health server
-// scraped (up to SCRAPES times, as bench/own-memory.ts does) while its child makes orphans for it to reap;
-// its RssAnon read all along.
+// scraped (up to SCRAPES times, as bench/own-memory.ts does) while its child makes orphans for it to reap, or
+// LONG_SCRAPES times over `sleep`; its RssAnon read all along.
 import type { Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -51,7 +51,25 @@ export interface UnderLoad {
 }
 
 /** `binary --health-port P -- orphans N` (test/supervisor/c/orphans.c), scraped while the child runs. */
-export async function ownMemoryUnderLoad(binary: string, orphans: number): Promise<UnderLoad> {
+export function ownMemoryUnderLoad(binary: string, orphans: number): Promise<UnderLoad> {
+  return scrapedUnder(binary, [cProgram('orphans'), String(orphans)], SCRAPES, { stop: false });
+}
+
+/** `binary --health-port P -- sleep 600` scraped `scrapes` times, then stopped with SIGTERM. */
+export function ownMemoryUnderScrapes(binary: string, scrapes: number): Promise<UnderLoad> {
+  return scrapedUnder(binary, ['sleep', '600'], scrapes, { stop: true });
+}
+
+/**
+ * memshim over `command`, scraped until `scrapesWanted` are made or the child is gone; then, with `stop`, memshim
+ * gets SIGTERM, otherwise the child is left to finish.
+ */
+async function scrapedUnder(
+  binary: string,
+  command: string[],
+  scrapesWanted: number,
+  { stop }: { stop: boolean },
+): Promise<UnderLoad> {
   const group = TestCgroup.create('own-memory');
   try {
     const port = await freePort();
@@ -63,7 +81,7 @@ export async function ownMemoryUnderLoad(binary: string, orphans: number): Promi
         `echo $$ > '${procs}' && exec "$@"`,
         'sh',
         ...['env', '-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', binary],
-        ...['--health-port', String(port), '--health-host', '127.0.0.1', '--', cProgram('orphans'), String(orphans)],
+        ...['--health-port', String(port), '--health-host', '127.0.0.1', '--', ...command],
       ],
       { pid1: false },
     );
@@ -81,7 +99,7 @@ export async function ownMemoryUnderLoad(binary: string, orphans: number): Promi
     const paths = ['/metrics', '/healthz', '/status'];
     let scrapes = 0;
     let answered = 0;
-    while (!done && scrapes < SCRAPES) {
+    while (!done && scrapes < scrapesWanted) {
       const status = await get(port, paths[scrapes % paths.length]!);
       if (status === null && scrapes === 0) {
         await sleep(20); // not listening yet
@@ -90,6 +108,8 @@ export async function ownMemoryUnderLoad(binary: string, orphans: number): Promi
       scrapes++;
       if (status === 200) answered++;
     }
+    sample();
+    if (stop && !done) process.kill(pid, 'SIGTERM');
     const { code } = await run.exit;
     clearInterval(sampler);
     const left = run.lines().find((l) => l.startsWith('left '));
@@ -105,6 +125,22 @@ export async function assertWithinReservation(t: Test, executable: string, packa
   t.equal(load.code, 0, 'the child made its orphans and exited 0');
   t.equal(load.left, 0, 'every orphan reaped');
   t.ok(load.answered > 0, `the health server answered ${load.answered} of ${load.scrapes} scrapes`);
+  const reserved = ownMemoryBytes(packaging, true);
+  const MiB = 1024 * 1024;
+  t.ok(
+    load.peakAnonBytes <= reserved,
+    `peak RssAnon ${(load.peakAnonBytes / MiB).toFixed(1)} MiB within the ${reserved / MiB} MiB reserved`,
+  );
+}
+
+/** As many scrapes as made the single executable's young generation double twice before issue 9's fix. */
+export const LONG_SCRAPES = 5000;
+
+/** What each packaging's test asserts for a long run of scrapes: memshim's peak within its reservation. */
+export async function assertWithinReservationScraped(t: Test, executable: string, packaging: Packaging): Promise<void> {
+  const load = await ownMemoryUnderScrapes(executable, LONG_SCRAPES);
+  t.equal(load.scrapes, LONG_SCRAPES, `memshim kept serving for ${LONG_SCRAPES} scrapes`);
+  t.equal(load.answered, load.scrapes, `the health server answered all ${load.scrapes} scrapes`);
   const reserved = ownMemoryBytes(packaging, true);
   const MiB = 1024 * 1024;
   t.ok(
