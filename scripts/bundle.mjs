@@ -50,7 +50,12 @@ await build({
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
   banner: { js: IMPORT_META_URL },
-  define: { MEMSHIM_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__memshimImportMeta.url' },
+  // MEMSHIM_SEA: this bundle is never the single executable (src/native/sea-native.ts, koffi.ts).
+  define: {
+    MEMSHIM_VERSION: JSON.stringify(pkg.version),
+    MEMSHIM_SEA: 'false',
+    'import.meta.url': '__memshimImportMeta.url',
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });

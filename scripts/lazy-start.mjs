@@ -11,6 +11,8 @@
 // - node:zlib: src/runtimes/zip.ts inflates a nested jar only when counting a Spring Boot jar's classes.
 // - node:child_process: src/supervisor/node-control.ts spawns with it only where koffi cannot load; loading it
 //   loads net, dgram and the streams.
+// - node:tty: src/supervisor/exec.ts asks isatty() only where koffi cannot load; loading it loads net and the
+//   streams, and in a start that sets V8 flags first (bin/memshim) compiles them without Node's code cache.
 // Each stand-in exports the same names as a function that loads the real module on first use and calls it.
 // A name not listed here fails the build ("No matching export"; the builds make esbuild's warning
 // import-is-undefined an error too), so nothing can silently get undefined.
@@ -43,6 +45,7 @@ const LAZY = {
   ],
   zlib: ['functions', ['inflateRawSync']],
   child_process: ['functions', ['spawn']],
+  tty: ['functions', ['isatty']],
 };
 
 /** The checks answered without the real module: when this holds, Node's function returns undefined too. */

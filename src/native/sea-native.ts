@@ -34,8 +34,14 @@ export function seaModule(): SeaModule | null {
   }
 }
 
+// false in the npm bundle, true in the single executable's (esbuild define in scripts/bundle.mjs and
+// scripts/build-binary.mjs); undefined run from source (the tests), which ask node:sea.
+declare const MEMSHIM_SEA: boolean | undefined;
+
 /** Whether this process is the single executable (dist/memshim) rather than Node running the npm bundle. */
 export function isSingleExecutable(): boolean {
+  // The npm bundle never is: no node:sea to load on its start path.
+  if (typeof MEMSHIM_SEA !== 'undefined' && !MEMSHIM_SEA) return false;
   return seaModule() !== null;
 }
 
