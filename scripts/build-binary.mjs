@@ -26,10 +26,10 @@ const require = createRequire(import.meta.url);
 // The code cache is made by the Node that builds the blob and V8 rejects it when the V8 flags differ at run time
 // (--trace-gc, --no-lazy, ...: "Code cache data rejected", and every start compiles the whole bundle again), so
 // the build runs with these options too, and checkStarts() fails the build on any warning.
-// memshim's own V8 flags (src/common/own-heap.ts, which holds the list this copy is checked against) are here too:
-// they hold from the first instruction, and the code cache is built under them. All but one: see the banner.
-const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev'];
-const SEA_EXEC_ARGV = ['--expose-internals', ...OWN_HEAP_FLAGS];
+// No V8 flag here: a V8 flag on the command line also makes V8 reject Node's own code cache for every built-in
+// module loaded after the start, and each is compiled from source (a third of memshim's own start). memshim's
+// own V8 flags are set by its first modules instead (src/own-flags.ts, src/common/own-heap.ts).
+const SEA_EXEC_ARGV = ['--expose-internals'];
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
@@ -60,11 +60,6 @@ async function bundleForSea() {
     target: `node${NODE_MAJOR}`,
     banner: {
       js: [
-        // V8 raises a --semi-space-growth-factor below 2 to 2 when it configures the heap, as the isolate is made:
-        // from execArgv that flag is read and then undone, and the executable's young generation doubled under
-        // scrapes (docs/pid1.md, "memshim's own memory"). Set again once the heap exists, before any of the bundle
-        // runs, as bin/memshim sets them for the npm package; the code cache was checked before this line.
-        `try { const v8 = require('node:v8'); for (const flag of ${JSON.stringify(OWN_HEAP_FLAGS)}) v8.setFlagsFromString(flag); } catch {}`,
         // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
         "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
         // Node 24 names its main thread "MainThread", which is the process's name in ps, top and pgrep: give

@@ -15,12 +15,10 @@ export interface SignalHandle {
 export type SignalHandleClass = new () => SignalHandle;
 
 /**
- * The Signal handle class of Node's signal_wrap binding, which listens for any signal number (process.on() knows
- * only named signals, none of the real-time 34..64). Node < 24: process.binding('signal_wrap'), which prints
- * DEP0111 once (hidden here, and no other warning). Node 24 removed it: with --expose-internals (the single
- * executable), internalBinding through internal/test/binding. null when neither way reaches it.
+ * Runs `find` with Node's warnings about the private ways below held back: process.binding's DEP0111, printed once,
+ * and internal/test/binding's "for internal testing only", printed when it is first loaded. No other warning.
  */
-export function signalHandleClass(): SignalHandleClass | null {
+function withoutPrivateApiWarnings<T>(find: () => T): T {
   const emitWarning = process.emitWarning;
   // Node calls emitWarning(message, 'DeprecationWarning', 'DEP0111') or with an options object.
   process.emitWarning = function filtered(this: unknown, warning: string | Error, ...rest: unknown[]) {
@@ -29,15 +27,32 @@ export function signalHandleClass(): SignalHandleClass | null {
     if (code === 'DEP0111' || first === 'internal/test/binding') return;
     return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
+  try {
+    return find();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
+/** internalBinding(name) through internal/test/binding, with --expose-internals (the single executable); else null. */
+function internalBinding<T>(name: string): T | null {
+  if (!process.execArgv.includes('--expose-internals')) return null;
+  return (
+    createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): T }
+  ).internalBinding(name);
+}
+
+/**
+ * The Signal handle class of Node's signal_wrap binding, which listens for any signal number (process.on() knows
+ * only named signals, none of the real-time 34..64). Node < 24: process.binding('signal_wrap'), which prints
+ * DEP0111 once (hidden here, and no other warning). Node 24 removed it: with --expose-internals (the single
+ * executable), internalBinding through internal/test/binding. null when neither way reaches it.
+ */
+export function signalHandleClass(): SignalHandleClass | null {
   type Binding = { Signal?: SignalHandleClass };
   const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
-  const fromInternalBinding = () =>
-    process.execArgv.includes('--expose-internals')
-      ? (
-          createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): Binding }
-        ).internalBinding('signal_wrap')
-      : null;
-  try {
+  const fromInternalBinding = () => internalBinding<Binding>('signal_wrap');
+  return withoutPrivateApiWarnings(() => {
     for (const find of [fromProcessBinding, fromInternalBinding]) {
       try {
         const binding = find();
@@ -47,8 +62,22 @@ export function signalHandleClass(): SignalHandleClass | null {
       }
     }
     return null;
-  } finally {
-    process.emitWarning = emitWarning;
+  });
+}
+
+/**
+ * V8's setFlagsFromString from internalBinding('v8'), with --expose-internals (the single executable): the same
+ * function node:v8 exports, without loading node:v8, which loads Node's whole stream implementation (for its heap
+ * snapshot streams) on the start path. null without --expose-internals or when the binding lacks it.
+ */
+export function internalSetFlagsFromString(): ((flags: string) => void) | null {
+  try {
+    const setFlags = withoutPrivateApiWarnings(
+      () => internalBinding<{ setFlagsFromString?: (flags: string) => void }>('v8')?.setFlagsFromString,
+    );
+    return typeof setFlags === 'function' ? setFlags : null;
+  } catch {
+    return null;
   }
 }
 

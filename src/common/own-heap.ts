@@ -7,14 +7,36 @@
 //   optimising compilers' output and their per-thread malloc arenas cost megabytes and buy nothing here.
 // Figures: docs/pid1.md, "memshim's own memory".
 //
-// They hold from the first instruction, before any load can grow the young generation: bin/memshim sets them
-// before it compiles the bundle, the single executable has them in its execArgv (scripts/build-binary.mjs) and
-// sets them again at the first line of its bundle. V8 raises a growth factor below 2 to 2 when it configures the
-// heap (as the isolate is made), so from the command line or execArgv that flag is undone: it must be set at run
-// time. The executable's young generation doubled to 8 MiB a semi-space under a few thousand scrapes before.
-// V8 checks a code cache against a hash of its flags, so both make their code cache under these same flags:
-// bin/memshim writes its cache after setting them, and the executable's blob is built under its execArgv.
-// Neither can import this file (plain JS run before any bundle): each holds a copy of the list, and
-// test/common/own-heap.test.ts checks the copies against this one.
+// They hold from the first JavaScript on, before any load can grow the young generation, and after the Node
+// built-ins a start loads: Node compiles each built-in with a code cache made under its default flags, which V8
+// rejects once any flag differs, so a built-in first loaded after them is compiled from source (in the single
+// executable with the flags in its execArgv, about a third of memshim's own start went to that).
+// - bin/memshim sets them after node:vm and node:module, before it compiles the bundle, and writes the
+//   bundle's code cache under them (V8 checks a code cache against a hash of its flags). It cannot import this
+//   file (plain JS run before any bundle): it holds a copy of the list, which test/common/own-heap.test.ts
+//   checks against this one.
+// - the single executable sets them here (setOwnHeapFlags(), from src/own-flags.ts, right after the early
+//   signal handlers): its blob's code cache is made and taken without them, before any of its JavaScript runs.
+//   Not in its execArgv either: V8 raises a growth factor below 2 to 2 when it configures the heap (as the
+//   isolate is made), so from the command line that flag is undone; its young generation doubled to 8 MiB a
+//   semi-space under a few thousand scrapes while it was there.
+
+import { createRequire } from 'node:module';
+import { internalSetFlagsFromString } from './node-internals.js';
 
 export const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev'] as const;
+
+/**
+ * Loads `builtins` (those a start will load anyway, with Node's code cache while the flags are still Node's),
+ * then sets OWN_HEAP_FLAGS. Silent: memshim runs the same without them, with a larger heap.
+ */
+export function setOwnHeapFlags(builtins: readonly string[]): void {
+  try {
+    const load = createRequire(import.meta.url);
+    for (const name of builtins) load(name);
+    const setFlags = internalSetFlagsFromString() ?? (load('node:v8') as typeof import('node:v8')).setFlagsFromString;
+    for (const flag of OWN_HEAP_FLAGS) setFlags(flag);
+  } catch {
+    // as without them
+  }
+}

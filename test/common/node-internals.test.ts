@@ -4,7 +4,12 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { libuvChildPids, setStreamBlocking, signalHandleClass } from '../../src/common/node-internals.js';
+import {
+  internalSetFlagsFromString,
+  libuvChildPids,
+  setStreamBlocking,
+  signalHandleClass,
+} from '../../src/common/node-internals.js';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
@@ -23,6 +28,27 @@ t.test(
     handle.close();
   },
 );
+
+t.test("v8's setFlagsFromString through internalBinding with --expose-internals (the single executable)", async (t) => {
+  const probe =
+    "const { internalBinding } = require('internal/test/binding'); process.stdout.write(typeof internalBinding('v8').setFlagsFromString);";
+  const ran = spawnSync(process.execPath, ['--expose-internals', '-e', probe], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  t.equal(
+    ran.stdout,
+    'function',
+    `internal/test/binding gives v8.setFlagsFromString (stderr: ${ran.stderr.trim().split('\n').at(-1)})`,
+  );
+  t.equal(
+    process.execArgv.includes('--expose-internals')
+      ? typeof internalSetFlagsFromString()
+      : internalSetFlagsFromString(),
+    process.execArgv.includes('--expose-internals') ? 'function' : null,
+    'internalSetFlagsFromString() in this process: null without --expose-internals (node:v8 then)',
+  );
+});
 
 t.test('signal_wrap through internalBinding with --expose-internals (what the single executable uses)', async (t) => {
   const probe =

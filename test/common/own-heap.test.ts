@@ -1,12 +1,23 @@
-// memshim's own isolate (src/common/own-heap.ts): the V8 flags exist in this Node, the two copies that set them
-// (bin/memshim, the single executable's execArgv) are the same list, and once set the young generation stops
-// growing under a steady flow of surviving objects (what the monitor and scrapes make).
+// memshim's own isolate (src/common/own-heap.ts): the V8 flags exist in this Node, bin/memshim's copy is the same
+// list, once set the young generation stops growing under a steady flow of surviving objects (what the monitor
+// and scrapes make), and setOwnHeapFlags() (the single executable's way) sets them after the built-ins it is given.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
 import { OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
+
+const CHURN = `
+    const size = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+    const before = size();
+    const kept = [];
+    for (let i = 0; i < 400; i++) {
+      for (let j = 0; j < 2000; j++) { const o = { i, j, s: 'x' + j, a: [j] }; if (j % 40 === 0) kept.push(o); }
+      if (kept.length > 40000) kept.splice(0, 20000);
+    }`;
 
 /**
  * A fresh Node (this test process's young generation is already grown by tap's loaders) that sets `flags`, then
@@ -17,16 +28,39 @@ function newSpaceAcrossChurn(flags: readonly string[]): { before: number; after:
   const script = `
     const v8 = require('node:v8');
     for (const flag of ${JSON.stringify(flags)}) v8.setFlagsFromString(flag);
-    const size = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-    const before = size();
-    const kept = [];
-    for (let i = 0; i < 400; i++) {
-      for (let j = 0; j < 2000; j++) { const o = { i, j, s: 'x' + j, a: [j] }; if (j % 40 === 0) kept.push(o); }
-      if (kept.length > 40000) kept.splice(0, 20000);
-    }
+    ${CHURN}
     process.stdout.write(JSON.stringify({ before, after: size() }));`;
   const ran = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } });
   return JSON.parse(ran.stdout) as { before: number; after: number };
+}
+
+/**
+ * A fresh Node, with `nodeArgs`, that runs setOwnHeapFlags(['node:os']) (src/common/own-heap.ts bundled by esbuild
+ * as the bundles hold it: a TypeScript loader would grow the young generation first), then the churn above:
+ * which built-ins were loaded when it returned, and the new space's size before and after the churn.
+ */
+function setOwnHeapFlagsThenChurn(nodeArgs: string[]): { os: boolean; v8: boolean; before: number; after: number } {
+  const bundled = buildSync({
+    stdin: { contents: "export { setOwnHeapFlags } from './src/common/own-heap.ts';", resolveDir: REPO, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    // as the bundles define it: the bundle's own file URL (createRequire's base)
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(REPO, 'dist', 'memshim.cjs')).href) },
+    write: false,
+  }).outputFiles[0]!.text;
+  const script = `
+    const { setOwnHeapFlags } = (() => { const module = { exports: {} }; ${bundled}; return module.exports; })();
+    setOwnHeapFlags(['node:os']);
+    const loaded = new Set(process.moduleLoadList);
+    ${CHURN}
+    process.stdout.write(JSON.stringify({
+      os: loaded.has('NativeModule os'), v8: loaded.has('NativeModule v8'), before, after: size() }));`;
+  const ran = spawnSync(process.execPath, [...nodeArgs, '-e', script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
+  return JSON.parse(ran.stdout) as { os: boolean; v8: boolean; before: number; after: number };
 }
 
 t.test('every flag is one this Node knows (an unknown one would print an error line from PID 1)', async (t) => {
@@ -38,8 +72,9 @@ t.test('every flag is one this Node knows (an unknown one would print an error l
   }
 });
 
-t.test('bin/memshim and the single executable set the same list', async (t) => {
-  for (const file of ['bin/memshim', 'scripts/build-binary.mjs']) {
+// The single executable sets this very list (src/own-flags.ts); bin/memshim, plain JS, holds a copy.
+t.test("bin/memshim's copy is the same list", async (t) => {
+  for (const file of ['bin/memshim']) {
     const copy = /^const OWN_HEAP_FLAGS = (\[.*\]);$/m.exec(readFileSync(join(REPO, file), 'utf8'))?.[1];
     t.same(copy === undefined ? null : JSON.parse(copy.replaceAll("'", '"')), OWN_HEAP_FLAGS, file);
   }
@@ -57,3 +92,19 @@ t.test('with the flags, the young generation stops growing under a flow of survi
   );
   t.ok(limited.after < plain.after, `with them less than without (${limited.after} < ${plain.after} bytes)`);
 });
+
+for (const [how, nodeArgs, throughV8] of [
+  [
+    'with --expose-internals (the single executable): through internalBinding, node:v8 left unloaded',
+    ['--expose-internals'],
+    false,
+  ],
+  ['without: through node:v8', [], true],
+] as const) {
+  t.test(`setOwnHeapFlags ${how}`, async (t) => {
+    const ran = setOwnHeapFlagsThenChurn([...nodeArgs]);
+    t.ok(ran.os, 'the built-ins it is given are loaded');
+    t.equal(ran.v8, throughV8, throughV8 ? 'node:v8 was loaded' : 'node:v8 was not loaded');
+    t.ok(ran.after <= 2 * ran.before, `the flags hold: ${ran.before} -> ${ran.after} bytes, one doubling at most`);
+  });
+}
