@@ -2,6 +2,7 @@
 // ownMemoryBytes), under the loads a PID 1 meets (root; bench/c built with gcc):
 //   npm run bench -- bench/own-memory.ts [--idle-seconds 15] [--scrapes 1000] [--orphans 20000] [--wave 2000]
 //                                         [--signals 100000] [--rounds 1]
+//   npm run bench -- bench/own-memory.ts --series 10000 [--binary PATH ...]
 // Each packaging (npm: bin/memshim; the single executable dist/memshim when built) runs as PID 1 of a new PID
 // namespace, inside a real cgroup of its own, through:
 //   idle      supervising `sleep` for --idle-seconds (the monitor on, as by default);
@@ -9,10 +10,14 @@
 //   flood     --orphans orphans, --wave at a time, for memshim to reap (bench/c/flood.c);
 //   health    --health-port and --scrapes GETs of /metrics, /healthz and /status in turn;
 //   all       the health server scraped during an orphan flood.
+// `--series N` runs one scenario instead: each of the npm package on this Node, the npm package on the executable's
+// Node 24, the single executable (and each `--binary PATH`, another build of it, e.g. one from before a change)
+// over `sleep` with the health server, scraped N times; memshim's RssAnon after each 1000 requests, side by side.
 // memshim's RssAnon is read every 50 ms (its anonymous memory: what the kernel cannot reclaim or share); the
 // cgroup's peak charge (memshim, its child and any orphans) is shown for the idle and health rows, where the
 // child is `sleep`. The highest RssAnon per packaging, without and with the health server, is what
 // ownMemoryBytes must cover: the last column says whether it does.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +41,8 @@ const { values } = parseArgs({
     'flood-seconds': { type: 'string', default: '60' },
     signals: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '1' },
+    series: { type: 'string' },
+    binary: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -64,7 +71,7 @@ interface Peak {
 
 /** Runs memshim ARGS -- COMMAND in a fresh cgroup, drives `load`, and gives memshim's peak RssAnon. */
 async function measure(
-  binary: string,
+  binary: string | string[],
   args: string[],
   command: string[],
   load: (run: Init, pid: number) => Promise<void>,
@@ -84,7 +91,7 @@ async function measure(
         '--pid',
         '--fork',
         '--mount-proc',
-        binary,
+        ...[binary].flat(),
         ...args,
         '--',
         ...command,
@@ -173,6 +180,47 @@ async function scenarios(binary: string): Promise<Record<string, Peak>> {
   return out;
 }
 
+/** `--series`: RssAnon after each 1000 requests of /metrics, /healthz and /status, per packaging. */
+async function series(requests: number) {
+  const node24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
+  const runs: [string, string[]][] = [
+    [`npm (node ${process.version})`, [process.execPath, MEMSHIM]],
+    ...(existsSync(node24) ? [[`npm (node ${nodeVersion(node24)})`, [node24, MEMSHIM]] as [string, string[]]] : []),
+    ...PACKAGINGS.filter(([packaging]) => packaging === 'single-executable').map(
+      ([, binary]) => ['single executable', [binary]] as [string, string[]],
+    ),
+    ...values.binary.map((binary) => [`single executable ${binary}`, [binary]] as [string, string[]]),
+  ];
+  const steps = Array.from({ length: Math.floor(requests / 1000) }, (_, i) => (i + 1) * 1000);
+  console.log(`${requests} requests of /metrics, /healthz and /status in turn; RssAnon (MiB) after each 1000\n`);
+  console.log(`| packaging | ${steps.join(' | ')} | peak | reserved with health |`);
+  console.log(`|---|${steps.map(() => '---|').join('')}---|---|`);
+  for (const [label, launcher] of runs) {
+    const after: number[] = [];
+    const port = await freePort();
+    const peak = await measure(
+      launcher,
+      ['--health-port', String(port), '--health-host', '127.0.0.1'],
+      ['sleep', '600'],
+      async (_run, pid) => {
+        while ((await get(port, '/healthz')) === null) await sleep(50);
+        for (const _ of steps) {
+          await scrape(port, 1000);
+          after.push(statusKb(pid, 'RssAnon') * 1024);
+        }
+      },
+    );
+    const packaging: Packaging = label.startsWith('npm') ? 'npm' : 'single-executable';
+    console.log(
+      `| ${label} | ${after.map((b) => (b / MiB).toFixed(1)).join(' | ')} | ${mib(peak.anonBytes)} | ${mib(ownMemoryBytes(packaging, true))} |`,
+    );
+  }
+}
+
+function nodeVersion(node: string): string {
+  return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+}
+
 async function main() {
   ensureBuilt();
   console.log(
@@ -180,6 +228,15 @@ async function main() {
       .map((l) => l.toFixed(1))
       .join(' ')} at the start; node ${process.version}`,
   );
+  if (values.series !== undefined) {
+    await series(Number(values.series));
+    console.log(
+      `\nload average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+    return;
+  }
   console.log(
     `idle ${values['idle-seconds']} s; storm ${values.signals} x SIGUSR1; flood ${values.orphans} orphans in waves of ${values.wave}; ${values.scrapes} scrapes; peak RssAnon (cgroup peak)\n`,
   );
