@@ -5,7 +5,7 @@ import t from 'tap';
 import { MEMSHIM, runMemshim } from '../helpers/memshim.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { canMakeCgroups } from '../helpers/real-cgroup.js';
-import { assertWithinReservation, assertWithinReservationScraped } from '../helpers/own-memory.js';
+import { assertWithinReservation } from '../helpers/own-memory.js';
 import { ownMemoryBytes } from '../../src/commands/run.js';
 
 const MiB = 1024 * 1024;
@@ -23,8 +23,4 @@ t.test('--dry-run plans with the npm package figure, with and without the health
 
 t.test('scraped during orphan floods, memshim stays within what it reserves (npm)', { skip }, async (t) => {
   await assertWithinReservation(t, MEMSHIM, 'npm');
-});
-
-t.test('scraped thousands of times, memshim stays within what it reserves (npm)', { skip }, async (t) => {
-  await assertWithinReservationScraped(t, MEMSHIM, 'npm');
 });

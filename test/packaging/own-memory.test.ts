@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { BINARY, ensureBinary } from '../helpers/binary.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { canMakeCgroups } from '../helpers/real-cgroup.js';
-import { assertWithinReservation, assertWithinReservationScraped } from '../helpers/own-memory.js';
+import { assertWithinReservation } from '../helpers/own-memory.js';
 import { ownMemoryBytes } from '../../src/commands/run.js';
 
 const MiB = 1024 * 1024;
@@ -30,13 +30,5 @@ t.test(
   { skip: skip || cannotUnshare() || canMakeCgroups() || false },
   async (t) => {
     await assertWithinReservation(t, BINARY, 'single-executable');
-  },
-);
-
-t.test(
-  'scraped thousands of times, the single executable stays within what it reserves',
-  { skip: skip || cannotUnshare() || canMakeCgroups() || false },
-  async (t) => {
-    await assertWithinReservationScraped(t, BINARY, 'single-executable');
   },
 );
