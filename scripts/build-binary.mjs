@@ -7,12 +7,12 @@
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBinary } from './fetch-node.mjs';
 import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
+import { koffiBuiltinsAsIs } from './koffi-native.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_MAJOR = 24;
@@ -95,28 +95,6 @@ function koffiNativeFromAsset() {
         resolveDir: ROOT,
         loader: 'js',
       }));
-    },
-  };
-}
-
-/**
- * koffi's index.cjs (esbuild output) wraps node:fs and node:util in __toESM(), which copies every property of
- * each, and a descriptor of util's lazy TextDecoder loads Node's whole encoding module: about a millisecond of each
- * start that spawns, for `.default`, the only property koffi reads. Given `{ default: module }` instead; a koffi
- * whose code reads another property, or wraps them differently, stops the build here.
- */
-function koffiBuiltinsAsIs() {
-  return {
-    name: 'koffi-builtins-as-is',
-    setup(b) {
-      b.onLoad({ filter: /[\\/]node_modules[\\/]koffi[\\/]src[\\/]koffi[\\/]index\.cjs$/ }, async (args) => {
-        const source = await readFile(args.path, 'utf8');
-        const wrapped = /__toESM\(require\("node:(fs|util)"\)(?:, 1)?\)/g;
-        const uses = [...source.matchAll(/\bimport_node_(?:fs|util)\d*\.(\w+)/g)].map((m) => m[1]);
-        if ((source.match(wrapped) ?? []).length !== 3 || uses.some((name) => name !== 'default'))
-          throw new Error(`koffi's index.cjs changed: update koffiBuiltinsAsIs() (reads ${[...new Set(uses)]})`);
-        return { contents: source.replace(wrapped, '{ default: require("node:$1") }'), loader: 'js' };
-      });
     },
   };
 }

@@ -9,7 +9,7 @@
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
-import { koffiNativeFromInstall } from './koffi-native.mjs';
+import { koffiBuiltinsAsIs, koffiNativeFromInstall } from './koffi-native.mjs';
 
 // import.meta.url has no meaning in CommonJS: it becomes the bundle's own URL (for createRequire()), worked out when
 // first read (a require of koffi, of the SEA's modules), not by every start before anything else runs.
@@ -46,7 +46,7 @@ await build({
   // import() of an external package becomes require() (what the single executable does too): a CommonJS
   // package needs no ESM loader, and require() finds it from dist/ up through node_modules.
   supported: { 'dynamic-import': false },
-  plugins: [koffiNativeFromInstall(), lazyBuiltins(), yargsLazyColumns()],
+  plugins: [koffiNativeFromInstall(), koffiBuiltinsAsIs(), lazyBuiltins(), yargsLazyColumns()],
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
   banner: { js: IMPORT_META_URL },
