@@ -6,7 +6,17 @@
 // That Node lives in .cache/node24 (scripts/fetch-node.mjs; not node_modules) so npm scripts keep the system Node.
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +40,9 @@ const require = createRequire(import.meta.url);
 // module loaded after the start, and each is compiled from source (a third of memshim's own start). memshim's
 // own V8 flags are set by its first modules instead (src/own-flags.ts, src/common/own-heap.ts).
 const SEA_EXEC_ARGV = ['--expose-internals'];
+// src/common/own-heap.ts holds the list this copy is checked against (test/common/own-heap.test.ts): the flags
+// src/sea-main.ts sets before it compiles the bundle, under which the code cache is checked here.
+const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev', '--heap-growing-percent=50'];
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
@@ -38,8 +51,14 @@ const started = Date.now();
 const node = nodeBinary(NODE_MAJOR);
 mkdirSync(WORK, { recursive: true });
 const bundle = await bundleForSea();
-const blob = seaBlob(node, bundle);
-inject(node, blob);
+// The code cache of a whole start (src/sea-main.ts): an executable that writes it at its exit, started once.
+const cache = join(WORK, 'memshim.cache');
+rmSync(cache, { force: true });
+const training = join(WORK, 'memshim-training');
+inject(node, seaBlob(node, await loaderForSea(cache), { 'memshim.cjs': bundle }), training);
+trainCodeCache(node, training, bundle, cache);
+rmSync(training, { force: true });
+inject(node, seaBlob(node, await loaderForSea(null), { 'memshim.cjs': bundle, 'memshim.cache': cache }), OUTPUT);
 checkStarts();
 const size = statSync(OUTPUT).size;
 console.log(
@@ -62,9 +81,6 @@ async function bundleForSea() {
       js: [
         // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
         "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-        // Node 24 names its main thread "MainThread", which is the process's name in ps, top and pgrep: give
-        // back the one the kernel set at exec (the executable's file name), as a PID 1 should be seen.
-        "try { require('node:fs').writeFileSync('/proc/self/comm', require('node:path').basename(process.execPath).slice(0, 15)); } catch {}",
       ].join('\n'),
     },
     define: {
@@ -82,6 +98,69 @@ async function bundleForSea() {
     logLevel: 'warning',
   });
   return outfile;
+}
+
+/**
+ * src/sea-main.ts, the executable's main script: it compiles and runs the bundle, the asset memshim.cjs, with the
+ * code cache of the asset memshim.cache. `trainingCache`: the file that the training executable writes that cache
+ * to at its exit (null: the shipped one, which writes nothing).
+ */
+async function loaderForSea(trainingCache) {
+  const outfile = join(WORK, trainingCache === null ? 'sea-main.cjs' : 'sea-main-training.cjs');
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/sea-main.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${NODE_MAJOR}`,
+    banner: {
+      js: [
+        "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+        // Node 24 names its main thread "MainThread", which is the process's name in ps, top and pgrep: give
+        // back the one the kernel set at exec (the executable's file name), as a PID 1 should be seen.
+        "try { require('node:fs').writeFileSync('/proc/self/comm', require('node:path').basename(process.execPath).slice(0, 15)); } catch {}",
+      ].join('\n'),
+    },
+    define: {
+      MEMSHIM_SEA: 'true',
+      MEMSHIM_SEA_TRAINING_CACHE: JSON.stringify(trainingCache),
+      'import.meta.url': '__memshimImportMetaUrl',
+    },
+    logOverride: { 'import-is-undefined': 'error' },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/**
+ * Starts the training executable once, as a container would (`-- node -e 0`, this build's Node 24 as the
+ * command), so that it writes the code cache of every function that start ran. Where it cannot run here, the
+ * cache is the bundle's top level only, made by this Node (what Node's own useCodeCache gives). Either way the
+ * build fails unless V8 takes the cache under memshim's flags, as the executable will compile it.
+ */
+function trainCodeCache(nodeBinary, training, bundle, cache) {
+  const env = { ...process.env, MEMSHIM_LOG_LEVEL: 'error' };
+  delete env.NODE_OPTIONS;
+  const ran = spawnSync(training, ['--', nodeBinary, '-e', '0'], { env, stdio: 'ignore', timeout: 60_000 });
+  const check = `
+    const vm = require('node:vm'), fs = require('node:fs');
+    require('node:os');
+    const { internalBinding } = require('internal/test/binding');
+    for (const flag of ${JSON.stringify(OWN_HEAP_FLAGS)}) internalBinding('v8').setFlagsFromString(flag);
+    const source = '(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(${JSON.stringify(bundle)}, 'latin1') + '\\n})';
+    const cache = ${JSON.stringify(cache)};
+    if (!fs.existsSync(cache)) fs.writeFileSync(cache, new vm.Script(source, { filename: 'memshim' }).createCachedData());
+    const script = new vm.Script(source, { filename: 'memshim', cachedData: fs.readFileSync(cache) });
+    process.stdout.write(String(script.cachedDataRejected));`;
+  if (ran.status !== 0 || !existsSync(cache))
+    console.log(
+      `build-binary: the training start failed (${ran.status ?? ran.signal}): code cache of the top level only`,
+    );
+  const checked = spawnSync(nodeBinary, ['--expose-internals', '-e', check], { encoding: 'utf8' });
+  if (checked.stdout !== 'false') fail(`V8 rejects the code cache made for dist/memshim: ${checked.stderr.trim()}`);
 }
 
 /** koffi asks for its native module as `require('@koromix/koffi-linux-x64')`: answer with the asset's. */
@@ -117,7 +196,7 @@ function hostMemoryFromNode() {
   };
 }
 
-function seaBlob(nodeBinary, main) {
+function seaBlob(nodeBinary, main, assets) {
   const config = join(WORK, 'sea-config.json');
   const blob = join(WORK, 'memshim.blob');
   const koffiNode = join(dirname(require.resolve('@koromix/koffi-linux-x64/package.json')), 'linux_x64', 'koffi.node');
@@ -137,7 +216,7 @@ function seaBlob(nodeBinary, main) {
         // it for a Node child): it must not reach memshim's own (`--require ./tracing.js` would run in PID 1).
         execArgvExtension: 'none',
         execArgv: SEA_EXEC_ARGV,
-        assets: { 'koffi.node': koffiNode },
+        assets: { ...assets, 'koffi.node': koffiNode },
       },
       null,
       2,
@@ -150,8 +229,8 @@ function seaBlob(nodeBinary, main) {
   return blob;
 }
 
-function inject(nodeBinary, blob) {
-  const staging = `${OUTPUT}.partial`;
+function inject(nodeBinary, blob, output) {
+  const staging = `${output}.partial`;
   copyFileSync(nodeBinary, staging);
   chmodSync(staging, 0o755);
   // The published binary's symbol table and debug info (16 MiB) serve only debuggers; native addons link
@@ -172,7 +251,7 @@ function inject(nodeBinary, blob) {
     process.stderr.write(String(error.stderr ?? ''));
     fail(`postject could not inject the blob into ${staging}`);
   }
-  renameSync(staging, OUTPUT);
+  renameSync(staging, output);
   rmSync(blob, { force: true });
 }
 

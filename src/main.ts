@@ -1,11 +1,9 @@
 // The process entry: parse the command line, run the command it names, exit with its code. Each command's
 // module is imported only when that command runs, so `memshim -- X` never loads the health server or the
 // sidecar, and --help loads neither. The first import is the exec helper's way out (exec-helper.ts); the next
-// listens for signals (listen-first.ts); the third sets the single executable's V8 flags (own-flags.ts): all
-// three must stay first, in this order.
+// listens for signals (listen-first.ts): both must stay first.
 import './exec-helper.js';
 import './listen-first.js';
-import './own-flags.js';
 import { releaseEarlySignals } from './common/early-signals.js';
 import { main, type Dispatch } from './cli.js';
 import { flushLogs, stderrSink } from './common/log.js';

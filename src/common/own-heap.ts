@@ -20,9 +20,9 @@
 //   bundle's code cache under them (V8 checks a code cache against a hash of its flags). It cannot import this
 //   file (plain JS run before any bundle): it holds a copy of the list, which test/common/own-heap.test.ts
 //   checks against this one.
-// - the single executable sets them here (setOwnHeapFlags(), from src/own-flags.ts, right after the early
-//   signal handlers): its blob's code cache is made and taken without them, before any of its JavaScript runs.
-//   Not in its execArgv either: V8 raises a growth factor below 2 to 2 when it configures the heap (as the
+// - the single executable sets them here (setOwnHeapFlags(), from its main script src/sea-main.ts, right after
+//   the early signal handlers and before it compiles the bundle with its code cache, made under them too; the
+//   build script holds a copy of the list, checked by the same test). Not in its execArgv: V8 raises a growth factor below 2 to 2 when it configures the heap (as the
 //   isolate is made), so from the command line that flag is undone; its young generation doubled to 8 MiB a
 //   semi-space under a few thousand scrapes while it was there.
 

@@ -13,9 +13,10 @@ import { RLIMIT } from '../native/libc.js';
 import { isSingleExecutable } from '../native/sea-native.js';
 import { EXIT } from '../common/exit-codes.js';
 import { execNow, type ExecLog } from './exec.js';
+import { EXEC_HELPER } from './exec-helper-flag.js';
 
 /** The hidden first word that makes memshim the exec helper (not in --help: only memshim starts it). */
-export const EXEC_HELPER = '--exec-helper';
+export { EXEC_HELPER };
 
 /**
  * Carries the command's NODE_OPTIONS past the helper's own Node (which must not run with them). The single

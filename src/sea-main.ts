@@ -1,0 +1,42 @@
+// The single executable's main script (scripts/build-binary.mjs): what Node's single-executable support runs
+// first. It listens for signals, sets memshim's own V8 flags, then compiles the bundle (the SEA asset
+// `memshim.cjs`) with the code cache of the asset `memshim.cache` and runs it. Node's own code cache for a
+// single executable (useCodeCache) holds only the code V8 compiles before running anything (the bundle's top
+// level): every function a start runs was compiled again at every start. memshim.cache is made by the build
+// from a start of the executable itself (`-- node -e 0`, written at its exit, as bin/memshim does for the npm
+// install), so it holds every function that start ran.
+// Started as its own exec helper (supervisor/rlimits.ts) memshim must become the command with no handler in the
+// way (a signal then has its default action, as on the command): the bundle's exec-helper.ts does that, first.
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { installEarlySignalHandlers } from './common/early-signals.js';
+import { setOwnHeapFlags } from './common/own-heap.js';
+import { LISTENED_FROM_THE_START } from './supervisor/signals.js';
+import { EXEC_HELPER } from './supervisor/exec-helper-flag.js';
+
+/** Where the build's training start writes the cache at its exit (a build-time constant; null in dist/memshim). */
+declare const MEMSHIM_SEA_TRAINING_CACHE: string | null;
+
+const load = createRequire(__filename);
+if (process.argv[2] !== EXEC_HELPER) installEarlySignalHandlers(LISTENED_FROM_THE_START);
+// After the built-ins a start loads (a built-in loaded after the flags is compiled without Node's code cache), and
+// before the bundle is compiled: the cache below is made and taken under them.
+setOwnHeapFlags(['node:os', 'node:vm']);
+const { getRawAsset } = load('node:sea') as typeof import('node:sea');
+const vm = load('node:vm') as typeof import('node:vm');
+const source = Buffer.from(getRawAsset('memshim.cjs') as ArrayBuffer).toString('latin1');
+let cachedData: Buffer | undefined;
+try {
+  cachedData = Buffer.from(getRawAsset('memshim.cache') as ArrayBuffer);
+} catch {
+  cachedData = undefined; // the build could make none: compiled at every start
+}
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: __filename,
+  cachedData,
+});
+if (MEMSHIM_SEA_TRAINING_CACHE !== null) {
+  const output = MEMSHIM_SEA_TRAINING_CACHE;
+  process.once('exit', () => writeFileSync(output, script.createCachedData()));
+}
+(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, __filename, __dirname);
