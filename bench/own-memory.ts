@@ -11,7 +11,8 @@
 //   health    --health-port and --scrapes GETs of /metrics, /healthz and /status in turn;
 //   all       the health server scraped during an orphan flood.
 // `--series N` runs one scenario instead: each of the npm package on this Node, the npm package on the executable's
-// Node 24, the single executable (and each `--binary PATH`, another build of it, e.g. one from before a change)
+// Node 24, the single executable (and each `--binary PATH`: another build of either, e.g. one from before a change;
+// a script counts as the npm package, whose reservation it is held to)
 // over `sleep` with the health server, scraped N times; memshim's RssAnon after each 1000 requests, side by side.
 // memshim's RssAnon is read every 50 ms (its anonymous memory: what the kernel cannot reclaim or share); the
 // cgroup's peak charge (memshim, its child and any orphans) is shown for the idle and health rows, where the
@@ -189,7 +190,7 @@ async function series(requests: number) {
     ...PACKAGINGS.filter(([packaging]) => packaging === 'single-executable').map(
       ([, binary]) => ['single executable', [binary]] as [string, string[]],
     ),
-    ...values.binary.map((binary) => [`single executable ${binary}`, [binary]] as [string, string[]]),
+    ...values.binary.map((binary) => [`\`${binary}\``, [binary]] as [string, string[]]),
   ];
   const steps = Array.from({ length: Math.floor(requests / 1000) }, (_, i) => (i + 1) * 1000);
   console.log(`${requests} requests of /metrics, /healthz and /status in turn; RssAnon (MiB) after each 1000\n`);
@@ -210,7 +211,8 @@ async function series(requests: number) {
         }
       },
     );
-    const packaging: Packaging = label.startsWith('npm') ? 'npm' : 'single-executable';
+    const script = readFileSync(launcher.at(-1)!).subarray(0, 2).toString() === '#!';
+    const packaging: Packaging = label.startsWith('npm') || script ? 'npm' : 'single-executable';
     console.log(
       `| ${label} | ${after.map((b) => (b / MiB).toFixed(1)).join(' | ')} | ${mib(peak.anonBytes)} | ${mib(ownMemoryBytes(packaging, true))} |`,
     );
