@@ -9,6 +9,7 @@ import { REPO } from '../helpers/memshim.js';
 import { cannotUnshare, startMemshim } from '../helpers/init.js';
 import { childrenOf, until } from '../helpers/proc.js';
 import { cProgram } from '../helpers/c-program.js';
+import { TS_LOADER } from '../helpers/ts-loader.js';
 
 const skip = cannotUnshare();
 const FAULTS = [4, 7, 8, 11];
@@ -40,18 +41,17 @@ for (const pid1 of [true, false]) {
 }
 
 const PROBE = fileURLToPath(new URL('./probe/fault.ts', import.meta.url));
-const LOADER = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href;
 
 t.test(
   'a real SIGSEGV in memshim itself still ends it with SIGSEGV, after a kill -SEGV was forwarded',
   { skip: cannotUnshare() },
   async (t) => {
     // The timeout stops a memshim that would loop on its own fault (the test then fails on the signal); it asserts nothing.
-    const ran = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, `--import=${LOADER}`, PROBE], {
+    const ran = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, `--import=${TS_LOADER}`, PROBE], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 60_000,
-      env: { ...process.env, MEMSHIM_FAULT_PROBE: '1', TS_NODE_TRANSPILE_ONLY: '1' },
+      env: { ...process.env, MEMSHIM_FAULT_PROBE: '1' },
     });
     t.match(ran.stdout, /forwarded 11/, `the kill -SEGV from outside was forwarded (${ran.stderr.slice(0, 300)})`);
     t.equal(ran.signal, 'SIGSEGV', 'the real fault ended memshim with SIGSEGV');

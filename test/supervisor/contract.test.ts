@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
 import { cannotUnshare } from '../helpers/init.js';
+import { TS_LOADER } from '../helpers/ts-loader.js';
 
 const PROBE = fileURLToPath(new URL('./probe/events.ts', import.meta.url));
-const LOADER = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href;
 
 interface Report {
   code: number;
@@ -22,11 +22,21 @@ function probe(t: Test, env: NodeJS.ProcessEnv = {}): Report | null {
   // env -u NODE_OPTIONS: tap's hooks must not load into the probe (WITHOUT_TAP_HOOKS in test/helpers/memshim.ts).
   const ran = spawnSync(
     'env',
-    ['-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', process.execPath, `--import=${LOADER}`, PROBE],
+    [
+      '-u',
+      'NODE_OPTIONS',
+      'unshare',
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      process.execPath,
+      `--import=${TS_LOADER}`,
+      PROBE,
+    ],
     {
       cwd: REPO,
       encoding: 'utf8',
-      env: { ...process.env, MEMSHIM_EVENTS_PROBE: '1', TS_NODE_TRANSPILE_ONLY: '1', ...env },
+      env: { ...process.env, MEMSHIM_EVENTS_PROBE: '1', ...env },
     },
   );
   const line = ran.stdout.trim().split('\n').pop() ?? '';
