@@ -3,7 +3,7 @@
 // map, so stack traces and tap's coverage point at the .ts lines. Registered by ts-register.mjs, which tap
 // (package.json "node-arg") and `npm run bench` load with --import.
 // Why not tap's own TypeScript plugin: it loads ts-node and the TypeScript compiler into every test process,
-// about 2 s of CPU each before the first test runs (docs/benchmarks.md, "The test tiers").
+// about 2 s of CPU each before the first test runs (CONTRIBUTING.md, "Tests").
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';

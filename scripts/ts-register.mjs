@@ -1,4 +1,0 @@
-// `node --import=./scripts/ts-register.mjs file.ts`: runs TypeScript from source (ts-hooks.mjs says how).
-import { register } from 'node:module';
-
-register('./ts-hooks.mjs', import.meta.url);
