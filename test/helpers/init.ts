@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { ensureBuilt, MEMSHIM, WITHOUT_TAP_HOOKS } from './memshim.js';
 
 /** Why PID-namespace tests cannot run here (a tap skip reason), or false. */
+/** The prefix that makes a command PID 1 of a new PID namespace, with its own /proc. */
+export const AS_PID1 = ['unshare', '--pid', '--fork', '--mount-proc'];
+
 export function cannotUnshare(): string | false {
   if (process.getuid?.() !== 0) return 'needs root for unshare --pid';
   const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
@@ -47,7 +50,7 @@ export function startMemshim(args: string[], options: StartOptions = {}): Init {
  */
 export function startInit(argv: string[], options: StartOptions = {}): Init {
   const pid1 = options.pid1 ?? true;
-  const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? ['unshare', '--pid', '--fork', '--mount-proc'] : []), ...argv];
+  const command = [...WITHOUT_TAP_HOOKS, ...(pid1 ? AS_PID1 : []), ...argv];
   const proc = spawn(command[0]!, command.slice(1), {
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
-import { cannotUnshare } from '../helpers/init.js';
+import { AS_PID1, cannotUnshare } from '../helpers/init.js';
 import { TS_LOADER } from '../helpers/ts-loader.js';
 
 const PROBE = fileURLToPath(new URL('./probe/events.ts', import.meta.url));
@@ -20,25 +20,11 @@ interface Report {
 /** Runs probe/events.ts as PID 1 of a new PID namespace; its report, or null (with a failed assertion). */
 function probe(t: Test, env: NodeJS.ProcessEnv = {}): Report | null {
   // env -u NODE_OPTIONS: tap's hooks must not load into the probe (WITHOUT_TAP_HOOKS in test/helpers/memshim.ts).
-  const ran = spawnSync(
-    'env',
-    [
-      '-u',
-      'NODE_OPTIONS',
-      'unshare',
-      '--pid',
-      '--fork',
-      '--mount-proc',
-      process.execPath,
-      `--import=${TS_LOADER}`,
-      PROBE,
-    ],
-    {
-      cwd: REPO,
-      encoding: 'utf8',
-      env: { ...process.env, MEMSHIM_EVENTS_PROBE: '1', ...env },
-    },
-  );
+  const ran = spawnSync('env', ['-u', 'NODE_OPTIONS', ...AS_PID1, process.execPath, `--import=${TS_LOADER}`, PROBE], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, MEMSHIM_EVENTS_PROBE: '1', ...env },
+  });
   const line = ran.stdout.trim().split('\n').pop() ?? '';
   t.ok(line.startsWith('{'), `the probe printed its report (${ran.stderr.slice(0, 400)})`);
   return line.startsWith('{') ? (JSON.parse(line) as Report) : null;
