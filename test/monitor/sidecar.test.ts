@@ -1,7 +1,7 @@
 // `memshim sidecar`: watching a process memshim did not start (as in a pod with a shared process namespace), in a
 // real cgroup other than memshim's own. It finds the process, reads ITS limits, serves the endpoints, reports the
 // kernel's OOM kill of it, and exits when it is gone.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { startMemshim } from '../helpers/running.js';
 import { runMemshim } from '../helpers/memshim.js';
@@ -16,6 +16,22 @@ interface Status {
   cgroup: { memoryPath: string };
   processes: { pid: number; name: string | null; cpuPercent: number | null; memoryBytes: number }[];
 }
+/** `memshim sidecar --pid PID` with the health server on a free port of 127.0.0.1, stopped when the test ends. */
+async function startSidecar(t: Test, pid: number, ...options: string[]) {
+  const run = startMemshim([
+    'sidecar',
+    '--pid',
+    String(pid),
+    ...options,
+    '--health-port',
+    '0',
+    '--health-host',
+    '127.0.0.1',
+  ]);
+  t.teardown(() => run.stop());
+  return { run, port: (await run.waitFor('health_server')).port as number };
+}
+
 const HOG = 'a=[]\nwhile True: a.append(bytearray(1 << 20))';
 
 t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: canMakeCgroups() ?? false }, async (t) => {
@@ -23,19 +39,7 @@ t.test('--pid: its limits, the endpoints, and an exit when it ends', { skip: can
   t.teardown(() => group.remove());
   // It runs until the test ends it: however slowly the sidecar starts, the target is there.
   const target = group.spawn(['sleep', '30']);
-  const run = startMemshim([
-    'sidecar',
-    '--pid',
-    String(target.pid),
-    '--monitor-interval',
-    '0.1',
-    '--health-port',
-    '0',
-    '--health-host',
-    '127.0.0.1',
-  ]);
-  t.teardown(() => run.stop());
-  const port = (await run.waitFor('health_server')).port as number;
+  const { run, port } = await startSidecar(t, target.pid!, '--monitor-interval', '0.1');
   const start = run.events('start')[0]!;
   t.equal(start.pid, target.pid);
   t.equal(start.command, 'sleep');
@@ -111,19 +115,7 @@ t.test('the process itself, sampled with pidusage every interval: /status and /m
     "import time\nb = b'x' * (48 << 20)\nend = time.time() + 30\nwhile time.time() < end: pass",
   ]);
   t.teardown(() => target.kill('SIGKILL'));
-  const run = startMemshim([
-    'sidecar',
-    '--pid',
-    String(target.pid),
-    '--monitor-interval',
-    '0.1',
-    '--health-port',
-    '0',
-    '--health-host',
-    '127.0.0.1',
-  ]);
-  t.teardown(() => run.stop());
-  const port = (await run.waitFor('health_server')).port as number;
+  const { run, port } = await startSidecar(t, target.pid!, '--monitor-interval', '0.1');
   let busy: Status['processes'][number] | undefined;
   for (let i = 0; i < 100 && !(busy && busy.cpuPercent! > 0 && busy.memoryBytes > 48 * MiB); i++) {
     const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Status;
@@ -149,17 +141,7 @@ t.test('SIGTERM to the sidecar: an ordinary end, exit 0, the process left alone'
   const { spawn } = await import('node:child_process');
   const target = spawn('sleep', ['30']);
   t.teardown(() => target.kill('SIGKILL'));
-  const run = startMemshim([
-    'sidecar',
-    '--pid',
-    String(target.pid),
-    '--health-port',
-    '0',
-    '--health-host',
-    '127.0.0.1',
-  ]);
-  t.teardown(() => run.stop());
-  await run.waitFor('health_server');
+  const { run } = await startSidecar(t, target.pid!);
   run.child.kill('SIGTERM');
   t.equal((await run.exited).code, 0);
   t.equal(run.events('shutdown')[0]?.signal, 'SIGTERM');
