@@ -2,10 +2,10 @@
 // the Node that carries each packaging, tini and dumb-init, in one run (by hand, not in npm test; root, for the
 // PID namespace of the signal window; apt-get install -y tini dumb-init hyperfine):
 //   npm run bench -- bench/startup.ts [--runs 40] [--step MS] [--max MS] [--tries 3] [--instructions] [--json FILE]
-// 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between), wall median and CPU
-//    (user+sys), against `node -e 0` of the same Node: the system Node for the npm install, the Node 24 inside the
-//    single executable for it. --exec minus /bin/true is the time from memshim's start to the command's first
-//    instruction.
+// 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between; the commands
+//    interleaved round by round), wall median and CPU median (user+sys), against `node -e 0` of the same Node:
+//    the system Node for the npm install, the Node 24 inside the single executable for it. --exec minus /bin/true
+//    is the time from memshim's start to the command's first instruction.
 // 2. the early-signal window: each init as PID 1 of a new PID namespace supervising `sleep 30`, SIGTERM sent
 //    DELAY ms after its exec (PID 1 of the namespace no longer unshare), DELAY = 0, step, 2*step, ... max, `--tries` times each. A try is lost when the
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
@@ -90,34 +90,32 @@ function startup(): Record<string, Timing> {
     if (name.startsWith('memshim'))
       commands[`${name} --exec -- /bin/true`] = `${init.argv.join(' ')} --exec -- /bin/true`;
   }
+  // Interleaved: each round runs every command once (hyperfine -N --runs 1, for its user+sys), so a load that
+  // changes during the bench moves every command alike (the 20 runs of one command in a row, then the next, gave
+  // ratios that moved by half on this shared machine). The first WARMUP_ROUNDS rounds only warm the caches.
+  const WARMUP_ROUNDS = 3;
   const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-startup-'));
   const out = join(dir, 'hyperfine.json');
-  const names = Object.keys(commands);
-  const ran = spawnSync(
-    'hyperfine',
-    [
-      '-N',
-      '--warmup',
-      '5',
-      '--runs',
-      String(RUNS),
-      '--export-json',
-      out,
-      '--style',
-      'none',
-      ...names.flatMap((name) => ['-n', name, commands[name]!]),
-    ],
-    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  const samples = new Map<string, { wall: number[]; cpu: number[] }>(
+    Object.keys(commands).map((name) => [name, { wall: [], cpu: [] }]),
   );
-  if (ran.status !== 0) throw new Error('hyperfine failed');
-  const results = (
-    JSON.parse(readFileSync(out, 'utf8')) as {
-      results: { command: string; median: number; user: number; system: number }[];
+  for (let round = 0; round < WARMUP_ROUNDS + RUNS; round++) {
+    for (const [name, command] of Object.entries(commands)) {
+      const args = ['-N', '--runs', '1', '--warmup', '0', '--export-json', out, '--style', 'none', command];
+      const ran = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (ran.status !== 0) throw new Error(`hyperfine failed: ${command}`);
+      const [result] = (
+        JSON.parse(readFileSync(out, 'utf8')) as { results: { times: number[]; user: number; system: number }[] }
+      ).results;
+      if (round < WARMUP_ROUNDS || !result) continue;
+      samples.get(name)!.wall.push(result.times[0]! * 1000);
+      samples.get(name)!.cpu.push((result.user + result.system) * 1000);
     }
-  ).results;
+  }
   rmSync(dir, { recursive: true, force: true });
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
   return Object.fromEntries(
-    results.map((r) => [r.command, { wallMs: r.median * 1000, cpuMs: (r.user + r.system) * 1000 }]),
+    [...samples].map(([name, { wall, cpu }]) => [name, { wallMs: median(wall), cpuMs: median(cpu) }]),
   );
 }
 
@@ -238,7 +236,9 @@ async function main() {
   const counted = values.instructions ? instructions() : null;
 
   const trueMs = start['/bin/true']!.wallMs;
-  console.log(`\nStart-up (hyperfine -N, median of ${RUNS}; CPU = user+sys). /bin/true: ${trueMs.toFixed(2)} ms.\n`);
+  console.log(
+    `\nStart-up (hyperfine -N, ${RUNS} interleaved rounds, one run of each command a round; medians; CPU = user+sys). /bin/true: ${trueMs.toFixed(2)} ms.\n`,
+  );
   console.log('| command | wall | x its node -e 0 | CPU | x its node -e 0 |');
   console.log('|---|---|---|---|---|');
   const nodeOf = (name: string) =>
