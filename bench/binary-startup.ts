@@ -3,8 +3,9 @@
 //   npm run bench -- bench/binary-startup.ts [--runs 50] [--json FILE] [--binary PATH] [--sea-options]
 // Each is `X -- /bin/true` (hyperfine -N: no shell between), beside a bare `node -e 0` of each Node and
 // `/bin/true` itself. Builds dist/memshim first when it is missing or older than src/ (--binary: measure
-// another build instead). --sea-options adds executables built here from the same Node and bundle
-// (dist/sea/memshim-sea.cjs) with other single-executable settings: the bundle without its code cache, and an
+// another build instead). --sea-options adds executables built here from the same Node, main script and bundle
+// (dist/sea/sea-main.cjs, memshim-sea.cjs) with other single-executable settings: the bundle without its code
+// cache (no memshim.cache asset), and an
 // empty main with the code cache and as a V8 startup snapshot (what any start of each kind costs before memshim's
 // first line). The commands are interleaved, round by round; CPU is user+sys.
 import { spawnSync } from 'node:child_process';
@@ -110,6 +111,8 @@ if (values.json)
 
 /** Executables from the same stripped Node 24 with other SEA settings (see the header), built in `dir`. */
 function seaVariants(dir: string): Record<string, string> {
+  // dist/memshim's own main script and bundle (scripts/build-binary.mjs leaves them in dist/sea/)
+  const main = join(REPO, 'dist', 'sea', 'sea-main.cjs');
   const bundle = join(REPO, 'dist', 'sea', 'memshim-sea.cjs');
   const stripped = join(dir, 'node');
   if (spawnSync('strip', ['--strip-all', '-o', stripped, NODE24]).status !== 0) copyFileSync(NODE24, stripped);
@@ -145,9 +148,10 @@ function seaVariants(dir: string): Record<string, string> {
     if (injected.status !== 0) throw new Error(`postject failed for ${name}`);
     return executable;
   };
-  const withoutCache = build('memshim-no-code-cache', bundle, {
+  // The main script compiles the bundle with no code cache when the asset memshim.cache is missing.
+  const withoutCache = build('memshim-no-code-cache', main, {
     useCodeCache: false,
-    assets: { 'koffi.node': koffiNode },
+    assets: { 'memshim.cjs': bundle, 'koffi.node': koffiNode },
   });
   return {
     'dist/memshim -- /bin/true, bundle without its code cache': `${withoutCache} -- /bin/true`,
