@@ -22,9 +22,21 @@
 //   checks against this one.
 // - the single executable sets them here (setOwnHeapFlags(), from its main script src/sea-main.ts, right after
 //   the early signal handlers and before it compiles the bundle with its code cache, made under them too; the
-//   build script holds a copy of the list, checked by the same test). Not in its execArgv: V8 raises a growth factor below 2 to 2 when it configures the heap (as the
-//   isolate is made), so from the command line that flag is undone; its young generation doubled to 8 MiB a
-//   semi-space under a few thousand scrapes while it was there.
+//   build script holds a copy of the list, checked by the same test). Not in its execArgv: V8 raises a growth
+//   factor below 2 to 2 when it configures the heap (as the isolate is made), so from the command line that
+//   flag is undone; its young generation doubled to 8 MiB a semi-space under a few thousand scrapes while it
+//   was there.
+//
+// Once the child runs, one more (collectInFull()): --gc-global, every collection a full one. With a young
+// generation this small, what a burst of work keeps for a moment (an orphan flood: a reap event each) survives
+// two scavenges and is promoted, and Node 20's V8 makes its first full collection of the old generation only when
+// that reaches a limit sized from the host: the npm package's RssAnon went 10 -> 17-18 MiB over a 20k-orphan
+// flood, past its reservation, and back to 4 MiB of heap at the first full collection. A full collection of
+// memshim's few MiB costs a few milliseconds, and comes as often as a scavenge would: about once per MiB
+// allocated. Not before the spawn: the start's own collections stay the cheap ones. And not before the code
+// caches are written (bin/memshim's within the first second, the single executable's at its build's training
+// start): V8 checks a code cache against a hash of every flag, so a cache made with this one set would be
+// rejected by the next start, which runs without it until then.
 
 import { createRequire } from 'node:module';
 import { internalSetFlagsFromString } from './node-internals.js';
@@ -36,6 +48,10 @@ export const OWN_HEAP_FLAGS = [
   '--heap-growing-percent=50',
 ] as const;
 
+function setFlagsFrom(load: NodeJS.Require): (flags: string) => void {
+  return internalSetFlagsFromString() ?? (load('node:v8') as typeof import('node:v8')).setFlagsFromString;
+}
+
 /**
  * Loads `builtins` (those a start will load anyway, with Node's code cache while the flags are still Node's),
  * then sets OWN_HEAP_FLAGS. Silent: memshim runs the same without them, with a larger heap.
@@ -44,9 +60,23 @@ export function setOwnHeapFlags(builtins: readonly string[]): void {
   try {
     const load = createRequire(import.meta.url);
     for (const name of builtins) load(name);
-    const setFlags = internalSetFlagsFromString() ?? (load('node:v8') as typeof import('node:v8')).setFlagsFromString;
+    const setFlags = setFlagsFrom(load);
     for (const flag of OWN_HEAP_FLAGS) setFlags(flag);
   } catch {
     // as without them
+  }
+}
+
+/** Set once the child runs: every collection of memshim's heap a full one (why: the header above). Silent. */
+export const FULL_COLLECTIONS_FLAG = '--gc-global';
+
+/** How long after the spawn collectInFull() is due: after bin/memshim's last code-cache write (1 s after start). */
+export const FULL_COLLECTIONS_AFTER_MS = 2000;
+
+export function collectInFull(): void {
+  try {
+    setFlagsFrom(createRequire(import.meta.url))(FULL_COLLECTIONS_FLAG);
+  } catch {
+    // as without it, with a larger old generation under bursts
   }
 }

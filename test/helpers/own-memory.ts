@@ -6,9 +6,10 @@ import type { Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startInit } from './init.js';
 import { freePort } from './free-port.js';
-import { cProgram } from './c-program.js';
+import { compiledC, cProgram } from './c-program.js';
 import { childrenOf } from './proc.js';
 import { TestCgroup } from './real-cgroup.js';
 import { ownMemoryBytes, type Packaging } from '../../src/commands/run.js';
@@ -114,6 +115,51 @@ async function scrapedUnder(
     clearInterval(sampler);
     const left = run.lines().find((l) => l.startsWith('left '));
     return { peakAnonBytes: peak, answered, scrapes, left: left ? Number(left.split(' ')[1]) : null, code };
+  } finally {
+    group.remove();
+  }
+}
+
+/**
+ * `binary -- flood ORPHANS PER 90` (bench/c/flood.c; no new wave after 90 s) as PID 1 in a cgroup of its own, no health server: memshim
+ * reaps ORPHANS orphans, PER at a time, while its peak RssAnon is sampled every 20 ms.
+ */
+export async function ownMemoryUnderFlood(
+  binary: string,
+  orphans: number,
+  per: number,
+): Promise<UnderLoad & { made: number }> {
+  const group = TestCgroup.create('own-memory-flood');
+  try {
+    const procs = join(group.dirs.memory, 'cgroup.procs');
+    const flood = compiledC(fileURLToPath(new URL('../../bench/c/', import.meta.url)), 'flood');
+    const run = startInit(
+      [
+        '/bin/sh',
+        '-c',
+        `echo $$ > '${procs}' && exec "$@"`,
+        'sh',
+        ...['env', '-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', binary],
+        ...['--', flood, String(orphans), String(per), '90'],
+      ],
+      { pid1: false },
+    );
+    let pid = 0;
+    while (!pid) {
+      pid = childrenOf(run.proc.pid!)[0] ?? 0;
+      if (!pid) await sleep(5);
+    }
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssAnonBytes(pid) ?? 0)), 20);
+    const { code } = await run.exit;
+    clearInterval(sampler);
+    // "made N left L zombies Z ms T"
+    const made = run
+      .lines()
+      .find((l) => l.startsWith('made '))
+      ?.split(' ');
+    const left = made ? Number(made[3]) : null;
+    return { peakAnonBytes: peak, answered: 0, scrapes: 0, left, made: Number(made?.[1] ?? 0), code };
   } finally {
     group.remove();
   }
