@@ -29,13 +29,17 @@ t.test(
   },
 );
 
-t.test("v8's setFlagsFromString through internalBinding with --expose-internals (the single executable)", async (t) => {
-  const probe =
-    "const { internalBinding } = require('internal/test/binding'); process.stdout.write(typeof internalBinding('v8').setFlagsFromString);";
-  const ran = spawnSync(process.execPath, ['--expose-internals', '-e', probe], {
+/** `typeof internalBinding(BINDING).MEMBER` in a Node started with --expose-internals, as the single executable is. */
+function typeOfInternal(binding: string, member: string) {
+  const probe = `const { internalBinding } = require('internal/test/binding'); process.stdout.write(typeof internalBinding('${binding}').${member});`;
+  return spawnSync(process.execPath, ['--expose-internals', '-e', probe], {
     encoding: 'utf8',
     env: { ...process.env, NODE_OPTIONS: '' },
   });
+}
+
+t.test("v8's setFlagsFromString through internalBinding with --expose-internals (the single executable)", async (t) => {
+  const ran = typeOfInternal('v8', 'setFlagsFromString');
   t.equal(
     ran.stdout,
     'function',
@@ -51,12 +55,7 @@ t.test("v8's setFlagsFromString through internalBinding with --expose-internals 
 });
 
 t.test('signal_wrap through internalBinding with --expose-internals (what the single executable uses)', async (t) => {
-  const probe =
-    "const { internalBinding } = require('internal/test/binding'); process.stdout.write(typeof internalBinding('signal_wrap').Signal);";
-  const ran = spawnSync(process.execPath, ['--expose-internals', '-e', probe], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const ran = typeOfInternal('signal_wrap', 'Signal');
   t.equal(
     ran.stdout,
     'function',
