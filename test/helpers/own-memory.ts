@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startInit } from './init.js';
+import { AS_PID1, startInit } from './init.js';
+import { WITHOUT_TAP_HOOKS } from './memshim.js';
 import { freePort } from './free-port.js';
 import { compiledC, cProgram } from './c-program.js';
 import { childrenOf } from './proc.js';
@@ -62,6 +63,25 @@ export function ownMemoryUnderScrapes(binary: string, scrapes: number): Promise<
 }
 
 /**
+ * `binary ARGS` as PID 1 of a new PID namespace, moved into `group` before it starts (tap's NODE_OPTIONS removed);
+ * its pid as this process sees it.
+ */
+async function memshimInCgroup(group: TestCgroup, binary: string, args: string[]) {
+  const procs = join(group.dirs.memory, 'cgroup.procs');
+  const run = startInit(
+    ['/bin/sh', '-c', `echo $$ > '${procs}' && exec "$@"`, 'sh', ...WITHOUT_TAP_HOOKS, ...AS_PID1, binary, ...args],
+    { pid1: false },
+  );
+  // sh execs env, env execs unshare: run.proc.pid is unshare, whose only child is memshim.
+  let pid = 0;
+  while (!pid) {
+    pid = childrenOf(run.proc.pid!)[0] ?? 0;
+    if (!pid) await sleep(5);
+  }
+  return { run, pid };
+}
+
+/**
  * memshim over `command`, scraped until `scrapesWanted` are made or the child is gone; then, with `stop`, memshim
  * gets SIGTERM, otherwise the child is left to finish.
  */
@@ -74,24 +94,9 @@ async function scrapedUnder(
   const group = TestCgroup.create('own-memory');
   try {
     const port = await freePort();
-    const procs = join(group.dirs.memory, 'cgroup.procs');
-    const run = startInit(
-      [
-        '/bin/sh',
-        '-c',
-        `echo $$ > '${procs}' && exec "$@"`,
-        'sh',
-        ...['env', '-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', binary],
-        ...['--health-port', String(port), '--health-host', '127.0.0.1', '--', ...command],
-      ],
-      { pid1: false },
-    );
-    // sh execs env, env execs unshare: run.proc.pid is unshare, whose only child is memshim.
-    let pid = 0;
-    while (!pid) {
-      pid = childrenOf(run.proc.pid!)[0] ?? 0;
-      if (!pid) await sleep(5);
-    }
+    const { run, pid } = await memshimInCgroup(group, binary, [
+      ...['--health-port', String(port), '--health-host', '127.0.0.1', '--', ...command],
+    ]);
     let peak = 0;
     const sample = () => (peak = Math.max(peak, rssAnonBytes(pid) ?? 0));
     const sampler = setInterval(sample, 20);
@@ -131,24 +136,8 @@ export async function ownMemoryUnderFlood(
 ): Promise<UnderLoad & { made: number }> {
   const group = TestCgroup.create('own-memory-flood');
   try {
-    const procs = join(group.dirs.memory, 'cgroup.procs');
     const flood = compiledC(fileURLToPath(new URL('../../bench/c/', import.meta.url)), 'flood');
-    const run = startInit(
-      [
-        '/bin/sh',
-        '-c',
-        `echo $$ > '${procs}' && exec "$@"`,
-        'sh',
-        ...['env', '-u', 'NODE_OPTIONS', 'unshare', '--pid', '--fork', '--mount-proc', binary],
-        ...['--', flood, String(orphans), String(per), '90'],
-      ],
-      { pid1: false },
-    );
-    let pid = 0;
-    while (!pid) {
-      pid = childrenOf(run.proc.pid!)[0] ?? 0;
-      if (!pid) await sleep(5);
-    }
+    const { run, pid } = await memshimInCgroup(group, binary, ['--', flood, String(orphans), String(per), '90']);
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssAnonBytes(pid) ?? 0)), 20);
     const { code } = await run.exit;
