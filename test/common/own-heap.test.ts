@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
-import { OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { collectInFull, FULL_COLLECTIONS_FLAG, OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
 const CHURN = `
     const size = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
@@ -108,3 +110,35 @@ for (const [how, nodeArgs, throughV8] of [
     t.ok(ran.after <= 2 * ran.before, `the flags hold: ${ran.before} -> ${ran.after} bytes, one doubling at most`);
   });
 }
+
+t.test('collectInFull(): from then on every collection of the heap is a full one', async (t) => {
+  const kinds: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) kinds.push((entry as unknown as { detail: { kind: number } }).detail.kind);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  // This file shares its process with other unit tests (scripts/test-unit.mjs): the flag goes as it came.
+  t.teardown(() => {
+    observer.disconnect();
+    setFlagsFromString(FULL_COLLECTIONS_FLAG.replace('--', '--no-'));
+  });
+  // Short-lived garbage, kept a moment so that it escapes: what scavenges are for.
+  const garbage = async () => {
+    let kept: object[] = [];
+    for (let i = 0; i < 300_000; i++) {
+      kept.push({ i, text: String(i) });
+      if (kept.length > 1000) kept = [];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  await garbage();
+  const before = kinds.splice(0);
+  t.ok(before.includes(constants.NODE_PERFORMANCE_GC_MINOR), `scavenges before (${before.join(' ')})`);
+  collectInFull();
+  await garbage();
+  t.ok(kinds.length > 0, `collections after (${kinds.length})`);
+  t.ok(
+    kinds.every((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR),
+    `each of them a full one (${kinds.join(' ')})`,
+  );
+});
