@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { installEarlySignalHandlers } from './common/early-signals.js';
-import { setOwnHeapFlags } from './common/own-heap.js';
+import { collectInFull, setOwnHeapFlags } from './common/own-heap.js';
 import { LISTENED_FROM_THE_START } from './supervisor/signals.js';
 import { EXEC_HELPER } from './supervisor/exec-helper-flag.js';
 
@@ -37,6 +37,10 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 });
 if (MEMSHIM_SEA_TRAINING_CACHE !== null) {
   const output = MEMSHIM_SEA_TRAINING_CACHE;
-  process.once('exit', () => writeFileSync(output, script.createCachedData()));
+  // Under the flags a start runs with (own-heap.ts): a slow training start may have set the later one.
+  process.once('exit', () => {
+    collectInFull(false);
+    writeFileSync(output, script.createCachedData());
+  });
 }
 (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, __filename, __dirname);

@@ -35,8 +35,9 @@
 // memshim's few MiB costs a few milliseconds, and comes as often as a scavenge would: about once per MiB
 // allocated. Not before the spawn: the start's own collections stay the cheap ones. And not before the code
 // caches are written (bin/memshim's within the first second, the single executable's at its build's training
-// start): V8 checks a code cache against a hash of every flag, so a cache made with this one set would be
-// rejected by the next start, which runs without it until then.
+// start, which takes it back first, `collectInFull(false)`, should its command outlive the delay): V8 checks a
+// code cache against a hash of every flag, so a cache made with this one set would be rejected by the next
+// start, which runs without it until then.
 
 import { createRequire } from 'node:module';
 import { internalSetFlagsFromString } from './node-internals.js';
@@ -73,9 +74,11 @@ export const FULL_COLLECTIONS_FLAG = '--gc-global';
 /** How long after the spawn collectInFull() is due: after bin/memshim's last code-cache write (1 s after start). */
 export const FULL_COLLECTIONS_AFTER_MS = 2000;
 
-export function collectInFull(): void {
+export function collectInFull(on = true): void {
   try {
-    setFlagsFrom(createRequire(import.meta.url))(FULL_COLLECTIONS_FLAG);
+    setFlagsFrom(createRequire(import.meta.url))(
+      on ? FULL_COLLECTIONS_FLAG : FULL_COLLECTIONS_FLAG.replace('--', '--no-'),
+    );
   } catch {
     // as without it, with a larger old generation under bursts
   }

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { collectInFull, FULL_COLLECTIONS_FLAG, OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
+import { collectInFull, OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
 const CHURN = `
     const size = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
@@ -120,7 +119,7 @@ t.test('collectInFull(): from then on every collection of the heap is a full one
   // This file shares its process with other unit tests (scripts/test-unit.mjs): the flag goes as it came.
   t.teardown(() => {
     observer.disconnect();
-    setFlagsFromString(FULL_COLLECTIONS_FLAG.replace('--', '--no-'));
+    collectInFull(false);
   });
   // Short-lived garbage, kept a moment so that it escapes: what scavenges are for.
   const garbage = async () => {
