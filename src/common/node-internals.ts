@@ -66,19 +66,27 @@ export function signalHandleClass(): SignalHandleClass | null {
 }
 
 /**
- * V8's setFlagsFromString from internalBinding('v8'), with --expose-internals (the single executable): the same
- * function node:v8 exports, without loading node:v8, which loads Node's whole stream implementation (for its heap
- * snapshot streams) on the start path. null without --expose-internals or when the binding lacks it.
+ * V8's setFlagsFromString from Node's v8 binding: the same function node:v8 exports, without loading node:v8,
+ * which loads Node's whole stream implementation (for its heap snapshot streams), about 20 built-ins, on the start
+ * path (and, loaded after memshim's own flags, compiled from source: common/own-heap.ts). Node < 24:
+ * process.binding('v8') (DEP0111 hidden, as above); with --expose-internals (the single executable):
+ * internalBinding. null when neither way reaches it (Node >= 24 without --expose-internals): node:v8 then.
  */
-export function internalSetFlagsFromString(): ((flags: string) => void) | null {
-  try {
-    const setFlags = withoutPrivateApiWarnings(
-      () => internalBinding<{ setFlagsFromString?: (flags: string) => void }>('v8')?.setFlagsFromString,
-    );
-    return typeof setFlags === 'function' ? setFlags : null;
-  } catch {
+export function bindingSetFlagsFromString(): ((flags: string) => void) | null {
+  type Binding = { setFlagsFromString?: (flags: string) => void };
+  const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('v8');
+  const fromInternalBinding = () => internalBinding<Binding>('v8');
+  return withoutPrivateApiWarnings(() => {
+    for (const find of [fromProcessBinding, fromInternalBinding]) {
+      try {
+        const setFlags = find()?.setFlagsFromString;
+        if (typeof setFlags === 'function') return setFlags;
+      } catch {
+        // the next way, or none
+      }
+    }
     return null;
-  }
+  });
 }
 
 /**

@@ -40,7 +40,7 @@
 // start, which runs without it until then.
 
 import { createRequire } from 'node:module';
-import { internalSetFlagsFromString } from './node-internals.js';
+import { bindingSetFlagsFromString } from './node-internals.js';
 
 export const OWN_HEAP_FLAGS = [
   '--semi-space-growth-factor=1',
@@ -50,7 +50,7 @@ export const OWN_HEAP_FLAGS = [
 ] as const;
 
 function setFlagsFrom(load: NodeJS.Require): (flags: string) => void {
-  return internalSetFlagsFromString() ?? (load('node:v8') as typeof import('node:v8')).setFlagsFromString;
+  return bindingSetFlagsFromString() ?? (load('node:v8') as typeof import('node:v8')).setFlagsFromString;
 }
 
 /**

@@ -4,8 +4,11 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
+import { REPO } from '../helpers/memshim.js';
 import {
-  internalSetFlagsFromString,
+  bindingSetFlagsFromString,
   libuvChildPids,
   setStreamBlocking,
   signalHandleClass,
@@ -45,14 +48,45 @@ t.test("v8's setFlagsFromString through internalBinding with --expose-internals 
     'function',
     `internal/test/binding gives v8.setFlagsFromString (stderr: ${ran.stderr.trim().split('\n').at(-1)})`,
   );
-  t.equal(
-    process.execArgv.includes('--expose-internals')
-      ? typeof internalSetFlagsFromString()
-      : internalSetFlagsFromString(),
-    process.execArgv.includes('--expose-internals') ? 'function' : null,
-    'internalSetFlagsFromString() in this process: null without --expose-internals (node:v8 then)',
-  );
 });
+
+t.test(
+  "v8's setFlagsFromString without node:v8: process.binding('v8') on Node < 24, internalBinding with --expose-internals",
+  async (t) => {
+    const reachable = NODE_MAJOR < 24 || process.execArgv.includes('--expose-internals');
+    const setFlags = bindingSetFlagsFromString();
+    t.equal(typeof setFlags, reachable ? 'function' : 'object', reachable ? 'found' : 'null: node:v8 then');
+    // In a fresh Node: the flag takes effect (a trace line from the next collection), node:v8 stays unloaded,
+    // and nothing is printed about the private way.
+    const bundled = buildSync({
+      stdin: {
+        contents: "export { bindingSetFlagsFromString } from './src/common/node-internals.ts';",
+        resolveDir: REPO,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(REPO, 'dist', 'memshim.cjs')).href) },
+      write: false,
+    }).outputFiles[0]!.text;
+    const probe = `
+      const { bindingSetFlagsFromString } = (() => { const module = { exports: {} }; ${bundled}; return module.exports; })();
+      const setFlags = bindingSetFlagsFromString();
+      if (setFlags === null) { process.stdout.write('null'); process.exit(0); }
+      setFlags('--trace-gc');
+      let kept = []; for (let i = 0; i < 300000; i++) { kept.push({ i }); if (kept.length > 1000) kept = []; }
+      process.stdout.write(' v8 loaded: ' + process.moduleLoadList.includes('NativeModule v8'));`;
+    const fresh = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    if (NODE_MAJOR >= 24) {
+      t.equal(fresh.stdout, 'null', 'Node >= 24 without --expose-internals: no way but node:v8');
+      return;
+    }
+    t.match(fresh.stdout, /Scavenge/, 'the flag took effect (--trace-gc printed a collection)');
+    t.match(fresh.stdout, / v8 loaded: false$/, 'node:v8 was not loaded');
+    t.notMatch(fresh.stderr, /DEP0111|deprecat/i, 'no deprecation warning printed');
+  },
+);
 
 t.test('signal_wrap through internalBinding with --expose-internals (what the single executable uses)', async (t) => {
   const ran = typeOfInternal('signal_wrap', 'Signal');
