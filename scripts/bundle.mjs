@@ -8,7 +8,7 @@
 // The single executable cannot require from node_modules: scripts/build-binary.mjs bundles them all.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
+import { lazyBuiltins, yargsFromItsOwnFile, yargsLazyColumns } from './lazy-start.mjs';
 import { koffiBuiltinsAsIs, koffiNativeFromInstall } from './koffi-native.mjs';
 
 // import.meta.url has no meaning in CommonJS: it becomes the bundle's own URL (for createRequire()), worked out when
@@ -30,6 +30,23 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// yargs with its own dependencies (cliui, y18n, yargs-parser) serves only what the start path's parser leaves to it
+// (--help, --version, the subcommands, usage errors: src/cli/fast.ts), and was two fifths of the bundle that
+// every start reads, holds as a string and keeps in its heap: a file of its own, read at its first use.
+await build({
+  // module.exports is yargs itself: what a require('yargs') from the bundle's ESM-built code takes as its default.
+  stdin: { contents: "import yargs from 'yargs';\nmodule.exports = yargs;", resolveDir: '.', loader: 'js' },
+  outfile: 'dist/yargs.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  plugins: [lazyBuiltins(), yargsLazyColumns()],
+  logOverride: { 'import-is-undefined': 'error' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 await build({
   entryPoints: ['src/main.ts'],
   outfile: 'dist/memshim.cjs',
@@ -46,7 +63,11 @@ await build({
   // import() of an external package becomes require() (what the single executable does too): a CommonJS
   // package needs no ESM loader, and require() finds it from dist/ up through node_modules.
   supported: { 'dynamic-import': false },
-  plugins: [koffiNativeFromInstall(), koffiBuiltinsAsIs(), lazyBuiltins(), yargsLazyColumns()],
+  plugins: [koffiNativeFromInstall(), koffiBuiltinsAsIs(), lazyBuiltins(), yargsFromItsOwnFile('./yargs.cjs')],
+  // Whitespace and syntax only: every start reads, and holds, the bundle's source (a third smaller this way), while
+  // the names stay as written, for the stacks memshim prints with MEMSHIM_LOG_LEVEL=debug.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
   banner: { js: IMPORT_META_URL },

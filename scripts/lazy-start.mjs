@@ -128,3 +128,16 @@ export function yargsLazyColumns() {
     },
   };
 }
+
+/**
+ * yargsFromItsOwnFile(path): `import yargs from 'yargs'` becomes a require() of `path`, relative to the bundle (the
+ * file of yargs alone that scripts/bundle.mjs makes), at the moment src/cli/yargs.ts is first loaded.
+ */
+export function yargsFromItsOwnFile(path) {
+  return {
+    name: 'memshim-yargs-own-file',
+    setup(b) {
+      b.onResolve({ filter: /^yargs$/ }, () => ({ path, external: true }));
+    },
+  };
+}
