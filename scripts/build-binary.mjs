@@ -47,18 +47,39 @@ const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
 
+// Packages that only some commands load, at their first use (the npm bundle leaves them in node_modules): each is
+// an asset of its own, bundled alone and compiled when src/sea-main.ts's require is first asked for it, so that
+// every start reads, copies into a string and keeps in its heap only the code a start can run (they were three
+// fifths of the bundle). The asset names are what src/sea-main.ts receives as MEMSHIM_SEA_LAZY_PACKAGES.
+const LAZY_PACKAGES = {
+  // --help, --version, the subcommands, usage errors (src/cli/yargs.ts). Its module.exports is yargs itself, as
+  // the npm bundle's dist/yargs.cjs (scripts/bundle.mjs).
+  yargs: { asset: 'yargs.cjs', contents: "import yargs from 'yargs';\nmodule.exports = yargs;" },
+  // the health server's /metrics (src/health/metrics.ts)
+  'prom-client': { asset: 'prom-client.cjs', contents: "module.exports = require('prom-client');" },
+  // --log-format pretty (src/common/log.ts)
+  'pino-pretty': { asset: 'pino-pretty.cjs', contents: "module.exports = require('pino-pretty');" },
+  // `memshim status` without a running memshim (src/health/process-usage.ts)
+  pidusage: { asset: 'pidusage.cjs', contents: "module.exports = require('pidusage');" },
+};
+
 const started = Date.now();
 const node = nodeBinary(NODE_MAJOR);
 mkdirSync(WORK, { recursive: true });
+const lazyAssets = await bundleLazyPackages();
 const bundle = await bundleForSea();
 // The code cache of a whole start (src/sea-main.ts): an executable that writes it at its exit, started once.
 const cache = join(WORK, 'memshim.cache');
 rmSync(cache, { force: true });
 const training = join(WORK, 'memshim-training');
-inject(node, seaBlob(node, await loaderForSea(cache), { 'memshim.cjs': bundle }), training);
+inject(node, seaBlob(node, await loaderForSea(cache), { ...lazyAssets, 'memshim.cjs': bundle }), training);
 trainCodeCache(node, training, bundle, cache);
 rmSync(training, { force: true });
-inject(node, seaBlob(node, await loaderForSea(null), { 'memshim.cjs': bundle, 'memshim.cache': cache }), OUTPUT);
+inject(
+  node,
+  seaBlob(node, await loaderForSea(null), { ...lazyAssets, 'memshim.cjs': bundle, 'memshim.cache': cache }),
+  OUTPUT,
+);
 checkStarts();
 const size = statSync(OUTPUT).size;
 console.log(
@@ -89,7 +110,10 @@ async function bundleForSea() {
       'import.meta.url': '__memshimImportMetaUrl',
     },
     // lazy-start.mjs: what the start path imports but seldom uses is loaded at first use, as in the npm bundle.
-    plugins: [koffiNativeFromAsset(), koffiBuiltinsAsIs(), hostMemoryFromNode(), lazyBuiltins(), yargsLazyColumns()],
+    plugins: [koffiNativeFromAsset(), koffiBuiltinsAsIs(), hostMemoryFromNode(), lazyBuiltins(), lazyPackagesLeftOut()],
+    // As the npm bundle (scripts/bundle.mjs): a third smaller, names kept for the stacks of a debug log.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logOverride: { 'import-is-undefined': 'error' },
     // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported
     // in a single executable with a code cache, even where 24 happens to resolve built-ins.
@@ -98,6 +122,41 @@ async function bundleForSea() {
     logLevel: 'warning',
   });
   return outfile;
+}
+
+/** Each of LAZY_PACKAGES bundled alone, minified (third-party code): the SEA assets, by asset name -> file. */
+async function bundleLazyPackages() {
+  const assets = {};
+  for (const [name, { asset, contents }] of Object.entries(LAZY_PACKAGES)) {
+    const outfile = join(WORK, asset);
+    await build({
+      absWorkingDir: ROOT,
+      stdin: { contents, resolveDir: ROOT, loader: 'js', sourcefile: `${name} (lazy asset)` },
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: `node${NODE_MAJOR}`,
+      minify: true,
+      plugins: [lazyBuiltins(), ...(name === 'yargs' ? [yargsLazyColumns()] : [])],
+      logOverride: { 'import-is-undefined': 'error' },
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+    assets[asset] = outfile;
+  }
+  return assets;
+}
+
+/** LAZY_PACKAGES stay `require(name)` in the bundle: src/sea-main.ts's require answers with their assets. */
+function lazyPackagesLeftOut() {
+  const names = new RegExp(`^(${Object.keys(LAZY_PACKAGES).join('|')})$`);
+  return {
+    name: 'lazy-packages-left-out',
+    setup(b) {
+      b.onResolve({ filter: names }, (args) => ({ path: args.path, external: true }));
+    },
+  };
 }
 
 /**
@@ -126,6 +185,9 @@ async function loaderForSea(trainingCache) {
     define: {
       MEMSHIM_SEA: 'true',
       MEMSHIM_SEA_TRAINING_CACHE: JSON.stringify(trainingCache),
+      MEMSHIM_SEA_LAZY_PACKAGES: JSON.stringify(
+        Object.fromEntries(Object.entries(LAZY_PACKAGES).map(([name, { asset }]) => [name, asset])),
+      ),
       'import.meta.url': '__memshimImportMetaUrl',
     },
     logOverride: { 'import-is-undefined': 'error' },

@@ -16,6 +16,8 @@ import { EXEC_HELPER } from './supervisor/exec-helper-flag.js';
 
 /** Where the build's training start writes the cache at its exit (a build-time constant; null in dist/memshim). */
 declare const MEMSHIM_SEA_TRAINING_CACHE: string | null;
+/** Package name -> the asset that holds it bundled alone (scripts/build-binary.mjs, LAZY_PACKAGES). */
+declare const MEMSHIM_SEA_LAZY_PACKAGES: Record<string, string>;
 
 const load = createRequire(__filename);
 if (process.argv[2] !== EXEC_HELPER) installEarlySignalHandlers(LISTENED_FROM_THE_START);
@@ -43,4 +45,29 @@ if (MEMSHIM_SEA_TRAINING_CACHE !== null) {
     writeFileSync(output, script.createCachedData());
   });
 }
-(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, __filename, __dirname);
+/**
+ * The bundle's require: Node's built-ins, and the packages only some commands use (yargs for --help, prom-client for
+ * /metrics...), each an asset compiled at its first require, from source: no start reads or holds them before.
+ */
+const lazyPackages = new Map<string, unknown>();
+function bundleRequire(id: string): unknown {
+  const asset = Object.hasOwn(MEMSHIM_SEA_LAZY_PACKAGES, id) ? MEMSHIM_SEA_LAZY_PACKAGES[id] : undefined;
+  if (asset === undefined) return require(id);
+  if (!lazyPackages.has(id)) {
+    const lazyModule = { exports: {} as unknown };
+    const text = Buffer.from(getRawAsset(asset) as ArrayBuffer).toString('latin1');
+    const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, {
+      filename: `${__filename}/${asset}`,
+    }).runInThisContext() as (...args: unknown[]) => void;
+    wrapper(lazyModule.exports, bundleRequire, lazyModule, __filename, __dirname);
+    lazyPackages.set(id, lazyModule.exports);
+  }
+  return lazyPackages.get(id);
+}
+(script.runInThisContext() as (...args: unknown[]) => void)(
+  module.exports,
+  bundleRequire,
+  module,
+  __filename,
+  __dirname,
+);
