@@ -43,13 +43,16 @@ export interface LimitWatchOptions {
 
 export class LimitWatch {
   private readonly options: LimitWatchOptions;
-  private last: LiveLimits;
+  /**
+   * What the last check read; null before the first, which only takes it: the monitor's first reading comes in the
+   * same tick as this watch is made (health/watch.ts), so reading here too would read every file twice per start.
+   */
+  private last: LiveLimits | null = null;
   /** Changes seen so far, per limit (memshim_limit_changes_total). */
   readonly changes = new Map<LimitChange['limit'], number>();
 
   constructor(options: LimitWatchOptions) {
     this.options = options;
-    this.last = readLiveLimits(options.location, options.limits.hostMemoryBytes);
   }
 
   /** Re-read; on a change, log it and update the limits. Returns the changes (none: []). Never throws. */
@@ -60,6 +63,10 @@ export class LimitWatch {
     try {
       now = readLiveLimits(location, limits.hostMemoryBytes);
     } catch {
+      return [];
+    }
+    if (this.last === null) {
+      this.last = now;
       return [];
     }
     const changes = diffLimits(this.last, now, location.version);

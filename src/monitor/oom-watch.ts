@@ -66,8 +66,9 @@ export class OomWatch {
   constructor(options: OomWatchOptions) {
     this.options = options;
     this.mainCommand = options.mainCommand;
-    this.seen = this.counter() ?? 0;
-    this.groupSeen = readMemoryUsage(options.location).events.oomGroupKill ?? 0;
+    const usage = readMemoryUsage(options.location);
+    this.seen = this.counter(usage.oomKills) ?? 0;
+    this.groupSeen = usage.events.oomGroupKill ?? 0;
     options.monitor?.onReading((reading) => this.onReading(reading));
   }
 
