@@ -5,7 +5,8 @@
 // 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between; the commands
 //    interleaved round by round), wall median and CPU median (user+sys), against `node -e 0` of the same Node:
 //    the system Node for the npm install, the Node 24 inside the single executable for it. --exec minus /bin/true
-//    is the time from memshim's start to the command's first instruction.
+//    is the time from memshim's start to the command's first instruction. Beside them, on each Node, the floor of
+//    any Node init: bench/apps/spawn-floor.cjs, which logs, spawns /bin/true, waits and exits.
 // 2. the early-signal window: each init as PID 1 of a new PID namespace supervising `sleep 30`, SIGTERM sent
 //    DELAY ms after its exec (PID 1 of the namespace no longer unshare), DELAY = 0, step, 2*step, ... max, `--tries` times each. A try is lost when the
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
@@ -59,6 +60,7 @@ ensureBuilt();
 ensureBinary();
 const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
 const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const SPAWN_FLOOR = join(REPO, 'bench', 'apps', 'spawn-floor.cjs');
 const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'warn' };
 delete env.NODE_OPTIONS;
 delete env.NODE_EXTRA_CA_CERTS;
@@ -84,6 +86,9 @@ function startup(): Record<string, Timing> {
     '/bin/true': '/bin/true',
     [`node -e 0 (${process.version})`]: 'node -e 0',
     [`node -e 0 (${node24Version})`]: `${NODE24} -e 0`,
+    // The floor of any Node init (bench/apps/spawn-floor.cjs): log, spawn, wait, exit; on each packaging's Node.
+    [`node spawn-floor.cjs -- /bin/true (${process.version})`]: `node ${SPAWN_FLOOR} /bin/true`,
+    [`node spawn-floor.cjs -- /bin/true (${node24Version})`]: `${NODE24} ${SPAWN_FLOOR} /bin/true`,
   };
   for (const [name, init] of Object.entries(INITS)) {
     commands[`${name} -- /bin/true`] = `${init.argv.join(' ')} -- /bin/true`;
@@ -198,7 +203,16 @@ function sizes(): Record<string, number> {
     result['dist/memshim (single executable)']! -
     result[`Node ${node24Version} stripped (what dist/memshim starts from)`]!;
   const seaBundle = join(REPO, 'dist', 'sea', 'memshim-sea.cjs');
-  if (existsSync(seaBundle)) result['  of which the bundle (JS)'] = statSync(seaBundle).size;
+  if (existsSync(seaBundle)) result['  of which the bundle (JS), what every start reads'] = statSync(seaBundle).size;
+  const lazy = ['yargs.cjs', 'prom-client.cjs', 'pino-pretty.cjs', 'pidusage.cjs'].map((f) =>
+    join(REPO, 'dist', 'sea', f),
+  );
+  if (lazy.every((f) => existsSync(f)))
+    result['  of which the packages read at their first use (JS)'] = lazy.reduce((sum, f) => sum + statSync(f).size, 0);
+  result['dist/memshim.cjs (npm: the bundle every start reads)'] = statSync(join(REPO, 'dist', 'memshim.cjs')).size;
+  result['dist/yargs.cjs (npm: read for --help, the subcommands, usage errors)'] = statSync(
+    join(REPO, 'dist', 'yargs.cjs'),
+  ).size;
   const koffiNode = join(REPO, 'node_modules', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node');
   if (existsSync(koffiNode)) result['  of which koffi.node'] = statSync(koffiNode).size;
   for (const tool of ['tini', 'tini-static', 'dumb-init']) {
@@ -288,9 +302,7 @@ async function main() {
   console.log('| file | size |');
   console.log('|---|---|');
   for (const [name, bytes] of Object.entries(size))
-    console.log(
-      `| ${name} | ${name === 'tini' || name === 'tini-static' || name === 'dumb-init' ? `${(bytes / 1024).toFixed(0)} KiB` : mib(bytes)} |`,
-    );
+    console.log(`| ${name} | ${bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(0)} KiB` : mib(bytes)} |`);
   if (counted) {
     console.log('\nInstructions in user space (callgrind Ir, one start each, after a warm-up start):\n');
     console.log('| command | instructions | x its node -e 0 | above its node -e 0 |');
