@@ -209,12 +209,12 @@ function sizes(): Record<string, number> {
   );
   if (lazy.every((f) => existsSync(f)))
     result['  of which the packages read at their first use (JS)'] = lazy.reduce((sum, f) => sum + statSync(f).size, 0);
+  const koffiNode = join(REPO, 'node_modules', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node');
+  if (existsSync(koffiNode)) result['  of which koffi.node'] = statSync(koffiNode).size;
   result['dist/memshim.cjs (npm: the bundle every start reads)'] = statSync(join(REPO, 'dist', 'memshim.cjs')).size;
   result['dist/yargs.cjs (npm: read for --help, the subcommands, usage errors)'] = statSync(
     join(REPO, 'dist', 'yargs.cjs'),
   ).size;
-  const koffiNode = join(REPO, 'node_modules', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node');
-  if (existsSync(koffiNode)) result['  of which koffi.node'] = statSync(koffiNode).size;
   for (const tool of ['tini', 'tini-static', 'dumb-init']) {
     const path = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
     if (path) result[tool] = statSync(path).size;
