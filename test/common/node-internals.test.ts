@@ -4,9 +4,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
-import { REPO } from '../helpers/memshim.js';
+import { bundledExports } from '../helpers/bundled-module.js';
 import {
   bindingSetFlagsFromString,
   libuvChildPids,
@@ -58,20 +56,8 @@ t.test(
     t.equal(typeof setFlags, reachable ? 'function' : 'object', reachable ? 'found' : 'null: node:v8 then');
     // In a fresh Node: the flag takes effect (a trace line from the next collection), node:v8 stays unloaded,
     // and nothing is printed about the private way.
-    const bundled = buildSync({
-      stdin: {
-        contents: "export { bindingSetFlagsFromString } from './src/common/node-internals.ts';",
-        resolveDir: REPO,
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(REPO, 'dist', 'memshim.cjs')).href) },
-      write: false,
-    }).outputFiles[0]!.text;
     const probe = `
-      const { bindingSetFlagsFromString } = (() => { const module = { exports: {} }; ${bundled}; return module.exports; })();
+      ${bundledExports('src/common/node-internals.ts', ['bindingSetFlagsFromString'])}
       const setFlags = bindingSetFlagsFromString();
       if (setFlags === null) { process.stdout.write('null'); process.exit(0); }
       setFlags('--trace-gc');

@@ -3,11 +3,11 @@
 // and scrapes make), and setOwnHeapFlags() (the single executable's way) sets them after the built-ins it is given.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { buildSync } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
+import { bundledExports } from '../helpers/bundled-module.js';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { collectInFull, OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
@@ -43,17 +43,8 @@ function newSpaceAcrossChurn(flags: readonly string[]): { before: number; after:
  * which built-ins were loaded when it returned, and the new space's size before and after the churn.
  */
 function setOwnHeapFlagsThenChurn(nodeArgs: string[]): { os: boolean; v8: boolean; before: number; after: number } {
-  const bundled = buildSync({
-    stdin: { contents: "export { setOwnHeapFlags } from './src/common/own-heap.ts';", resolveDir: REPO, loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    // as the bundles define it: the bundle's own file URL (createRequire's base)
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(REPO, 'dist', 'memshim.cjs')).href) },
-    write: false,
-  }).outputFiles[0]!.text;
   const script = `
-    const { setOwnHeapFlags } = (() => { const module = { exports: {} }; ${bundled}; return module.exports; })();
+    ${bundledExports('src/common/own-heap.ts', ['setOwnHeapFlags'])}
     setOwnHeapFlags(['node:os']);
     const loaded = new Set(process.moduleLoadList);
     ${CHURN}

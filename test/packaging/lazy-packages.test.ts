@@ -6,7 +6,7 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { join } from 'node:path';
 import { MEMSHIM, REPO, ensureBuilt } from '../helpers/memshim.js';
 import { BINARY, ensureBinary } from '../helpers/binary.js';
@@ -25,14 +25,6 @@ function env(): NodeJS.ProcessEnv {
 /** memshim through `env -u NODE_OPTIONS` (tap puts its hooks back into every spawn's NODE_OPTIONS). */
 function run(entry: string, args: string[]) {
   return spawnSync('env', ['-u', 'NODE_OPTIONS', entry, ...args], { env: env(), encoding: 'utf8', timeout: 60_000 });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 t.test('what is left out of the start is what the lazy packages are', async (t) => {
