@@ -5,7 +5,6 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { REPO } from '../helpers/memshim.js';
 import { bundledExports } from '../helpers/bundled-module.js';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
