@@ -5,7 +5,8 @@
 // Dependencies that only some commands load, and load lazily, stay external: node_modules supplies them
 // at the moment one is needed (they are dependencies of the package), and every start of PID 1 is spared
 // reading and holding their source (systeminformation alone is 716 KiB: two thirds of the bundle).
-// The single executable cannot require from node_modules: scripts/build-binary.mjs bundles them all.
+// yargs, which the start path's parser spares (src/cli/fast.ts), is a file of its own beside the bundle (below).
+// The single executable cannot require from node_modules: scripts/build-binary.mjs makes each an asset of its own.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { lazyBuiltins, yargsFromItsOwnFile, yargsLazyColumns } from './lazy-start.mjs';
