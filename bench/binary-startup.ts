@@ -148,10 +148,17 @@ function seaVariants(dir: string): Record<string, string> {
     if (injected.status !== 0) throw new Error(`postject failed for ${name}`);
     return executable;
   };
-  // The main script compiles the bundle with no code cache when the asset memshim.cache is missing.
+  // The main script compiles the bundle with no code cache when the asset memshim.cache is missing; the other
+  // assets (koffi.node, the packages read at their first use) are dist/memshim's own, from its build's config.
+  const shipped = (
+    JSON.parse(readFileSync(join(REPO, 'dist', 'sea', 'sea-config.json'), 'utf8')) as {
+      assets: Record<string, string>;
+    }
+  ).assets;
+  const { 'memshim.cache': _cache, ...assets } = shipped;
   const withoutCache = build('memshim-no-code-cache', main, {
     useCodeCache: false,
-    assets: { 'memshim.cjs': bundle, 'koffi.node': koffiNode },
+    assets: { ...assets, 'memshim.cjs': bundle, 'koffi.node': koffiNode },
   });
   return {
     'dist/memshim -- /bin/true, bundle without its code cache': `${withoutCache} -- /bin/true`,
