@@ -43,20 +43,18 @@ function internalBinding<T>(name: string): T | null {
 }
 
 /**
- * The Signal handle class of Node's signal_wrap binding, which listens for any signal number (process.on() knows
- * only named signals, none of the real-time 34..64). Node < 24: process.binding('signal_wrap'), which prints
- * DEP0111 once (hidden here, and no other warning). Node 24 removed it: with --expose-internals (the single
- * executable), internalBinding through internal/test/binding. null when neither way reaches it.
+ * `pick(binding)` of Node's binding `name`, from the first way that gives it: process.binding (Node < 24; its DEP0111
+ * hidden, and no other warning), then internalBinding through --expose-internals (the single executable). null
+ * when neither does.
  */
-export function signalHandleClass(): SignalHandleClass | null {
-  type Binding = { Signal?: SignalHandleClass };
-  const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('signal_wrap');
-  const fromInternalBinding = () => internalBinding<Binding>('signal_wrap');
+function fromBinding<B, T>(name: string, pick: (binding: B | null) => T | undefined): T | null {
+  const fromProcessBinding = () => (process as unknown as { binding(name: string): B }).binding(name);
+  const fromInternalBinding = () => internalBinding<B>(name);
   return withoutPrivateApiWarnings(() => {
     for (const find of [fromProcessBinding, fromInternalBinding]) {
       try {
-        const binding = find();
-        if (typeof binding?.Signal === 'function') return binding.Signal;
+        const found = pick(find());
+        if (found !== undefined) return found;
       } catch {
         // the next way, or none
       }
@@ -66,27 +64,29 @@ export function signalHandleClass(): SignalHandleClass | null {
 }
 
 /**
+ * The Signal handle class of Node's signal_wrap binding, which listens for any signal number (process.on() knows
+ * only named signals, none of the real-time 34..64). Node < 24: process.binding('signal_wrap'), which prints
+ * DEP0111 once (hidden here, and no other warning). Node 24 removed it: with --expose-internals (the single
+ * executable), internalBinding through internal/test/binding. null when neither way reaches it.
+ */
+export function signalHandleClass(): SignalHandleClass | null {
+  return fromBinding<{ Signal?: SignalHandleClass }, SignalHandleClass>('signal_wrap', (binding) =>
+    typeof binding?.Signal === 'function' ? binding.Signal : undefined,
+  );
+}
+
+/**
  * V8's setFlagsFromString from Node's v8 binding: the same function node:v8 exports, without loading node:v8,
  * which loads Node's whole stream implementation (for its heap snapshot streams), about 20 built-ins, on the start
  * path (and, loaded after memshim's own flags, compiled from source: common/own-heap.ts). Node < 24:
- * process.binding('v8') (DEP0111 hidden, as above); with --expose-internals (the single executable):
- * internalBinding. null when neither way reaches it (Node >= 24 without --expose-internals): node:v8 then.
+ * process.binding('v8'); with --expose-internals (the single executable): internalBinding. null when neither way
+ * reaches it (Node >= 24 without --expose-internals): node:v8 then.
  */
 export function bindingSetFlagsFromString(): ((flags: string) => void) | null {
-  type Binding = { setFlagsFromString?: (flags: string) => void };
-  const fromProcessBinding = () => (process as unknown as { binding(name: string): Binding }).binding('v8');
-  const fromInternalBinding = () => internalBinding<Binding>('v8');
-  return withoutPrivateApiWarnings(() => {
-    for (const find of [fromProcessBinding, fromInternalBinding]) {
-      try {
-        const setFlags = find()?.setFlagsFromString;
-        if (typeof setFlags === 'function') return setFlags;
-      } catch {
-        // the next way, or none
-      }
-    }
-    return null;
-  });
+  type SetFlags = (flags: string) => void;
+  return fromBinding<{ setFlagsFromString?: SetFlags }, SetFlags>('v8', (binding) =>
+    typeof binding?.setFlagsFromString === 'function' ? binding.setFlagsFromString : undefined,
+  );
 }
 
 /**
