@@ -33,10 +33,14 @@ try {
 } catch {
   cachedData = undefined; // the build could make none: compiled at every start
 }
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: __filename,
-  cachedData,
-});
+/** CommonJS `text` compiled as Node wraps a module: a function of (exports, require, module, __filename, __dirname). */
+function compileModule(text: string, filename: string, cachedData?: Buffer) {
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, {
+    filename,
+    cachedData,
+  });
+}
+const script = compileModule(source, __filename, cachedData);
 if (MEMSHIM_SEA_TRAINING_CACHE !== null) {
   const output = MEMSHIM_SEA_TRAINING_CACHE;
   // Under the flags a start runs with (own-heap.ts): a slow training start may have set the later one.
@@ -56,9 +60,7 @@ function bundleRequire(id: string): unknown {
   if (!lazyPackages.has(id)) {
     const lazyModule = { exports: {} as unknown };
     const text = Buffer.from(getRawAsset(asset) as ArrayBuffer).toString('latin1');
-    const wrapper = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, {
-      filename: `${__filename}/${asset}`,
-    }).runInThisContext() as (...args: unknown[]) => void;
+    const wrapper = compileModule(text, `${__filename}/${asset}`).runInThisContext() as (...args: unknown[]) => void;
     wrapper(lazyModule.exports, bundleRequire, lazyModule, __filename, __dirname);
     lazyPackages.set(id, lazyModule.exports);
   }
