@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBinary } from './fetch-node.mjs';
-import { lazyBuiltins, yargsLazyColumns } from './lazy-start.mjs';
+import { lazyBuiltins, YARGS_ALONE, yargsLazyColumns } from './lazy-start.mjs';
 import { koffiBuiltinsAsIs } from './koffi-native.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -47,14 +47,28 @@ const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
 
+// What every esbuild build of the executable's code shares: one CommonJS file for this Node, warnings only, and a
+// name a lazy built-in's stand-in lacks stops the build (scripts/lazy-start.mjs).
+const SEA_BUILD = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: `node${NODE_MAJOR}`,
+  logOverride: { 'import-is-undefined': 'error' },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+// As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
+const IMPORT_META_URL = "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
 // Packages that only some commands load, at their first use (the npm bundle leaves them in node_modules): each is
 // an asset of its own, bundled alone and compiled when src/sea-main.ts's require is first asked for it, so that
 // every start reads, copies into a string and keeps in its heap only the code a start can run (they were three
 // fifths of the bundle). The asset names are what src/sea-main.ts receives as MEMSHIM_SEA_LAZY_PACKAGES.
 const LAZY_PACKAGES = {
-  // --help, --version, the subcommands, usage errors (src/cli/yargs.ts). Its module.exports is yargs itself, as
-  // the npm bundle's dist/yargs.cjs (scripts/bundle.mjs).
-  yargs: { asset: 'yargs.cjs', contents: "import yargs from 'yargs';\nmodule.exports = yargs;" },
+  // --help, --version, the subcommands, usage errors (src/cli/yargs.ts)
+  yargs: { asset: 'yargs.cjs', contents: YARGS_ALONE },
   // the health server's /metrics (src/health/metrics.ts)
   'prom-client': { asset: 'prom-client.cjs', contents: "module.exports = require('prom-client');" },
   // --log-format pretty (src/common/log.ts)
@@ -91,19 +105,10 @@ async function bundleForSea() {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const outfile = join(WORK, 'memshim-sea.cjs');
   await build({
-    absWorkingDir: ROOT,
+    ...SEA_BUILD,
     entryPoints: ['src/main.ts'],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: `node${NODE_MAJOR}`,
-    banner: {
-      js: [
-        // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
-        "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-      ].join('\n'),
-    },
+    banner: { js: IMPORT_META_URL },
     define: {
       MEMSHIM_VERSION: JSON.stringify(pkg.version),
       MEMSHIM_SEA: 'true',
@@ -114,12 +119,9 @@ async function bundleForSea() {
     // As the npm bundle (scripts/bundle.mjs): a third smaller, names kept for the stacks of a debug log.
     minifyWhitespace: true,
     minifySyntax: true,
-    logOverride: { 'import-is-undefined': 'error' },
     // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported
     // in a single executable with a code cache, even where 24 happens to resolve built-ins.
     supported: { 'dynamic-import': false },
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   return outfile;
 }
@@ -130,18 +132,11 @@ async function bundleLazyPackages() {
   for (const [name, { asset, contents }] of Object.entries(LAZY_PACKAGES)) {
     const outfile = join(WORK, asset);
     await build({
-      absWorkingDir: ROOT,
+      ...SEA_BUILD,
       stdin: { contents, resolveDir: ROOT, loader: 'js', sourcefile: `${name} (lazy asset)` },
       outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: `node${NODE_MAJOR}`,
       minify: true,
       plugins: [lazyBuiltins(), ...(name === 'yargs' ? [yargsLazyColumns()] : [])],
-      logOverride: { 'import-is-undefined': 'error' },
-      legalComments: 'none',
-      logLevel: 'warning',
     });
     assets[asset] = outfile;
   }
@@ -167,16 +162,12 @@ function lazyPackagesLeftOut() {
 async function loaderForSea(trainingCache) {
   const outfile = join(WORK, trainingCache === null ? 'sea-main.cjs' : 'sea-main-training.cjs');
   await build({
-    absWorkingDir: ROOT,
+    ...SEA_BUILD,
     entryPoints: ['src/sea-main.ts'],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: `node${NODE_MAJOR}`,
     banner: {
       js: [
-        "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+        IMPORT_META_URL,
         // Node 24 names its main thread "MainThread", which is the process's name in ps, top and pgrep: give
         // back the one the kernel set at exec (the executable's file name), as a PID 1 should be seen.
         "try { require('node:fs').writeFileSync('/proc/self/comm', require('node:path').basename(process.execPath).slice(0, 15)); } catch {}",
@@ -190,9 +181,6 @@ async function loaderForSea(trainingCache) {
       ),
       'import.meta.url': '__memshimImportMetaUrl',
     },
-    logOverride: { 'import-is-undefined': 'error' },
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   return outfile;
 }

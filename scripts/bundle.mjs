@@ -9,7 +9,7 @@
 // The single executable cannot require from node_modules: scripts/build-binary.mjs makes each an asset of its own.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { lazyBuiltins, yargsFromItsOwnFile, yargsLazyColumns } from './lazy-start.mjs';
+import { lazyBuiltins, YARGS_ALONE, yargsFromItsOwnFile, yargsLazyColumns } from './lazy-start.mjs';
 import { koffiBuiltinsAsIs, koffiNativeFromInstall } from './koffi-native.mjs';
 
 // import.meta.url has no meaning in CommonJS: it becomes the bundle's own URL (for createRequire()), worked out when
@@ -35,8 +35,7 @@ await build({
 // (--help, --version, the subcommands, usage errors: src/cli/fast.ts), and was two fifths of the bundle that
 // every start reads, holds as a string and keeps in its heap: a file of its own, read at its first use.
 await build({
-  // module.exports is yargs itself: what a require('yargs') from the bundle's ESM-built code takes as its default.
-  stdin: { contents: "import yargs from 'yargs';\nmodule.exports = yargs;", resolveDir: '.', loader: 'js' },
+  stdin: { contents: YARGS_ALONE, resolveDir: '.', loader: 'js' },
   outfile: 'dist/yargs.cjs',
   bundle: true,
   platform: 'node',

@@ -130,6 +130,13 @@ export function yargsLazyColumns() {
 }
 
 /**
+ * The entry of yargs bundled alone (the npm package's dist/yargs.cjs, the single executable's asset yargs.cjs):
+ * its module.exports is yargs itself, what a require('yargs') from memshim's ESM-built code takes as its default.
+ * Through yargs' ESM build, the one yargsLazyColumns() patches.
+ */
+export const YARGS_ALONE = "import yargs from 'yargs';\nmodule.exports = yargs;";
+
+/**
  * yargsFromItsOwnFile(path): `import yargs from 'yargs'` becomes a require() of `path`, relative to the bundle (the
  * file of yargs alone that scripts/bundle.mjs makes), at the moment src/cli/yargs.ts is first loaded.
  */
