@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
+import { interleavedRuns } from './interleaved.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,30 +55,9 @@ const env = { ...process.env };
 delete env.NODE_OPTIONS; // the tap/TypeScript hooks of `npm run bench` must not slow the Nodes measured
 const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-binary-'));
 if (values['sea-options']) Object.assign(commands, seaVariants(dir));
-// Interleaved: each round runs every command once (hyperfine -N --runs 1, for its user+sys), so a load that
-// changes during the bench moves every command alike. The first two rounds only warm the caches.
+// Interleaved round by round (bench/interleaved.ts); the first two rounds only warm the caches.
 const WARMUP_ROUNDS = 2;
-const exported = join(dir, 'hyperfine.json');
-const samples = new Map<string, { wall: number[]; cpu: number[] }>(
-  Object.keys(commands).map((name) => [name, { wall: [], cpu: [] }]),
-);
-for (let round = 0; round < WARMUP_ROUNDS + RUNS; round++) {
-  for (const [name, command] of Object.entries(commands)) {
-    const args = ['-N', '--runs', '1', '--warmup', '0', '--export-json', exported, '--style', 'none', command];
-    const run = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (run.status !== 0) process.exit(run.status ?? 1);
-    const [result] = (JSON.parse(readFileSync(exported, 'utf8')) as { results: HyperfineRun[] }).results;
-    if (round < WARMUP_ROUNDS || !result) continue;
-    samples.get(name)!.wall.push(result.times[0]! * 1000);
-    samples.get(name)!.cpu.push((result.user + result.system) * 1000);
-  }
-}
-
-interface HyperfineRun {
-  times: number[];
-  user: number;
-  system: number;
-}
+const samples = interleavedRuns(commands, { rounds: RUNS, warmupRounds: WARMUP_ROUNDS, env });
 const quantile = (values: number[], q: number) =>
   [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))]!;
 const results = [...samples].map(([command, { wall, cpu }]) => ({

@@ -29,6 +29,7 @@ import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
 import { childrenOf } from '../test/helpers/proc.js';
 import { residentMemory } from './init-memory.js';
+import { interleavedRuns } from './interleaved.js';
 
 const { values } = parseArgs({
   options: {
@@ -95,29 +96,8 @@ function startup(): Record<string, Timing> {
     if (name.startsWith('memshim'))
       commands[`${name} --exec -- /bin/true`] = `${init.argv.join(' ')} --exec -- /bin/true`;
   }
-  // Interleaved: each round runs every command once (hyperfine -N --runs 1, for its user+sys), so a load that
-  // changes during the bench moves every command alike (the 20 runs of one command in a row, then the next, gave
-  // ratios that moved by half on this shared machine). The first WARMUP_ROUNDS rounds only warm the caches.
-  const WARMUP_ROUNDS = 3;
-  const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-startup-'));
-  const out = join(dir, 'hyperfine.json');
-  const samples = new Map<string, { wall: number[]; cpu: number[] }>(
-    Object.keys(commands).map((name) => [name, { wall: [], cpu: [] }]),
-  );
-  for (let round = 0; round < WARMUP_ROUNDS + RUNS; round++) {
-    for (const [name, command] of Object.entries(commands)) {
-      const args = ['-N', '--runs', '1', '--warmup', '0', '--export-json', out, '--style', 'none', command];
-      const ran = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      if (ran.status !== 0) throw new Error(`hyperfine failed: ${command}`);
-      const [result] = (
-        JSON.parse(readFileSync(out, 'utf8')) as { results: { times: number[]; user: number; system: number }[] }
-      ).results;
-      if (round < WARMUP_ROUNDS || !result) continue;
-      samples.get(name)!.wall.push(result.times[0]! * 1000);
-      samples.get(name)!.cpu.push((result.user + result.system) * 1000);
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
+  // Interleaved round by round (bench/interleaved.ts); the first rounds only warm the caches.
+  const samples = interleavedRuns(commands, { rounds: RUNS, warmupRounds: 3, env });
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
   return Object.fromEntries(
     [...samples].map(([name, { wall, cpu }]) => [name, { wallMs: median(wall), cpuMs: median(cpu) }]),

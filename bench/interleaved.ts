@@ -1,0 +1,41 @@
+// Start-up timings of several commands, interleaved: each round runs every command once (hyperfine -N --runs 1, for
+// its wall time and its user+sys), so a load that changes during the bench moves every command alike (20 runs of
+// one command in a row, then the next, gave ratios that moved by half on a shared machine). The first
+// `warmupRounds` rounds only warm the caches. Shared by bench/startup.ts and bench/binary-startup.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Samples {
+  /** Milliseconds, one per measured round. */
+  wall: number[];
+  cpu: number[];
+}
+
+export function interleavedRuns(
+  commands: Record<string, string>,
+  options: { rounds: number; warmupRounds: number; env: NodeJS.ProcessEnv },
+): Map<string, Samples> {
+  const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-interleaved-'));
+  const exported = join(dir, 'hyperfine.json');
+  const samples = new Map<string, Samples>(Object.keys(commands).map((name) => [name, { wall: [], cpu: [] }]));
+  try {
+    for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
+      for (const [name, command] of Object.entries(commands)) {
+        const args = ['-N', '--runs', '1', '--warmup', '0', '--export-json', exported, '--style', 'none', command];
+        const ran = spawnSync('hyperfine', args, { env: options.env, stdio: ['ignore', 'ignore', 'inherit'] });
+        if (ran.status !== 0) throw new Error(`hyperfine failed: ${command}`);
+        const [result] = (
+          JSON.parse(readFileSync(exported, 'utf8')) as { results: { times: number[]; user: number; system: number }[] }
+        ).results;
+        if (round < options.warmupRounds || !result) continue;
+        samples.get(name)!.wall.push(result.times[0]! * 1000);
+        samples.get(name)!.cpu.push((result.user + result.system) * 1000);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return samples;
+}
