@@ -3,7 +3,7 @@
 // odd file is a warning, and the host's memory and CPUs are the fallback.
 import type { CgroupLocation, Limits, ReaderConfig, ReadWarning } from './types.js';
 import { locateCgroup, NO_LOCATION } from './locate.js';
-import { FileReader, readCgroupCpu, readCgroupMemory, type Smallest } from './limits.js';
+import { FileReader, liveLimits, readCgroupCpu, readCgroupMemory, type Smallest } from './limits.js';
 import { hostCpuCount, readAffinity, readHostMemory } from './host.js';
 
 export { locateCgroup } from './locate.js';
@@ -79,8 +79,8 @@ function effectiveLimits(
   const affinity = readAffinity(config.procfs, pid, warnings);
 
   // A limit at or above the host's memory limits nothing: the host is the ceiling.
-  const memoryLimit = memory.limit !== null && memory.limit.value < hostMemoryBytes ? memory.limit : null;
-  const highBytes = memory.high !== null && memory.high.value < hostMemoryBytes ? memory.high.value : null;
+  const live = liveLimits(memory, cpu.quota, hostMemoryBytes);
+  const memoryLimit = live.memoryMaxBytes !== null ? memory.limit : null;
 
   // The CPUs it may run on (cpuset and affinity, the smaller), and the quota: whichever is smaller is the limit.
   let bound: Smallest | null =
@@ -102,7 +102,7 @@ function effectiveLimits(
     memoryBytes: memoryLimit?.value ?? hostMemoryBytes,
     memorySource: memoryLimit ? ('cgroup' as const) : ('host' as const),
     memoryLimitFrom: memoryLimit?.from ?? null,
-    memoryHighBytes: highBytes,
+    memoryHighBytes: live.memoryHighBytes,
     memorySoftLimitBytes:
       memory.softLimit !== null && memory.softLimit.value < hostMemoryBytes ? memory.softLimit.value : null,
     swapBytes: memory.swapBytes,
@@ -112,5 +112,6 @@ function effectiveLimits(
     cpuShares: cpu.shares,
     cpuWeight: cpu.weight,
     affinityCpus: bound?.value ?? hostCpus,
+    live,
   };
 }

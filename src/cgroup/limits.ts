@@ -3,7 +3,7 @@
 // swap and the CFS quota; plus the cpuset and the shares/weight (reported, not limits). Every file that is
 // missing, unreadable or malformed becomes a warning naming it and what was done instead.
 import { join } from 'node:path';
-import type { CgroupLocation, ReadWarning } from './types.js';
+import type { CgroupLocation, LiveLimits, ReadWarning } from './types.js';
 import { ancestors } from './locate.js';
 import { readFileText } from './files.js';
 import {
@@ -110,15 +110,25 @@ function smallestOverAncestors(
   return best;
 }
 
-export function readCgroupMemory(reader: FileReader, location: CgroupLocation): CgroupMemory {
+/**
+ * What to read: 'all' at start; 'resizable' for the limit watch, every monitor interval: the limit and memory.high
+ * only (what a resize changes), not swap nor the soft limit.
+ */
+export type MemoryScope = 'all' | 'resizable';
+
+export function readCgroupMemory(
+  reader: FileReader,
+  location: CgroupLocation,
+  scope: MemoryScope = 'all',
+): CgroupMemory {
   const dir = location.memoryPath;
   const mountRoot = location.memoryMountRoot;
   if (dir === null) return { limit: null, high: null, softLimit: null, swapBytes: null };
   if (location.version === 2) {
-    const swap = smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, {
-      quiet: true,
-      zero: 'keep',
-    });
+    const swap =
+      scope === 'all'
+        ? smallestOverAncestors(reader, dir, mountRoot, 'memory.swap.max', parseLimit, { quiet: true, zero: 'keep' })
+        : null;
     return {
       limit: smallestOverAncestors(reader, dir, mountRoot, 'memory.max', parseLimit),
       high: smallestOverAncestors(reader, dir, mountRoot, 'memory.high', parseLimit),
@@ -137,6 +147,7 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   const hierarchical = parseLimit(String(stat?.get('hierarchical_memory_limit') ?? 'max'));
   if (hierarchical?.kind === 'value' && hierarchical.value > 0 && (limit === null || hierarchical.value < limit.value))
     limit = { value: hierarchical.value, from: dir };
+  if (scope === 'resizable') return { limit, high: null, softLimit: null, swapBytes: null };
   // memsw (memory + swap) is there only with swap accounting on; without it the swap allowance is unknown.
   let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, { quiet: true });
   const hierarchicalMemsw = parseLimit(String(stat?.get('hierarchical_memsw_limit') ?? 'max'));
@@ -152,15 +163,24 @@ export function readCgroupMemory(reader: FileReader, location: CgroupLocation): 
   };
 }
 
+/** The CFS quota as CPUs, smallest over the cgroup and its ancestors; null for none. */
+export function readCpuQuota(reader: FileReader, location: CgroupLocation): Smallest | null {
+  const dir = location.cpuPath;
+  if (dir === null) return null;
+  let quota: Smallest | null = null;
+  for (const level of ancestors(dir, location.cpuMountRoot)) {
+    const atMountRoot = level === location.cpuMountRoot;
+    const cpus = location.version === 2 ? quotaV2(reader, level, atMountRoot) : quotaV1(reader, level, atMountRoot);
+    if (cpus !== null) quota = smaller(quota, cpus, level);
+  }
+  return quota;
+}
+
 export function readCgroupCpu(reader: FileReader, location: CgroupLocation): CgroupCpu {
   const cpu: CgroupCpu = { quota: null, shares: null, weight: null, cpusetCpus: null, cpusetFrom: null };
   const dir = location.cpuPath;
   if (dir !== null) {
-    for (const level of ancestors(dir, location.cpuMountRoot)) {
-      const atMountRoot = level === location.cpuMountRoot;
-      const cpus = location.version === 2 ? quotaV2(reader, level, atMountRoot) : quotaV1(reader, level, atMountRoot);
-      if (cpus !== null) cpu.quota = smaller(cpu.quota, cpus, level);
-    }
+    cpu.quota = readCpuQuota(reader, location);
     const weightFile = location.version === 2 ? 'cpu.weight' : 'cpu.shares';
     const weight = reader.parsed(join(dir, weightFile), parseUint, 'not reported', true);
     if (location.version === 2) cpu.weight = weight;
@@ -179,6 +199,29 @@ export function readCgroupCpu(reader: FileReader, location: CgroupLocation): Cgr
     }
   }
   return cpu;
+}
+
+/** The resizable limits from what was read: a limit at or above the host's memory limits nothing. Pure. */
+export function liveLimits(
+  memory: Pick<CgroupMemory, 'limit' | 'high'>,
+  quota: Smallest | null,
+  hostMemoryBytes: number,
+): LiveLimits {
+  return {
+    memoryMaxBytes: memory.limit !== null && memory.limit.value < hostMemoryBytes ? memory.limit.value : null,
+    memoryHighBytes: memory.high !== null && memory.high.value < hostMemoryBytes ? memory.high.value : null,
+    cpus: quota?.value ?? null,
+  };
+}
+
+/**
+ * The resizable limits read now, for the limit watch: the memory limit and memory.high over the ancestors (v1:
+ * memory.stat's hierarchical limit too) and the CFS quota; nothing else (swap, the soft limit, shares, the
+ * cpuset), since it runs every monitor interval. Warnings are dropped: the start already told them.
+ */
+export function readLiveLimits(location: CgroupLocation, hostMemoryBytes: number): LiveLimits {
+  const reader = new FileReader([]);
+  return liveLimits(readCgroupMemory(reader, location, 'resizable'), readCpuQuota(reader, location), hostMemoryBytes);
 }
 
 /** One level's v2 cpu.max as CPUs; null for no quota (or a file that cannot say, after a warning). */

@@ -74,6 +74,18 @@ export interface Limits {
   hostMemoryBytes: number;
   hostCpus: number;
   warnings: ReadWarning[];
+  /**
+   * The limits an in-place resize changes, as the start read them from the cgroup (never an option's value): what
+   * the limit watch (monitor/limit-watch.ts) compares its first reading with. Absent where no cgroup was read.
+   */
+  live?: LiveLimits;
+}
+
+/** The limits a resize can change, as the cgroup says them (null: unlimited / not set, or at least the host's). */
+export interface LiveLimits {
+  memoryMaxBytes: number | null;
+  memoryHighBytes: number | null;
+  cpus: number | null;
 }
 
 /** Pressure stall information, one line (`some` or `full`) of memory.pressure. */

@@ -112,6 +112,8 @@ export class Watch {
           limits: options.limits,
           plan,
           log,
+          // The start read memshim's own cgroup; the sidecar's pinned directories are another way in: read there.
+          baseline: options.readFrom ? undefined : options.limits.live,
           onChange: (limits) => {
             this.monitor?.setLimit(limits.memoryBytes);
             this.reporter?.onLimits(limits);

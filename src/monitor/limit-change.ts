@@ -2,16 +2,11 @@
 // running container; the runtime's settings, chosen at start, do not follow. Pure: two readings of the limits in,
 // what changed and what it means out. The I/O (reading the files every monitor interval) is in limit-watch.ts.
 import { formatBytes } from '../common/quantity.js';
-import type { CgroupVersion } from '../cgroup/types.js';
+import type { CgroupVersion, LiveLimits } from '../cgroup/types.js';
 import type { RuntimeName } from '../runtimes/types.js';
 import type { HeapSetting } from '../runtimes/settings.js';
 
-/** The limits a resize can change, as the cgroup says them now (null: unlimited / not set). */
-export interface LiveLimits {
-  memoryMaxBytes: number | null;
-  memoryHighBytes: number | null;
-  cpus: number | null;
-}
+export type { LiveLimits };
 
 export type LimitName = 'memory.max' | 'memory.high' | 'cpu.max';
 

@@ -2,13 +2,13 @@
 // memory.limit_in_bytes and cpu.cfs_quota_us; v1 has no memory.high) over the cgroup and its ancestors; on a
 // change, log `limits_changed` (old -> new, what cannot follow) and a `risk` when the runtime now has more than
 // the limit, and update the shared Limits in place, so the thresholds, the OOM advice, /status and /metrics all
-// use the new values. A handful of small reads per interval, the same files the start read.
+// use the new values. A handful of small reads per interval: only the files that say those three limits.
 import type { Logger } from '../common/log.js';
-import type { CgroupLocation, Limits } from '../cgroup/types.js';
+import type { CgroupLocation, Limits, LiveLimits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
-import { FileReader, readCgroupCpu, readCgroupMemory } from '../cgroup/limits.js';
+import { readLiveLimits } from '../cgroup/limits.js';
 import { heapSetting } from '../runtimes/settings.js';
-import { diffLimits, judgeChange, type LimitChange, type LiveLimits } from './limit-change.js';
+import { diffLimits, judgeChange, type LimitChange } from './limit-change.js';
 
 /** Variables memshim sets from the CPU limit: fixed at start like the heap. */
 const CPU_VARIABLES = [
@@ -19,18 +19,6 @@ const CPU_VARIABLES = [
   'OMP_NUM_THREADS',
 ];
 
-/** The limits a resize changes, read now (effective: the smallest over the ancestors; memory clamped to the host). */
-export function readLiveLimits(location: CgroupLocation, hostMemoryBytes: number): LiveLimits {
-  const reader = new FileReader([]);
-  const memory = readCgroupMemory(reader, location);
-  const cpu = readCgroupCpu(reader, location);
-  return {
-    memoryMaxBytes: memory.limit !== null && memory.limit.value < hostMemoryBytes ? memory.limit.value : null,
-    memoryHighBytes: memory.high !== null && memory.high.value < hostMemoryBytes ? memory.high.value : null,
-    cpus: cpu.quota?.value ?? null,
-  };
-}
-
 export interface LimitWatchOptions {
   location: CgroupLocation;
   /** Shared with the monitor, the OOM watch and the health snapshot: updated in place on a change. */
@@ -39,26 +27,40 @@ export interface LimitWatchOptions {
   log: Logger;
   /** Told the new memory limit (the monitor's thresholds, the run record). */
   onChange?: (limits: Limits, changes: LimitChange[]) => void;
+  /**
+   * What the start read from this same cgroup (Limits.live): the first check, in the same tick as the start (the
+   * monitor's first reading), then reads nothing, and a resize during the start is told at the next reading.
+   * Without it the first check reads and only takes what it read.
+   */
+  baseline?: LiveLimits;
 }
 
 export class LimitWatch {
   private readonly options: LimitWatchOptions;
   /**
-   * What the last check read; null before the first, which only takes it: the monitor's first reading comes in the
-   * same tick as this watch is made (health/watch.ts), so reading here too would read every file twice per start.
+   * What the last check read (or the start, options.baseline); null before the first check, which then only takes
+   * it. Never read at construction: the monitor's first reading comes in the same tick (health/watch.ts).
    */
-  private last: LiveLimits | null = null;
+  private last: LiveLimits | null;
+  /** The start's reading is this tick's: the first check has nothing newer to compare. */
+  private skipFirst: boolean;
   /** Changes seen so far, per limit (memshim_limit_changes_total). */
   readonly changes = new Map<LimitChange['limit'], number>();
 
   constructor(options: LimitWatchOptions) {
     this.options = options;
+    this.last = options.baseline ?? null;
+    this.skipFirst = options.baseline !== undefined;
   }
 
   /** Re-read; on a change, log it and update the limits. Returns the changes (none: []). Never throws. */
   check(workingSetBytes: number | null): LimitChange[] {
     const { location, limits, plan, log } = this.options;
     if (location.version === null) return [];
+    if (this.skipFirst) {
+      this.skipFirst = false;
+      return [];
+    }
     let now: LiveLimits;
     try {
       now = readLiveLimits(location, limits.hostMemoryBytes);

@@ -1,11 +1,16 @@
 // A limit changed under a running memshim (in-place resize; on v1 a write to memory.limit_in_bytes) is told once, at
 // the next monitor reading, with the file, the old and the new value (src/monitor/limit-watch.ts); the start itself
-// tells none: the monitor's first reading is what later ones are compared with. On this machine's real v1 cgroups;
-// the v2 VM's test/v2/checks/50-resize.mjs does the same for memory.max, memory.high and cpu.max.
+// tells none: what the start read is what later readings are compared with, so a resize during the start is told
+// at the first reading after it. On this machine's real v1 cgroups; the v2 VM's test/v2/checks/50-resize.mjs does
+// the same for memory.max, memory.high and cpu.max.
 import t from 'tap';
 import { once } from 'node:events';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
+import { captureLog } from '../helpers/log-capture.js';
+import { LimitWatch } from '../../src/monitor/limit-watch.js';
+import { readLiveLimits } from '../../src/cgroup/limits.js';
+import type { Limits } from '../../src/cgroup/types.js';
 
 const MiB = 2 ** 20;
 
@@ -55,5 +60,35 @@ t.test(
     t.match(changed[0]?.changes, [{ file: 'memory.limit_in_bytes', from: 256 * MiB, to: 128 * MiB }]);
     await sleep(600);
     t.equal(lines.filter((l) => l.event === 'limits_changed').length, 1, 'and told once');
+  },
+);
+
+t.test(
+  "a resize after the start's reading: the watch's first check (the start's own tick) reads nothing, the next tells it",
+  { skip: canMakeCgroups() ?? false },
+  async (t) => {
+    const group = TestCgroup.create('limit-watch-baseline', { memoryBytes: 256 * MiB, cpus: 1 });
+    const captured = await captureLog();
+    t.teardown(() => {
+      group.remove();
+      captured.close();
+    });
+    const location = group.location();
+    const host = 1024 * 1024 * MiB;
+    const start = readLiveLimits(location, host);
+    t.same(start, { memoryMaxBytes: 256 * MiB, memoryHighBytes: null, cpus: group.dirs.cpu ? 1 : null });
+    const limits = {
+      cgroup: location,
+      memoryBytes: 256 * MiB,
+      memorySource: 'cgroup',
+      hostMemoryBytes: host,
+    } as Limits;
+    const watch = new LimitWatch({ location, limits, plan: null, log: captured.log, baseline: start });
+    group.setLimits({ memoryBytes: 128 * MiB });
+    t.same(watch.check(null), [], 'the first check, in the tick of the start, compares nothing');
+    t.match(watch.check(null), [{ limit: 'memory.max', from: 256 * MiB, to: 128 * MiB }], 'the next tells the resize');
+    t.equal(limits.memoryBytes, 128 * MiB, 'the shared limits follow');
+    t.equal(captured.events('limits_changed').length, 1);
+    t.same(watch.check(null), [], 'and only once');
   },
 );
