@@ -84,6 +84,8 @@ export class Watch {
         })
       : null;
     const { terminationLog = null, stateDir = null, plan, log } = options;
+    // One reading of the cgroup's memory at start: the OOM watch's baseline and the monitor's first reading.
+    const usage = readMemoryUsage(location);
     this.reporter =
       plan && (terminationLog !== null || stateDir !== null)
         ? new RunReporter({
@@ -105,6 +107,7 @@ export class Watch {
       monitor: this.monitor,
       mainCommand: options.mainCommand,
       onReport: (report) => this.reporter?.onOomKill(report),
+      usage,
     });
     this.limitWatch = this.monitor
       ? new LimitWatch({
@@ -125,7 +128,7 @@ export class Watch {
       this.reporter?.onReading(reading);
     });
     this.reporter?.start();
-    this.monitor?.start();
+    this.monitor?.start(usage);
   }
 
   /** Start the health server when a port was given. A port that cannot be bound is an error line, not a crash. */

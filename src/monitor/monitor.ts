@@ -48,9 +48,10 @@ export class MemoryMonitor {
     this.options = options;
   }
 
-  start(): void {
+  /** `first`: the usage the caller read just now, taken as the first reading instead of reading it again. */
+  start(first?: MemoryUsage): void {
     if (this.timer) return;
-    this.read();
+    this.read(first);
     this.timer = setInterval(() => this.read(), this.options.intervalMs);
     this.timer.unref();
   }
@@ -80,9 +81,8 @@ export class MemoryMonitor {
     return readCpuUsage(this.options.location);
   }
 
-  /** Read now, decide what is worth saying, tell the listeners. Never throws (usage.ts returns nulls). */
-  read(): Reading {
-    const memory = readMemoryUsage(this.options.location);
+  /** Read now (or take `memory`, read just now), decide what is worth saying, tell the listeners. Never throws. */
+  read(memory: MemoryUsage = readMemoryUsage(this.options.location)): Reading {
     const reading: Reading = {
       memory,
       ratio: workingSetRatio(memory.workingSetBytes, this.options.limitBytes),

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Logger } from '../common/log.js';
-import type { CgroupLocation, Limits } from '../cgroup/types.js';
+import type { CgroupLocation, Limits, MemoryUsage } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';
 import { parseProcCgroup } from '../cgroup/parse.js';
@@ -45,6 +45,8 @@ export interface OomWatchOptions {
   mainCommand: string | null;
   /** Told every report after its line is logged (the run record, the termination message). */
   onReport?: (report: OomReport) => void;
+  /** The cgroup's usage read just now, when the caller has it (health/watch.ts: also the monitor's first reading). */
+  usage?: MemoryUsage;
 }
 
 export class OomWatch {
@@ -66,7 +68,7 @@ export class OomWatch {
   constructor(options: OomWatchOptions) {
     this.options = options;
     this.mainCommand = options.mainCommand;
-    const usage = readMemoryUsage(options.location);
+    const usage = options.usage ?? readMemoryUsage(options.location);
     this.seen = this.counter(usage.oomKills) ?? 0;
     this.groupSeen = usage.events.oomGroupKill ?? 0;
     options.monitor?.onReading((reading) => this.onReading(reading));
