@@ -9,7 +9,7 @@ export type FileText = { ok: true; text: string } | { ok: false; missing: boolea
 /** Far above any real cgroup or /proc file memshim reads (a large host's mountinfo is tens of KiB). */
 export const MAX_BYTES = 4 * 1024 * 1024;
 const CHUNK = 64 * 1024;
-/** One read buffer for every file: a file's text is copied out of it (most are under a page). */
+/** One read buffer for every file: a file that fits (all but a large host's mountinfo) is decoded straight from it. */
 const SCRATCH = Buffer.allocUnsafe(CHUNK);
 
 export function readFileText(path: string): FileText {
@@ -17,15 +17,23 @@ export function readFileText(path: string): FileText {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     if (!fstatSync(fd).isFile()) return { ok: false, missing: false, reason: 'not a regular file' };
+    // Read until a read returns nothing (a pseudo-file's size says nothing); SCRATCH is copied out only when full.
     const chunks: Buffer[] = [];
+    let filled = 0;
     let total = 0;
     for (;;) {
-      const read = readSync(fd, SCRATCH, 0, CHUNK, null);
+      const read = readSync(fd, SCRATCH, filled, CHUNK - filled, null);
       if (read === 0) break;
-      chunks.push(Buffer.from(SCRATCH.subarray(0, read)));
+      filled += read;
       total += read;
       if (total > MAX_BYTES) return { ok: false, missing: false, reason: `larger than ${MAX_BYTES} bytes` };
+      if (filled === CHUNK) {
+        chunks.push(Buffer.from(SCRATCH));
+        filled = 0;
+      }
     }
+    if (chunks.length === 0) return { ok: true, text: SCRATCH.toString('utf8', 0, filled) };
+    chunks.push(SCRATCH.subarray(0, filled));
     return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
