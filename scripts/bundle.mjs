@@ -28,6 +28,8 @@ await build({
   target: 'node20',
   banner: { js: IMPORT_META_URL },
   define: { 'import.meta.url': '__memshimImportMeta.url' },
+  // Compiled from source at every start (no code cache for it): the less to parse before the handlers, the better.
+  minify: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -64,10 +66,13 @@ await build({
   // package needs no ESM loader, and require() finds it from dist/ up through node_modules.
   supported: { 'dynamic-import': false },
   plugins: [koffiNativeFromInstall(), koffiBuiltinsAsIs(), lazyBuiltins(), yargsFromItsOwnFile('./yargs.cjs')],
-  // Whitespace and syntax only: every start reads, and holds, the bundle's source (a third smaller this way), while
-  // the names stay as written, for the stacks memshim prints with MEMSHIM_LOG_LEVEL=debug.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Every start reads the bundle's source and its code cache, copies the source once more to compile it, and holds
+  // it: minified, names too (a quarter smaller than with names kept, its cache a twentieth; docs/packaging.md). The
+  // stacks memshim prints with MEMSHIM_LOG_LEVEL=debug are mapped back to src/ through memshim.cjs.map
+  // (src/common/source-stack.ts), read only then.
+  minify: true,
+  sourcemap: 'external',
+  sourcesContent: false,
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
   banner: { js: IMPORT_META_URL },

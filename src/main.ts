@@ -7,6 +7,8 @@ import './listen-first.js';
 import { releaseEarlySignals } from './common/early-signals.js';
 import { main, type Dispatch } from './cli.js';
 import { flushLogs, stderrSink } from './common/log.js';
+import { sourceMappedStack } from './common/source-stack.js';
+import { fileURLToPath } from 'node:url';
 
 const dispatch: Dispatch = {
   exitCode: undefined,
@@ -21,10 +23,12 @@ const dispatch: Dispatch = {
 
 /**
  * An error memshim did not expect: one line (what went wrong), the stack only when debugging was asked for
- * (--log-level debug/trace or MEMSHIM_LOG_LEVEL), since a stack names the paths of the build, not the user's input.
+ * (--log-level debug/trace or MEMSHIM_LOG_LEVEL), since a stack names the paths of the build, not the user's input;
+ * mapped back to src/ when it comes from the minified npm bundle (common/source-stack.ts).
  */
-export function internalErrorLine(error: unknown, debug: boolean): string {
-  const text = error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error);
+export function internalErrorLine(error: unknown, debug: boolean, bundle = fileURLToPath(import.meta.url)): string {
+  const stack = error instanceof Error && debug && error.stack ? sourceMappedStack(error.stack, bundle) : null;
+  const text = error instanceof Error ? (stack ?? error.message) : String(error);
   return `memshim: internal error: ${debug ? text : text.split('\n')[0]}${debug ? '' : ' (MEMSHIM_LOG_LEVEL=debug shows where)'}\n`;
 }
 
