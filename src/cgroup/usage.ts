@@ -27,6 +27,15 @@ function readKeyValues(path: string): Map<string, number> | null {
   return text === null ? null : parseKeyValues(text);
 }
 
+/** The OOM kills the kernel counted in this cgroup (v2 memory.events oom_kill, v1 memory.oom_control), or null. */
+export function readOomKills(location: CgroupLocation): number | null {
+  const dir = location.memoryPath;
+  if (dir === null) return null;
+  return (
+    readKeyValues(join(dir, location.version === 2 ? 'memory.events' : 'memory.oom_control'))?.get('oom_kill') ?? null
+  );
+}
+
 export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
   const dir = location.memoryPath;
   if (dir === null) return { ...NO_MEMORY, events: { ...NO_EVENTS } };

@@ -13,7 +13,7 @@ import type { CgroupLocation, Limits, MemoryUsage } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import type { Reaped } from '../supervisor/types.js';
 import { parseProcCgroup } from '../cgroup/parse.js';
-import { readMemoryUsage } from '../cgroup/usage.js';
+import { readMemoryUsage, readOomKills } from '../cgroup/usage.js';
 import {
   attributeDeath,
   attributeUnexplained,
@@ -64,11 +64,14 @@ export class OomWatch {
   private readonly atHostRoot = inHostRootMemoryCgroup();
   /** Every report logged, in order. */
   readonly reports: OomReport[] = [];
+  /** The usage the baseline was counted from: the monitor's first reading when it is that same one (health/watch.ts). */
+  private readonly baselineUsage: MemoryUsage;
 
   constructor(options: OomWatchOptions) {
     this.options = options;
     this.mainCommand = options.mainCommand;
     const usage = options.usage ?? readMemoryUsage(options.location);
+    this.baselineUsage = usage;
     this.seen = this.counter(usage.oomKills) ?? 0;
     this.groupSeen = usage.events.oomGroupKill ?? 0;
     options.monitor?.onReading((reading) => this.onReading(reading));
@@ -81,14 +84,13 @@ export class OomWatch {
   }
 
   /** OOM kills counted by the kernel in memshim's cgroup tree (null: the kernel does not say). */
-  counter(own: number | null = readMemoryUsage(this.options.location).oomKills): number | null {
+  counter(own: number | null = readOomKills(this.options.location)): number | null {
     const { location } = this.options;
     // v2's counter is hierarchical; v1 counts only in the victim's own cgroup, so add the sub-cgroups a grandchild
     // may have moved to.
     if (own === null || location.version === 2 || location.memoryPath === null || this.atHostRoot) return own;
     let total = own;
-    for (const dir of subgroups(location.memoryPath))
-      total += readMemoryUsage({ ...location, memoryPath: dir }).oomKills ?? 0;
+    for (const dir of subgroups(location.memoryPath)) total += readOomKills({ ...location, memoryPath: dir }) ?? 0;
     return total;
   }
 
@@ -109,7 +111,8 @@ export class OomWatch {
   }
 
   private onReading(reading: Reading): void {
-    const counter = this.counter(reading.memory.oomKills);
+    // The very usage the baseline was counted from: nothing can have moved (and v1's sub-cgroups need no new walk).
+    const counter = reading.memory === this.baselineUsage ? this.seen : this.counter(reading.memory.oomKills);
     if (counter === null || counter <= this.seen) {
       this.lastQuiet = reading;
       this.lastQuietMicros = nowMicros();
