@@ -3,7 +3,7 @@
 // PSI, a process outside any memory cgroup) comes back as null.
 import { join } from 'node:path';
 import type { CgroupLocation, CpuUsage, MemoryEvents, MemoryUsage } from './types.js';
-import { readTextOrNull } from './files.js';
+import { readFileText, readTextOrNull } from './files.js';
 import { parseKeyValues, parsePsi, parseUint } from './parse.js';
 
 const NO_EVENTS: MemoryEvents = { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null };
@@ -27,6 +27,21 @@ function readKeyValues(path: string): Map<string, number> | null {
   return text === null ? null : parseKeyValues(text);
 }
 
+/**
+ * Files a kernel does not have, in a cgroup that exists (memory.pressure without PSI and on v1, memory.peak before
+ * 5.19): not looked for again at every reading, where each miss costs a failed open and an exception. Only files
+ * of a cgroup whose usage file was read: a cgroup that is gone may come back (the sidecar's), its files with it.
+ */
+const ABSENT = new Set<string>();
+
+function readOptional<T>(path: string, parse: (text: string) => T | null): T | null {
+  if (ABSENT.has(path)) return null;
+  const result = readFileText(path);
+  if (result.ok) return parse(result.text);
+  if (result.missing) ABSENT.add(path);
+  return null;
+}
+
 /** The OOM kills the kernel counted in this cgroup (v2 memory.events oom_kill, v1 memory.oom_control), or null. */
 export function readOomKills(location: CgroupLocation): number | null {
   const dir = location.memoryPath;
@@ -44,7 +59,8 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
   const stat = readKeyValues(join(dir, 'memory.stat'));
   // v1's inactive_file is this cgroup alone; total_inactive_file includes the children, as usage does.
   const inactiveFile = stat?.get(v2 ? 'inactive_file' : 'total_inactive_file') ?? stat?.get('inactive_file') ?? null;
-  const peakBytes = readUint(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
+  const peakFile = join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes');
+  const peakBytes = usageBytes === null ? readUint(peakFile) : readOptional(peakFile, parseUint);
   const counters = readKeyValues(join(dir, v2 ? 'memory.events' : 'memory.oom_control'));
   const oomKills = counters?.get('oom_kill') ?? null;
   const events: MemoryEvents = v2
@@ -57,7 +73,8 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
         oomGroupKill: counters?.get('oom_group_kill') ?? null,
       }
     : { ...NO_EVENTS, max: readUint(join(dir, 'memory.failcnt')), oomKill: oomKills };
-  const pressureText = readTextOrNull(join(dir, 'memory.pressure'));
+  const pressureFile = join(dir, 'memory.pressure');
+  const pressureText = usageBytes === null ? readTextOrNull(pressureFile) : readOptional(pressureFile, String);
   const psi = pressureText === null ? { some: null, full: null } : parsePsi(pressureText);
   return {
     usageBytes,
