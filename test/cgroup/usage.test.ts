@@ -3,7 +3,9 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { readMemoryUsage, readCpuUsage } from '../../src/cgroup/usage.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { readMemoryUsage, readCpuUsage, readOomKills } from '../../src/cgroup/usage.js';
 import type { CgroupLocation } from '../../src/cgroup/types.js';
 import { canMakeCgroups, TestCgroup } from '../helpers/real-cgroup.js';
 import { CAPTURED_FIXTURES } from '../helpers/cgroup-fixtures.js';
@@ -104,5 +106,32 @@ t.test(
     t.ok(cpu.periods !== null && cpu.periods > 0, `periods ${cpu.periods}`);
     t.ok(cpu.throttledPeriods !== null && cpu.throttledPeriods > 0, `throttled periods ${cpu.throttledPeriods}`);
     t.ok(cpu.throttledSeconds !== null && cpu.throttledSeconds > 0, `throttled ${cpu.throttledSeconds} s`);
+  },
+);
+
+t.test(
+  'a file this kernel lacks is not looked for again; a cgroup that was gone is read whole when it is back',
+  async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'memshim-usage-'));
+    t.teardown(() => rmSync(root, { recursive: true, force: true }));
+    const PSI = 'some avg10=1.50 avg60=0.00 avg300=0.00 total=10\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
+    const write = (dir: string, files: Record<string, string>) => {
+      mkdirSync(dir, { recursive: true });
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    };
+    const present = join(root, 'present');
+    write(present, { 'memory.current': '4096\n', 'memory.events': 'oom_kill 2\n' });
+    t.equal(readMemoryUsage(location(2, present, null)).psiSome, null, 'no memory.pressure: no PSI');
+    t.equal(readMemoryUsage(location(2, present, null)).peakBytes, null, 'no memory.peak: no peak');
+    write(present, { 'memory.pressure': PSI, 'memory.peak': '8192\n' });
+    const again = readMemoryUsage(location(2, present, null));
+    t.same([again.psiSome, again.peakBytes], [null, null], 'found absent once: not looked for again');
+    t.equal(readOomKills(location(2, present, null)), 2, 'the kill counter alone');
+
+    const gone = join(root, 'gone');
+    t.equal(readMemoryUsage(location(2, gone, null)).usageBytes, null, 'a cgroup that is not there');
+    write(gone, { 'memory.current': '4096\n', 'memory.pressure': PSI, 'memory.peak': '8192\n' });
+    const back = readMemoryUsage(location(2, gone, null));
+    t.same([back.psiSome?.avg10, back.peakBytes], [1.5, 8192], 'back: every file read');
   },
 );
