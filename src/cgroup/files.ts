@@ -16,25 +16,7 @@ export function readFileText(path: string): FileText {
   let fd: number | null = null;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    if (!fstatSync(fd).isFile()) return { ok: false, missing: false, reason: 'not a regular file' };
-    // Read until a read returns nothing (a pseudo-file's size says nothing); SCRATCH is copied out only when full.
-    const chunks: Buffer[] = [];
-    let filled = 0;
-    let total = 0;
-    for (;;) {
-      const read = readSync(fd, SCRATCH, filled, CHUNK - filled, null);
-      if (read === 0) break;
-      filled += read;
-      total += read;
-      if (total > MAX_BYTES) return { ok: false, missing: false, reason: `larger than ${MAX_BYTES} bytes` };
-      if (filled === CHUNK) {
-        chunks.push(Buffer.from(SCRATCH));
-        filled = 0;
-      }
-    }
-    if (chunks.length === 0) return { ok: true, text: SCRATCH.toString('utf8', 0, filled) };
-    chunks.push(SCRATCH.subarray(0, filled));
-    return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
+    return readOpened(fd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const missing = code === 'ENOENT' || code === 'ENOTDIR';
@@ -42,6 +24,46 @@ export function readFileText(path: string): FileText {
   } finally {
     if (fd !== null) closeSync(fd);
   }
+}
+
+const NOT_REGULAR: FileText = { ok: false, missing: false, reason: 'not a regular file' };
+
+/**
+ * Reads until a read returns nothing (a pseudo-file's size says nothing); SCRATCH is copied out only when full.
+ * The file's type is asked only when the reads look like something else than a small pseudo-file: nothing at all,
+ * a full buffer, or a failed read (a FIFO, a device, a directory; opened non-blocking, none of them blocks). The
+ * common case, one read and the one that says "end", costs no fstat (and no Stats object, four Dates with it).
+ */
+function readOpened(fd: number): FileText {
+  const chunks: Buffer[] = [];
+  let filled = 0;
+  let total = 0;
+  for (;;) {
+    let read: number;
+    try {
+      read = readSync(fd, SCRATCH, filled, CHUNK - filled, null);
+    } catch (error) {
+      if (!isRegularFile(fd)) return NOT_REGULAR;
+      throw error;
+    }
+    if (read === 0) break;
+    filled += read;
+    total += read;
+    if (total > MAX_BYTES) return { ok: false, missing: false, reason: `larger than ${MAX_BYTES} bytes` };
+    if (filled === CHUNK) {
+      if (chunks.length === 0 && !isRegularFile(fd)) return NOT_REGULAR;
+      chunks.push(Buffer.from(SCRATCH));
+      filled = 0;
+    }
+  }
+  if (total === 0 && !isRegularFile(fd)) return NOT_REGULAR;
+  if (chunks.length === 0) return { ok: true, text: SCRATCH.toString('utf8', 0, filled) };
+  chunks.push(SCRATCH.subarray(0, filled));
+  return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
+}
+
+function isRegularFile(fd: number): boolean {
+  return fstatSync(fd).isFile();
 }
 
 /** The text, or null for a missing or unreadable file: for the monitor's readings, where null means "unknown". */

@@ -1,7 +1,8 @@
 // readFileText, the one reader of every cgroup and /proc file: the text exactly as written whatever its size
 // (decoded straight from the scratch buffer when it fits, copied out only when it is full, so a multi-byte
-// character across a buffer's end stays whole), a missing file told as missing, a FIFO never opened for a blocking
-// read, a file over MAX_BYTES refused.
+// character across a buffer's end stays whole), a missing file told as missing, a FIFO, a directory or a device
+// never read as text (the type is asked only when the reads look unlike a small file), a file over MAX_BYTES
+// refused.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,10 +27,17 @@ t.test('a missing file', async (t) => {
   t.same(readFileText(join(dir, 'absent')), { ok: false, missing: true, reason: 'missing' });
 });
 
-t.test('a FIFO is not read (nothing blocks)', async (t) => {
+t.test('a FIFO, a directory, a device: not read as text (nothing blocks, nothing fills memory)', async (t) => {
   const fifo = join(dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
-  t.same(readFileText(fifo), { ok: false, missing: false, reason: 'not a regular file' });
+  const notRegular = { ok: false, missing: false, reason: 'not a regular file' };
+  t.same(readFileText(fifo), notRegular, 'a FIFO without a writer');
+  t.same(readFileText(dir), notRegular, 'a directory');
+  t.same(readFileText('/dev/null'), notRegular, '/dev/null');
+  t.same(readFileText('/dev/zero'), notRegular, '/dev/zero');
+  t.same(readFileText(join(dir, 'empty')), { ok: false, missing: true, reason: 'missing' });
+  writeFileSync(join(dir, 'empty'), '');
+  t.same(readFileText(join(dir, 'empty')), { ok: true, text: '' }, 'an empty regular file is text');
 });
 
 t.test('a file over MAX_BYTES is refused', async (t) => {
