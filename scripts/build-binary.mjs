@@ -43,6 +43,8 @@ const SEA_EXEC_ARGV = ['--expose-internals'];
 // src/common/own-heap.ts holds the list this copy is checked against (test/common/own-heap.test.ts): the flags
 // src/sea-main.ts sets before it compiles the bundle, under which the code cache is checked here.
 const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev', '--heap-growing-percent=50'];
+// The bundle's source map, an asset read only to map a debug stack (src/common/source-stack.ts, SOURCE_MAP_ASSET).
+const SOURCE_MAP_ASSET = 'memshim.cjs.map';
 
 if (process.platform !== 'linux' || process.arch !== 'x64')
   fail(`builds a Linux x64 executable; this is ${process.platform}-${process.arch}`);
@@ -86,12 +88,22 @@ const bundle = await bundleForSea();
 const cache = join(WORK, 'memshim.cache');
 rmSync(cache, { force: true });
 const training = join(WORK, 'memshim-training');
-inject(node, seaBlob(node, await loaderForSea(cache), { ...lazyAssets, 'memshim.cjs': bundle }), training);
+const sourceMap = { [SOURCE_MAP_ASSET]: `${bundle}.map` };
+inject(
+  node,
+  seaBlob(node, await loaderForSea(cache), { ...lazyAssets, ...sourceMap, 'memshim.cjs': bundle }),
+  training,
+);
 trainCodeCache(node, training, bundle, cache);
 rmSync(training, { force: true });
 inject(
   node,
-  seaBlob(node, await loaderForSea(null), { ...lazyAssets, 'memshim.cjs': bundle, 'memshim.cache': cache }),
+  seaBlob(node, await loaderForSea(null), {
+    ...lazyAssets,
+    ...sourceMap,
+    'memshim.cjs': bundle,
+    'memshim.cache': cache,
+  }),
   OUTPUT,
 );
 checkStarts();
@@ -116,10 +128,11 @@ async function bundleForSea() {
     },
     // lazy-start.mjs: what the start path imports but seldom uses is loaded at first use, as in the npm bundle.
     plugins: [koffiNativeFromAsset(), koffiBuiltinsAsIs(), hostMemoryFromNode(), lazyBuiltins(), lazyPackagesLeftOut()],
-    // Whitespace and syntax only: names kept for the stacks of a debug log (no source map travels in the executable,
-    // as one does beside the npm bundle). Names minified too measured no difference here (docs/packaging.md).
-    minifyWhitespace: true,
-    minifySyntax: true,
+    // As the npm bundle (scripts/bundle.mjs): minified, names too; the stacks of a debug log are mapped back to src/
+    // through the map, the asset memshim.cjs.map (src/common/source-stack.ts), read only then.
+    minify: true,
+    sourcemap: 'external',
+    sourcesContent: false,
     // import() of a module left external (node:os) becomes require(): Node documents import() as unsupported
     // in a single executable with a code cache, even where 24 happens to resolve built-ins.
     supported: { 'dynamic-import': false },

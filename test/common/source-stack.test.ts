@@ -1,6 +1,7 @@
-// The npm bundle is minified, names too; a stack printed for debugging is mapped back to src/ through the source
-// map beside it (src/common/source-stack.ts). A bundle built here the way scripts/bundle.mjs builds it throws, and
-// its stack names the source file and line; the map shipped beside dist/memshim.cjs maps the bundle's own code.
+// The bundles are minified, names too; a stack printed for debugging is mapped back to src/ through the bundle's
+// source map (src/common/source-stack.ts). A bundle built here the way scripts/bundle.mjs builds it throws, and its
+// stack names the source file and line; the map shipped beside dist/memshim.cjs maps the bundle's own code. The
+// single executable's map (its asset): test/packaging/binary-debug-stack.test.ts.
 import t from 'tap';
 import { buildSync } from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,9 +47,10 @@ t.test("a minified bundle's stack, mapped: the source's file and line", async (t
   }
   t.match(stack, `${bundle}:`, 'the raw stack names the bundle');
   const mapped = sourceMappedStack(stack, bundle);
-  t.match(mapped, `${source}:3:`, 'the mapped one names the source and the line that threw');
+  t.match(mapped, '(thrower.ts:3:', 'the mapped one names the source and the line that threw');
   t.notMatch(mapped, `${bundle}:`);
-  t.equal(sourceMappedStack(stack, bundle, join(dir, 'absent.map')), stack, 'no map: the stack as it is');
+  const absent = () => readFileSync(join(dir, 'absent.map'), 'utf8');
+  t.equal(sourceMappedStack(stack, bundle, absent), stack, 'no map: the stack as it is');
 });
 
 t.test('the map shipped beside dist/memshim.cjs maps the bundle', async (t) => {
@@ -59,5 +61,5 @@ t.test('the map shipped beside dist/memshim.cjs maps the bundle', async (t) => {
   t.ok(at > 0);
   const line = text.slice(0, at).split('\n').length;
   const column = at - text.lastIndexOf('\n', at - 1);
-  t.match(sourceMappedStack(`    at x (${bundle}:${line}:${column})`, bundle), join(REPO, 'src', 'main.ts'));
+  t.match(sourceMappedStack(`    at x (${bundle}:${line}:${column})`, bundle), '(src/main.ts:');
 });
