@@ -84,7 +84,7 @@ export class Watch {
         })
       : null;
     const { terminationLog = null, stateDir = null, plan, log } = options;
-    // One reading of the cgroup's memory at start: the OOM watch's baseline and the monitor's first reading.
+    // One reading of the cgroup's memory at start: the run record's, the OOM watch's baseline, the monitor's first.
     const usage = readMemoryUsage(location);
     this.reporter =
       plan && (terminationLog !== null || stateDir !== null)
@@ -97,6 +97,7 @@ export class Watch {
             log,
             command: options.mainCommand,
             version: VERSION,
+            usage,
           })
         : null;
     this.oom = new OomWatch({

@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../common/log.js';
-import type { CgroupLocation, Limits } from '../cgroup/types.js';
+import type { CgroupLocation, Limits, MemoryUsage } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import { heapSetting } from '../runtimes/settings.js';
 import { readMemoryUsage } from '../cgroup/usage.js';
@@ -113,6 +113,8 @@ export interface RunReporterOptions {
   log: Logger;
   command: string | null;
   version: string;
+  /** The cgroup's usage read just now, when the caller has it (health/watch.ts: one reading at start for all). */
+  usage?: MemoryUsage;
 }
 
 export class RunReporter {
@@ -130,7 +132,7 @@ export class RunReporter {
   constructor(options: RunReporterOptions) {
     this.options = options;
     const now = new Date().toISOString();
-    const usage = readMemoryUsage(options.location);
+    const usage = options.usage ?? readMemoryUsage(options.location);
     this.record = {
       format: RUN_RECORD_FORMAT,
       memshimVersion: options.version,
@@ -174,10 +176,10 @@ export class RunReporter {
       if (text !== null && previous === null)
         log.warn({ event: 'state_dir', file }, `${file} is not a memshim run record: ignored (and replaced)`);
       if (previous) {
-        const usage = readMemoryUsage(this.options.location);
+        // The counter as this run's record took it, in the same tick (start() follows the construction).
         this.previous = previousRunVerdict(previous, {
           cgroupId: this.record.cgroupId,
-          oomGroupKillsNow: usage.events.oomGroupKill,
+          oomGroupKillsNow: this.record.oomGroupKills,
         });
         const v = this.previous;
         const level =
