@@ -17,6 +17,14 @@ import { koffiBuiltinsAsIs, koffiNativeFromInstall } from './koffi-native.mjs';
 const IMPORT_META_URL =
   "const __memshimImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+/** The bundle's first and last text: see its build below (bin/memshim compiles it as it is). */
+// Top-level `this` tells the two apart: Node's module wrapper calls with module.exports, a script runs with the
+// global object (a global `module` or `require`, which a preload may define, says nothing).
+const SELF_WRAPPED = [
+  '(function (memshim) { return this === globalThis ? memshim : memshim.call(this, exports, require, module, __filename, __dirname); })' +
+    '.call(this, function (exports, require, module, __filename, __dirname) {',
+  '\n});',
+];
 // bin/memshim's first require, before it reads and compiles the bundle: the early signal handlers alone
 // (src/common/early-signals.ts), so the window in which a signal to PID 1 is dropped ends as soon as Node runs JS.
 await build({
@@ -75,7 +83,13 @@ await build({
   sourcesContent: false,
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
-  banner: { js: IMPORT_META_URL },
+  // The bundle comes wrapped as Node wraps a module, so bin/memshim compiles the file's text as it is: wrapping it
+  // there made a second copy of the whole source for V8 to compile from at every start (44 page faults, 1-5 ms).
+  // Loaded by Node itself (the exec helper runs it as a main script, `require` in bin/memshim's fallback), the
+  // wrapper calls the wrapped function at once with Node's module variables; compiled by bin/memshim as a script,
+  // the wrapped function is the script's value.
+  banner: { js: `${SELF_WRAPPED[0]}${IMPORT_META_URL}` },
+  footer: { js: SELF_WRAPPED[1] },
   // MEMSHIM_SEA: this bundle is never the single executable (src/native/sea-native.ts, koffi.ts).
   define: {
     MEMSHIM_VERSION: JSON.stringify(pkg.version),

@@ -23,10 +23,11 @@ t.test('a run past the cache writes leaves a cache the next start accepts', asyn
   t.ok(cache, 'a cache was written');
   if (!cache) return;
   const probe = `
-    const vm = require('node:vm'), fs = require('node:fs'), Module = require('node:module'), v8 = require('node:v8');
+    const vm = require('node:vm'), fs = require('node:fs'), v8 = require('node:v8');
     for (const flag of ${JSON.stringify(OWN_HEAP_FLAGS)}) v8.setFlagsFromString(flag);
     const bundle = ${JSON.stringify(join(DIST, 'memshim.cjs'))};
-    const script = new vm.Script(Module.wrap(fs.readFileSync(bundle, 'utf8')), {
+    // As bin/memshim compiles it: the file's text as it is (scripts/bundle.mjs wraps it already).
+    const script = new vm.Script(fs.readFileSync(bundle, 'utf8'), {
       filename: bundle,
       cachedData: fs.readFileSync(${JSON.stringify(join(DIST, cache))}),
       importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
