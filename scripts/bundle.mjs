@@ -17,9 +17,9 @@ import { koffiBuiltinsAsIs, koffiNativeFromInstall } from './koffi-native.mjs';
 const IMPORT_META_URL =
   "const __memshimImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-/** The bundle's first and last text: see its build below (bin/memshim compiles it as it is). */
-// Top-level `this` tells the two apart: Node's module wrapper calls with module.exports, a script runs with the
-// global object (a global `module` or `require`, which a preload may define, says nothing).
+// The bundle's first and last text (its build below says why). Top-level `this` tells the two ways it is loaded
+// apart: Node's module wrapper calls with module.exports, a script runs with the global object (a global `module`
+// or `require`, which a preload may define, would say nothing).
 const SELF_WRAPPED = [
   '(function (memshim) { return this === globalThis ? memshim : memshim.call(this, exports, require, module, __filename, __dirname); })' +
     '.call(this, function (exports, require, module, __filename, __dirname) {',
@@ -75,7 +75,7 @@ await build({
   supported: { 'dynamic-import': false },
   plugins: [koffiNativeFromInstall(), koffiBuiltinsAsIs(), lazyBuiltins(), yargsFromItsOwnFile('./yargs.cjs')],
   // Every start reads the bundle's source and its code cache, copies the source once more to compile it, and holds
-  // it: minified, names too (a quarter smaller than with names kept, its cache a twentieth; docs/packaging.md). The
+  // it: minified, names too (smaller source and code cache: docs/packaging.md, "Start-up, fourth round"). The
   // stacks memshim prints with MEMSHIM_LOG_LEVEL=debug are mapped back to src/ through memshim.cjs.map
   // (src/common/source-stack.ts), read only then.
   minify: true,
@@ -84,7 +84,7 @@ await build({
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
   logOverride: { 'import-is-undefined': 'error' },
   // The bundle comes wrapped as Node wraps a module, so bin/memshim compiles the file's text as it is: wrapping it
-  // there made a second copy of the whole source for V8 to compile from at every start (44 page faults, 1-5 ms).
+  // there made V8 flatten a second copy of the whole source at every start (pages touched for nothing).
   // Loaded by Node itself (the exec helper runs it as a main script, `require` in bin/memshim's fallback), the
   // wrapper calls the wrapped function at once with Node's module variables; compiled by bin/memshim as a script,
   // the wrapped function is the script's value.
