@@ -63,6 +63,9 @@ const SEA_BUILD = {
 };
 // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
 const IMPORT_META_URL = "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+// The bundle asset starts and ends as src/sea-main.ts's compileModule() wraps a package: the main script compiles
+// it as it is, without a concatenation that V8 would flatten into a second copy of the bundle at every start.
+const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
 
 // Packages that only some commands load, at their first use (the npm bundle leaves them in node_modules): each is
 // an asset of its own, bundled alone and compiled when src/sea-main.ts's require is first asked for it, so that
@@ -120,7 +123,8 @@ async function bundleForSea() {
     ...SEA_BUILD,
     entryPoints: ['src/main.ts'],
     outfile,
-    banner: { js: IMPORT_META_URL },
+    banner: { js: `${MODULE_WRAPPER[0]}${IMPORT_META_URL}` },
+    footer: { js: MODULE_WRAPPER[1] },
     define: {
       MEMSHIM_VERSION: JSON.stringify(pkg.version),
       MEMSHIM_SEA: 'true',
@@ -214,7 +218,7 @@ function trainCodeCache(nodeBinary, training, bundle, cache) {
     require('node:os');
     const { internalBinding } = require('internal/test/binding');
     for (const flag of ${JSON.stringify(OWN_HEAP_FLAGS)}) internalBinding('v8').setFlagsFromString(flag);
-    const source = '(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(${JSON.stringify(bundle)}, 'latin1') + '\\n})';
+    const source = fs.readFileSync(${JSON.stringify(bundle)}, 'latin1');
     const cache = ${JSON.stringify(cache)};
     if (!fs.existsSync(cache)) fs.writeFileSync(cache, new vm.Script(source, { filename: 'memshim' }).createCachedData());
     const script = new vm.Script(source, { filename: 'memshim', cachedData: fs.readFileSync(cache) });

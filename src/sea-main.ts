@@ -40,7 +40,9 @@ function compileModule(text: string, filename: string, cachedData?: Buffer) {
     cachedData,
   });
 }
-const script = compileModule(source, __filename, cachedData);
+// The bundle asset comes wrapped as compileModule() wraps a package (scripts/build-binary.mjs): compiled as it is,
+// V8 has no concatenation of the whole bundle to flatten into a second copy at every start.
+const script = new vm.Script(source, { filename: __filename, cachedData });
 if (MEMSHIM_SEA_TRAINING_CACHE !== null) {
   const output = MEMSHIM_SEA_TRAINING_CACHE;
   // Under the flags a start runs with (own-heap.ts): a slow training start may have set the later one.
