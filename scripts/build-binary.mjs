@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBinary } from './fetch-node.mjs';
-import { lazyBuiltins, YARGS_ALONE, yargsLazyColumns } from './lazy-start.mjs';
+import { lazyBuiltins, MODULE_WRAPPER, YARGS_ALONE, yargsLazyColumns } from './lazy-start.mjs';
 import { koffiBuiltinsAsIs } from './koffi-native.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -63,9 +63,6 @@ const SEA_BUILD = {
 };
 // As in scripts/bundle.mjs: import.meta.url means the bundle's own URL (the executable's path here).
 const IMPORT_META_URL = "const __memshimImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
-// The bundle asset starts and ends as src/sea-main.ts's compileModule() wraps a package: the main script compiles
-// it as it is, without a concatenation that V8 would flatten into a second copy of the bundle at every start.
-const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
 
 // Packages that only some commands load, at their first use (the npm bundle leaves them in node_modules): each is
 // an asset of its own, bundled alone and compiled when src/sea-main.ts's require is first asked for it, so that
@@ -154,6 +151,9 @@ async function bundleLazyPackages() {
       stdin: { contents, resolveDir: ROOT, loader: 'js', sourcefile: `${name} (lazy asset)` },
       outfile,
       minify: true,
+      // Wrapped as the bundle is (lazy-start.mjs): src/sea-main.ts compiles each asset as it is.
+      banner: { js: MODULE_WRAPPER[0] },
+      footer: { js: MODULE_WRAPPER[1] },
       plugins: [lazyBuiltins(), ...(name === 'yargs' ? [yargsLazyColumns()] : [])],
     });
     assets[asset] = outfile;

@@ -9,7 +9,7 @@
 // The single executable cannot require from node_modules: scripts/build-binary.mjs makes each an asset of its own.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { lazyBuiltins, YARGS_ALONE, yargsFromItsOwnFile, yargsLazyColumns } from './lazy-start.mjs';
+import { lazyBuiltins, MODULE_WRAPPER, YARGS_ALONE, yargsFromItsOwnFile, yargsLazyColumns } from './lazy-start.mjs';
 import { koffiBuiltinsAsIs, koffiNativeFromInstall } from './koffi-native.mjs';
 
 // import.meta.url has no meaning in CommonJS: it becomes the bundle's own URL (for createRequire()), worked out when
@@ -22,8 +22,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 // or `require`, which a preload may define, would say nothing).
 const SELF_WRAPPED = [
   '(function (memshim) { return this === globalThis ? memshim : memshim.call(this, exports, require, module, __filename, __dirname); })' +
-    '.call(this, function (exports, require, module, __filename, __dirname) {',
-  '\n});',
+    `.call(this, ${MODULE_WRAPPER[0]}`,
+  `${MODULE_WRAPPER[1]});`,
 ];
 // bin/memshim's first require, before it reads and compiles the bundle: the early signal handlers alone
 // (src/common/early-signals.ts), so the window in which a signal to PID 1 is dropped ends as soon as Node runs JS.

@@ -130,6 +130,13 @@ export function yargsLazyColumns() {
 }
 
 /**
+ * The first and last text of a bundle that comes wrapped as Node wraps a module: compiled as it is by bin/memshim
+ * and src/sea-main.ts, V8 has no concatenation of the whole bundle to flatten into a second copy at every start.
+ * Its value is a function of (exports, require, module, __filename, __dirname).
+ */
+export const MODULE_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
+
+/**
  * The entry of yargs bundled alone (the npm package's dist/yargs.cjs, the single executable's asset yargs.cjs):
  * its module.exports is yargs itself, what a require('yargs') from memshim's ESM-built code takes as its default.
  * Through yargs' ESM build, the one yargsLazyColumns() patches.

@@ -33,15 +33,8 @@ try {
 } catch {
   cachedData = undefined; // the build could make none: compiled at every start
 }
-/** CommonJS `text` compiled as Node wraps a module: a function of (exports, require, module, __filename, __dirname). */
-function compileModule(text: string, filename: string, cachedData?: Buffer) {
-  return new vm.Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, {
-    filename,
-    cachedData,
-  });
-}
-// The bundle asset comes wrapped as compileModule() wraps a package (scripts/build-binary.mjs): compiled as it is,
-// V8 has no concatenation of the whole bundle to flatten into a second copy at every start.
+// The bundle and the lazy packages' assets come wrapped as Node wraps a module (MODULE_WRAPPER in
+// scripts/lazy-start.mjs): compiled as they are, each a function of (exports, require, module, __filename, __dirname).
 const script = new vm.Script(source, { filename: __filename, cachedData });
 if (MEMSHIM_SEA_TRAINING_CACHE !== null) {
   const output = MEMSHIM_SEA_TRAINING_CACHE;
@@ -62,7 +55,9 @@ function bundleRequire(id: string): unknown {
   if (!lazyPackages.has(id)) {
     const lazyModule = { exports: {} as unknown };
     const text = Buffer.from(getRawAsset(asset) as ArrayBuffer).toString('latin1');
-    const wrapper = compileModule(text, `${__filename}/${asset}`).runInThisContext() as (...args: unknown[]) => void;
+    const wrapper = new vm.Script(text, { filename: `${__filename}/${asset}` }).runInThisContext() as (
+      ...args: unknown[]
+    ) => void;
     wrapper(lazyModule.exports, bundleRequire, lazyModule, __filename, __dirname);
     lazyPackages.set(id, lazyModule.exports);
   }
