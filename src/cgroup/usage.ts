@@ -34,21 +34,24 @@ function readKeyValues(path: string): Map<string, number> | null {
  */
 const ABSENT = new Set<string>();
 
-function readOptional<T>(path: string, parse: (text: string) => T | null): T | null {
+/** `path` parsed, or null; a missing one is remembered as absent when `cgroupExists` (its usage file was read). */
+function readOptional<T>(path: string, parse: (text: string) => T | null, cgroupExists: boolean): T | null {
   if (ABSENT.has(path)) return null;
   const result = readFileText(path);
   if (result.ok) return parse(result.text);
-  if (result.missing) ABSENT.add(path);
+  if (result.missing && cgroupExists) ABSENT.add(path);
   return null;
 }
 
-/** The OOM kills the kernel counted in this cgroup (v2 memory.events oom_kill, v1 memory.oom_control), or null. */
+/** Where the kernel counts OOM kills (and, on v2, the other memory events): memory.events, v1 memory.oom_control. */
+function countersFile(dir: string, v2: boolean): string {
+  return join(dir, v2 ? 'memory.events' : 'memory.oom_control');
+}
+
+/** The OOM kills the kernel counted in this cgroup, or null. */
 export function readOomKills(location: CgroupLocation): number | null {
   const dir = location.memoryPath;
-  if (dir === null) return null;
-  return (
-    readKeyValues(join(dir, location.version === 2 ? 'memory.events' : 'memory.oom_control'))?.get('oom_kill') ?? null
-  );
+  return dir === null ? null : (readKeyValues(countersFile(dir, location.version === 2))?.get('oom_kill') ?? null);
 }
 
 export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
@@ -59,9 +62,9 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
   const stat = readKeyValues(join(dir, 'memory.stat'));
   // v1's inactive_file is this cgroup alone; total_inactive_file includes the children, as usage does.
   const inactiveFile = stat?.get(v2 ? 'inactive_file' : 'total_inactive_file') ?? stat?.get('inactive_file') ?? null;
-  const peakFile = join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes');
-  const peakBytes = usageBytes === null ? readUint(peakFile) : readOptional(peakFile, parseUint);
-  const counters = readKeyValues(join(dir, v2 ? 'memory.events' : 'memory.oom_control'));
+  const exists = usageBytes !== null;
+  const peakBytes = readOptional(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'), parseUint, exists);
+  const counters = readKeyValues(countersFile(dir, v2));
   const oomKills = counters?.get('oom_kill') ?? null;
   const events: MemoryEvents = v2
     ? {
@@ -73,9 +76,7 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
         oomGroupKill: counters?.get('oom_group_kill') ?? null,
       }
     : { ...NO_EVENTS, max: readUint(join(dir, 'memory.failcnt')), oomKill: oomKills };
-  const pressureFile = join(dir, 'memory.pressure');
-  const pressureText = usageBytes === null ? readTextOrNull(pressureFile) : readOptional(pressureFile, String);
-  const psi = pressureText === null ? { some: null, full: null } : parsePsi(pressureText);
+  const psi = readOptional(join(dir, 'memory.pressure'), parsePsi, exists) ?? { some: null, full: null };
   return {
     usageBytes,
     workingSetBytes: usageBytes === null ? null : Math.max(0, usageBytes - (inactiveFile ?? 0)),
