@@ -6,6 +6,7 @@
 // memshim built or changed (a variable of the plan, a JVM flag) has no such entry and goes as UTF-8, as it
 // should. Without /proc nothing can be restored: strings go as they are. Without koffi (node:child_process and
 // process.execve take strings only) nothing can be passed as bytes: lossyForStrings() names what is changed.
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../common/log.js';
 
@@ -43,6 +44,8 @@ function lossy(bytes: Buffer, text: string): boolean {
 
 /** Pure: the lossy entries of an argv and an environment as the kernel holds them (NUL-separated dumps). */
 export function parseRaw(cmdline: Buffer, environ: Buffer): Raw {
+  // No byte above 0x7f (the common case, scanned in native code): every entry is its own UTF-8.
+  if (isAscii(cmdline) && isAscii(environ)) return { argv: [], env: new Map(), unnamed: [] };
   const argv = entries(cmdline)
     .map((bytes) => ({ text: bytes.toString('utf8'), bytes }))
     .filter((entry) => lossy(entry.bytes, entry.text));

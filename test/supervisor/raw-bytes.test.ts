@@ -48,6 +48,17 @@ t.test('parseRaw: only what is not UTF-8 is kept; the first of two entries of a 
   );
 });
 
+t.test('parseRaw: plain ASCII and valid UTF-8 keep nothing; a lossy byte in either dump alone is kept', async (t) => {
+  const kept = (cmdline: Buffer, environ: Buffer) => {
+    const raw = parseRaw(cmdline, environ);
+    return [raw.argv.length, raw.env.size, raw.unnamed.length];
+  };
+  t.same(kept(latin1('memshim\0--\0sh\0'), latin1('PATH=/bin\0HOME=/\0')), [0, 0, 0], 'ASCII only');
+  t.same(kept(Buffer.from('memshim\0--\0caf\u00e9\0'), Buffer.from('NAME=\u00e9t\u00e9\0')), [0, 0, 0], 'UTF-8');
+  t.same(kept(latin1('memshim\0--\0sh\0'), latin1('PATH=/bin\0X=a\xffb\0')), [0, 1, 0], 'environ alone');
+  t.same(kept(latin1('memshim\0--\0c\xfdd\0'), latin1('PATH=/bin\0')), [1, 0, 0], 'cmdline alone');
+});
+
 t.test('the bytes given come back where the string is what Node made of them', async (t) => {
   t.same([...(rawWord('c\uFFFDd', GIVEN) as Buffer)], [...latin1('c\xfdd\0')]);
   t.same(
