@@ -17,21 +17,42 @@ export function statusKb(pid: number, field: string): number {
   }
 }
 
-/** The init's own RssAnon/RssFile while its child sleeps: the highest of a few readings after start-up. */
-export async function residentMemory(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ anonKb: number; fileKb: number }> {
-  const proc = spawn(argv[0]!, [...argv.slice(1), '--', 'sleep', '30'], { env, stdio: 'ignore' });
+/** An init's resident memory: right after its start, and once it has settled into its long run. */
+export interface ResidentMemory {
+  /** The highest of 8 readings over the first 2 s. */
+  anonKb: number;
+  fileKb: number;
+  /** The highest of 4 readings over a second from SETTLED_AFTER_MS on: what a long run keeps. */
+  settledAnonKb: number;
+  settledFileKb: number;
+}
+
+/**
+ * When the settled readings start: past memshim's switch to full collections (2 s after the spawn,
+ * src/common/own-heap.ts) and enough monitor readings for its heap to take its long-run shape (the single
+ * executable's RssAnon still grew for about 10 s after its start).
+ */
+export const SETTLED_AFTER_MS = 20_000;
+
+/** The init's own RssAnon/RssFile while its child sleeps: after start-up, and settled. Inits may run at once. */
+export async function residentMemory(argv: string[], env: NodeJS.ProcessEnv): Promise<ResidentMemory> {
+  const proc = spawn(argv[0]!, [...argv.slice(1), '--', 'sleep', '60'], { env, stdio: 'ignore' });
   while (childrenOf(proc.pid!).length === 0) await sleep(10);
-  let anonKb = 0;
-  let fileKb = 0;
-  for (let i = 0; i < 8; i++) {
-    await sleep(250);
-    anonKb = Math.max(anonKb, statusKb(proc.pid!, 'RssAnon'));
-    fileKb = Math.max(fileKb, statusKb(proc.pid!, 'RssFile'));
-  }
+  const started = Date.now();
+  const highest = async (readings: number, everyMs: number) => {
+    let anonKb = 0;
+    let fileKb = 0;
+    for (let i = 0; i < readings; i++) {
+      await sleep(everyMs);
+      anonKb = Math.max(anonKb, statusKb(proc.pid!, 'RssAnon'));
+      fileKb = Math.max(fileKb, statusKb(proc.pid!, 'RssFile'));
+    }
+    return { anonKb, fileKb };
+  };
+  const early = await highest(8, 250);
+  await sleep(Math.max(0, SETTLED_AFTER_MS - (Date.now() - started)));
+  const settled = await highest(4, 250);
   proc.kill('SIGTERM');
   await new Promise((resolve) => proc.on('close', resolve));
-  return { anonKb, fileKb };
+  return { ...early, settledAnonKb: settled.anonKb, settledFileKb: settled.fileKb };
 }

@@ -12,7 +12,7 @@
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
 //    window is the largest delay that lost a try.
 // 3. RssAnon and RssFile of each init while it supervises `sleep` (no health server), the highest of a few
-//    readings after start-up.
+//    readings after start-up and again once settled (20 s on: what a long run keeps), the inits side by side.
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
 // 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
 //    one run each, about half a minute), against its `node -e 0`: what a loaded machine does not change, where
@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
 import { childrenOf } from '../test/helpers/proc.js';
-import { residentMemory } from './init-memory.js';
+import { residentMemory, SETTLED_AFTER_MS, type ResidentMemory } from './init-memory.js';
 import { interleavedRuns } from './interleaved.js';
 
 const { values } = parseArgs({
@@ -222,8 +222,12 @@ async function main() {
           10,
       ) * 10;
   if (Number.isNaN(STEP)) STEP = Math.max(1, Math.round(MAX / 16));
-  const memory: Record<string, { anonKb: number; fileKb: number }> = {};
-  for (const [name, init] of Object.entries(INITS)) memory[name] = await residentMemory(init.argv, env);
+  // All at once: each reading waits SETTLED_AFTER_MS for the settled one.
+  const memory: Record<string, ResidentMemory> = Object.fromEntries(
+    await Promise.all(
+      Object.entries(INITS).map(async ([name, init]) => [name, await residentMemory(init.argv, env)] as const),
+    ),
+  );
   const windows: Record<string, { windowMs: number | null; lost: Record<number, number> }> = {};
   for (const [name, init] of Object.entries(INITS)) windows[name] = await signalWindow(init.argv);
   const size = sizes();
@@ -272,11 +276,16 @@ async function main() {
     );
   }
 
-  console.log('\nMemory while supervising `sleep` (no health server; highest of 8 readings over 2 s):\n');
-  console.log('| init | RssAnon | RssFile |');
-  console.log('|---|---|---|');
+  console.log(
+    `\nMemory while supervising \`sleep\` (no health server; the inits side by side; the highest of 8 readings over the first 2 s, and of 4 over a second from ${SETTLED_AFTER_MS / 1000} s on):\n`,
+  );
+  console.log('| init | RssAnon, first 2 s | RssAnon, settled | RssFile, first 2 s | RssFile, settled |');
+  console.log('|---|---|---|---|---|');
+  const mibOf = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
   for (const [name, m] of Object.entries(memory))
-    console.log(`| ${name} | ${(m.anonKb / 1024).toFixed(1)} MiB | ${(m.fileKb / 1024).toFixed(1)} MiB |`);
+    console.log(
+      `| ${name} | ${mibOf(m.anonKb)} | ${mibOf(m.settledAnonKb)} | ${mibOf(m.fileKb)} | ${mibOf(m.settledFileKb)} |`,
+    );
 
   console.log('\nSizes:\n');
   console.log('| file | size |');
