@@ -4,7 +4,9 @@
 // /dev/zero would fill its memory, so only regular files are read (opened non-blocking), and at most MAX_BYTES.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
-export type FileText = { ok: true; text: string } | { ok: false; missing: boolean; reason: string };
+type Failure = { ok: false; missing: boolean; reason: string };
+export type FileText = { ok: true; text: string } | Failure;
+export type FileBytes = { ok: true; bytes: Buffer } | Failure;
 
 /** Far above any real cgroup or /proc file memshim reads (a large host's mountinfo is tens of KiB). */
 export const MAX_BYTES = 4 * 1024 * 1024;
@@ -13,6 +15,20 @@ const CHUNK = 64 * 1024;
 const SCRATCH = Buffer.allocUnsafe(CHUNK);
 
 export function readFileText(path: string): FileText {
+  const read = readFile(path);
+  return read.ok ? { ok: true, text: read.buffer.toString('utf8', 0, read.length) } : read;
+}
+
+/** The bytes, in a buffer of their own (what /proc/self/environ holds need not be text). */
+export function readFileBytes(path: string): FileBytes {
+  const read = readFile(path);
+  return read.ok ? { ok: true, bytes: Buffer.from(read.buffer.subarray(0, read.length)) } : read;
+}
+
+/** The first `length` bytes of `buffer`: SCRATCH itself when the file fitted, valid until the next read. */
+type Read = { ok: true; buffer: Buffer; length: number } | Failure;
+
+function readFile(path: string): Read {
   let fd: number | null = null;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -26,7 +42,7 @@ export function readFileText(path: string): FileText {
   }
 }
 
-const NOT_REGULAR: FileText = { ok: false, missing: false, reason: 'not a regular file' };
+const NOT_REGULAR: Failure = { ok: false, missing: false, reason: 'not a regular file' };
 
 /**
  * Reads until a read returns nothing (a pseudo-file's size says nothing); SCRATCH is copied out only when full.
@@ -34,7 +50,7 @@ const NOT_REGULAR: FileText = { ok: false, missing: false, reason: 'not a regula
  * a full buffer, or a failed read (a FIFO, a device, a directory; opened non-blocking, none of them blocks). The
  * common case, one read and the one that says "end", costs no fstat (and no Stats object, four Dates with it).
  */
-function readOpened(fd: number): FileText {
+function readOpened(fd: number): Read {
   const chunks: Buffer[] = [];
   let filled = 0;
   let total = 0;
@@ -57,9 +73,9 @@ function readOpened(fd: number): FileText {
     }
   }
   if (total === 0 && !isRegularFile(fd)) return NOT_REGULAR;
-  if (chunks.length === 0) return { ok: true, text: SCRATCH.toString('utf8', 0, filled) };
+  if (chunks.length === 0) return { ok: true, buffer: SCRATCH, length: filled };
   chunks.push(SCRATCH.subarray(0, filled));
-  return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
+  return { ok: true, buffer: Buffer.concat(chunks, total), length: total };
 }
 
 function isRegularFile(fd: number): boolean {

@@ -7,7 +7,7 @@
 // should. Without /proc nothing can be restored: strings go as they are. Without koffi (node:child_process and
 // process.execve take strings only) nothing can be passed as bytes: lossyForStrings() names what is changed.
 import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { readFileBytes } from '../cgroup/files.js';
 import type { Logger } from '../common/log.js';
 
 type WarnLog = Pick<Logger, 'warn'>;
@@ -69,11 +69,9 @@ export function parseRaw(cmdline: Buffer, environ: Buffer): Raw {
 /** This process's own, read once; null without /proc (nothing can be restored then). */
 function raw(): Raw | null {
   if (cached !== undefined) return cached;
-  try {
-    cached = parseRaw(readFileSync('/proc/self/cmdline'), readFileSync('/proc/self/environ'));
-  } catch {
-    cached = null;
-  }
+  const cmdline = readFileBytes('/proc/self/cmdline');
+  const environ = readFileBytes('/proc/self/environ');
+  cached = cmdline.ok && environ.ok ? parseRaw(cmdline.bytes, environ.bytes) : null;
   return cached;
 }
 

@@ -2,13 +2,14 @@
 // (decoded straight from the scratch buffer when it fits, copied out only when it is full, so a multi-byte
 // character across a buffer's end stays whole), a missing file told as missing, a FIFO, a directory or a device
 // never read as text (the type is asked only when the reads look unlike a small file), a file over MAX_BYTES
-// refused.
+// refused. readFileBytes, the same reader for what need not be text (/proc/self/environ): the bytes as they are, in
+// a buffer of their own.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_BYTES, readFileText } from '../../src/cgroup/files.js';
+import { MAX_BYTES, readFileBytes, readFileText } from '../../src/cgroup/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memshim-files-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,6 +24,20 @@ for (const bytes of [0, 1, 4 * KiB, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 128 * 
     t.same(readFileText(file), { ok: true, text });
   });
 }
+
+t.test('readFileBytes: bytes that are not UTF-8, as they are, in a buffer the next read does not touch', async (t) => {
+  for (const size of [3, 64 * KiB + 5]) {
+    const bytes = Buffer.alloc(size, 0xff);
+    bytes.write('A=\0', 0, 'latin1');
+    const file = join(dir, `bytes-${size}`);
+    writeFileSync(file, bytes);
+    const read = readFileBytes(file);
+    readFileText(join(dir, 'text-1'));
+    t.ok(read.ok && read.bytes.equals(bytes), `${size} bytes`);
+  }
+  t.same(readFileBytes(join(dir, 'absent')), { ok: false, missing: true, reason: 'missing' });
+  t.match(readFileBytes('/proc/self/environ'), { ok: true }, 'a /proc file');
+});
 
 t.test('a missing file', async (t) => {
   t.same(readFileText(join(dir, 'absent')), { ok: false, missing: true, reason: 'missing' });
