@@ -3,7 +3,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ReadWarning } from './types.js';
 import { readFileText } from './files.js';
-import { parseCpusAllowed, parseMemTotal } from './parse.js';
+import { countCpuList, parseCpusAllowed, parseMemTotal } from './parse.js';
 
 /** MemTotal from <procfs>/meminfo; else systeminformation's si.mem() (loaded only then: it is heavy for a PID 1). */
 export async function readHostMemory(procfs: string, warnings: ReadWarning[]): Promise<number> {
@@ -26,14 +26,18 @@ export async function readHostMemory(procfs: string, warnings: ReadWarning[]): P
 }
 
 /**
- * The host's online CPUs: the cpuN lines of /proc/stat, which is what os.cpus() counts, without the rest of its work
- * (it reads /proc/cpuinfo and each CPU's cpufreq file for models and speeds memshim never shows: on every start).
- * os.cpus() when /proc/stat has no such line.
+ * The host's online CPUs: the kernel's online mask (/sys/devices/system/cpu/online, `0-63`), else the cpuN lines of
+ * /proc/stat (the same CPUs: it lists the online ones), else os.cpus(). Not os.cpus() first: it reads /proc/stat
+ * and then /proc/cpuinfo and each CPU's cpufreq file, for models and speeds memshim never shows. Not /proc/stat
+ * first: the kernel sums every interrupt's count over every CPU to write it, on each read (slow on a large host).
  */
 export function hostCpuCount(): number {
+  const online = readFileText('/sys/devices/system/cpu/online');
+  const fromMask = online.ok ? countCpuList(online.text) : null;
+  if (fromMask !== null) return fromMask;
   const stat = readFileText('/proc/stat');
-  const online = stat.ok ? (stat.text.match(/^cpu\d+ /gm)?.length ?? 0) : 0;
-  return Math.max(1, online > 0 ? online : cpus().length);
+  const listed = stat.ok ? (stat.text.match(/^cpu\d+ /gm)?.length ?? 0) : 0;
+  return Math.max(1, listed > 0 ? listed : cpus().length);
 }
 
 /**
