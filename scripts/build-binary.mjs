@@ -42,7 +42,13 @@ const require = createRequire(import.meta.url);
 const SEA_EXEC_ARGV = ['--expose-internals'];
 // src/common/own-heap.ts holds the list this copy is checked against (test/common/own-heap.test.ts): the flags
 // src/sea-main.ts sets before it compiles the bundle, under which the code cache is checked here.
-const OWN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '--no-maglev', '--heap-growing-percent=50', '--no-minor-gc-task'];
+const OWN_HEAP_FLAGS = [
+  '--semi-space-growth-factor=1',
+  '--no-opt',
+  '--no-maglev',
+  '--heap-growing-percent=50',
+  '--no-minor-gc-task',
+];
 // The bundle's source map, an asset read only to map a debug stack (src/common/source-stack.ts, SOURCE_MAP_ASSET).
 const SOURCE_MAP_ASSET = 'memshim.cjs.map';
 
