@@ -30,7 +30,7 @@ export interface ResidentMemory {
 /**
  * When the settled readings start: past memshim's switch to full collections (2 s after the spawn,
  * src/common/own-heap.ts) and enough monitor readings for its heap to take its long-run shape (the single
- * executable's RssAnon still grew for about 10 s after its start).
+ * executable's RssAnon grows for a while after its start: docs/packaging.md, "Start-up, fifth round").
  */
 export const SETTLED_AFTER_MS = 20_000;
 

@@ -14,7 +14,8 @@
 //   loop once it is four fifths full. A start allocates a little less than the young generation holds, so with
 //   the task its scavenge ran while memshim waited for the child, in every start (a short command paid it
 //   whole); without, it comes at the first allocation that does not fit, later, the same collection of the
-//   same objects. Same memory: the young generation's size does not change. Read at each allocation limit.
+//   same objects. Same memory: the young generation's size does not change. Read each time V8 would post the
+//   task, so it works when set at run time.
 // Figures: docs/pid1.md, "memshim's own memory".
 //
 // They hold from the first JavaScript on, before any load can grow the young generation, and after the Node

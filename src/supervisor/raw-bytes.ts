@@ -66,7 +66,7 @@ export function parseRaw(cmdline: Buffer, environ: Buffer): Raw {
   return { argv, env, unnamed };
 }
 
-/** This process's own, read once; null without /proc (nothing can be restored then). */
+/** This process's own, read once; null without /proc, or past the reader's MAX_BYTES (nothing can be restored then). */
 function raw(): Raw | null {
   if (cached !== undefined) return cached;
   const cmdline = readFileBytes('/proc/self/cmdline');
