@@ -66,6 +66,8 @@ export interface Libc {
   getrlimit: Fn<[resource: number, rlim: BigUint64Array]>;
   fcntl: (fd: number, cmd: number, ...rest: unknown[]) => number;
   execve: Fn<[path: string | Buffer, argv: (string | Buffer | null)[], envp: (string | Buffer | null)[]]>;
+  /** glibc: hands free()d heap memory back to the kernel; null where libc lacks it. */
+  malloc_trim: Fn<[pad: number]> | null;
   errno: () => number;
 }
 
@@ -121,6 +123,7 @@ export function libc(env: Readonly<Record<string, string | undefined>>): Libc | 
       getrlimit: f('int getrlimit(int resource, void *rlim)'),
       fcntl: f('int fcntl(int fd, int cmd, ...)'),
       execve: f('int execve(const char *path, const char **argv, const char **envp)'),
+      malloc_trim: optional('int malloc_trim(size_t pad)'),
       errno: () => koffi.errno(),
     };
   } catch {
