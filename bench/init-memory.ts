@@ -34,10 +34,19 @@ export interface ResidentMemory {
  */
 export const SETTLED_AFTER_MS = 20_000;
 
-/** The init's own RssAnon/RssFile while its child sleeps: after start-up, and settled. Inits may run at once. */
-export async function residentMemory(argv: string[], env: NodeJS.ProcessEnv): Promise<ResidentMemory> {
-  const proc = spawn(argv[0]!, [...argv.slice(1), '--', 'sleep', '60'], { env, stdio: 'ignore' });
-  while (childrenOf(proc.pid!).length === 0) await sleep(10);
+/**
+ * The init's own RssAnon/RssFile while its child sleeps: after start-up, and settled. Inits may run at once.
+ * `supervises: false`: `argv` is a whole command that starts no child (a bare Node beside memshim), read from its
+ * start.
+ */
+export async function residentMemory(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  { supervises = true }: { supervises?: boolean } = {},
+): Promise<ResidentMemory> {
+  const args = supervises ? [...argv.slice(1), '--', 'sleep', '60'] : argv.slice(1);
+  const proc = spawn(argv[0]!, args, { env, stdio: 'ignore' });
+  while (supervises && childrenOf(proc.pid!).length === 0) await sleep(10);
   const started = Date.now();
   const highest = async (readings: number, everyMs: number) => {
     let anonKb = 0;

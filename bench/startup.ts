@@ -12,7 +12,9 @@
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
 //    window is the largest delay that lost a try.
 // 3. RssAnon and RssFile of each init while it supervises `sleep` (no health server), the highest of a few
-//    readings after start-up and again once settled (20 s on: what a long run keeps), the inits side by side.
+//    readings after start-up and again once settled (20 s on: what a long run keeps), the inits side by side;
+//    beside them each Node's own floor (`node -e` with a timer: Node doing nothing) and the npm install run by
+//    the single executable's Node 24.
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
 // 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
 //    one run each, about half a minute), against its `node -e 0`: what a loaded machine does not change, where
@@ -75,6 +77,20 @@ const INITS: Record<string, { argv: string[]; node: string }> = {
   [`memshim single executable (${node24Version})`]: { argv: [BINARY], node: NODE24 },
   tini: { argv: ['tini'], node: '' },
   'dumb-init': { argv: ['dumb-init'], node: '' },
+};
+
+// Read beside the inits for memory alone: what Node itself keeps when it does nothing (its floor, a timer keeping
+// it alive), and memshim's npm install run by the Node of the single executable.
+const MEMORY_ONLY: Record<string, { argv: string[]; supervises: boolean }> = {
+  [`node -e 'setInterval(() => {}, 1e9)' (${process.version})`]: {
+    argv: [process.execPath, '-e', 'setInterval(() => {}, 1e9)'],
+    supervises: false,
+  },
+  [`node -e 'setInterval(() => {}, 1e9)' (${node24Version})`]: {
+    argv: [NODE24, '-e', 'setInterval(() => {}, 1e9)'],
+    supervises: false,
+  },
+  [`memshim npm run by ${node24Version}`]: { argv: [NODE24, MEMSHIM], supervises: true },
 };
 
 interface Timing {
@@ -225,7 +241,10 @@ async function main() {
   // All at once: each reading waits SETTLED_AFTER_MS for the settled one.
   const memory: Record<string, ResidentMemory> = Object.fromEntries(
     await Promise.all(
-      Object.entries(INITS).map(async ([name, init]) => [name, await residentMemory(init.argv, env)] as const),
+      [
+        ...Object.entries(INITS).map(([name, init]) => [name, { argv: init.argv, supervises: true }] as const),
+        ...Object.entries(MEMORY_ONLY),
+      ].map(async ([name, read]) => [name, await residentMemory(read.argv, env, read)] as const),
     ),
   );
   const windows: Record<string, { windowMs: number | null; lost: Record<number, number> }> = {};
