@@ -29,10 +29,11 @@ export interface ResidentMemory {
 
 /**
  * When the settled readings start: past memshim's switch to full collections (2 s after the spawn,
- * src/common/own-heap.ts) and enough monitor readings for its heap to take its long-run shape (the single
- * executable's RssAnon grows for a while after its start: docs/packaging.md, "Start-up, fifth round").
+ * src/common/own-heap.ts), its first full collection, and enough monitor readings for its heap to take its
+ * long-run shape (the single executable's RssAnon grows for half a minute after its start: docs/packaging.md,
+ * "Start-up, sixth round").
  */
-export const SETTLED_AFTER_MS = 20_000;
+export const SETTLED_AFTER_MS = 45_000;
 
 /**
  * The init's own RssAnon/RssFile while its child sleeps: after start-up, and settled. Inits may run at once.

@@ -12,9 +12,9 @@
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
 //    window is the largest delay that lost a try.
 // 3. RssAnon and RssFile of each init while it supervises `sleep` (no health server), the highest of a few
-//    readings after start-up and again once settled (20 s on: what a long run keeps), the inits side by side;
-//    beside them each Node's own floor (`node -e` with a timer: Node doing nothing) and the npm install run by
-//    the single executable's Node 24.
+//    readings after start-up and again once settled (45 s on: what a long run keeps), the inits side by side;
+//    beside them each Node's own floor (`node -e` with a timer: Node doing nothing), Node 24 reading a /proc file
+//    every 100 ms under its own defaults (Node doing a little), and the npm install run by that Node 24.
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
 // 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
 //    one run each, about half a minute), against its `node -e 0`: what a loaded machine does not change, where
@@ -80,7 +80,8 @@ const INITS: Record<string, { argv: string[]; node: string }> = {
 };
 
 // Read beside the inits for memory alone: what Node itself keeps when it does nothing (its floor, a timer keeping
-// it alive), and memshim's npm install run by the Node of the single executable.
+// it alive) and when it does a little (a small read every 100 ms, under V8's defaults), and memshim's npm install
+// run by the Node of the single executable.
 const MEMORY_ONLY: Record<string, { argv: string[]; supervises: boolean }> = {
   [`node -e 'setInterval(() => {}, 1e9)' (${process.version})`]: {
     argv: [process.execPath, '-e', 'setInterval(() => {}, 1e9)'],
@@ -88,6 +89,10 @@ const MEMORY_ONLY: Record<string, { argv: string[]; supervises: boolean }> = {
   },
   [`node -e 'setInterval(() => {}, 1e9)' (${node24Version})`]: {
     argv: [NODE24, '-e', 'setInterval(() => {}, 1e9)'],
+    supervises: false,
+  },
+  [`node -e 'setInterval(() => fs.readFileSync("/proc/self/stat"), 100)' (${node24Version})`]: {
+    argv: [NODE24, '-e', 'setInterval(() => fs.readFileSync("/proc/self/stat"), 100)'],
     supervises: false,
   },
   [`memshim npm run by ${node24Version}`]: { argv: [NODE24, MEMSHIM], supervises: true },
