@@ -2,6 +2,7 @@
 // the Node that carries each packaging, tini and dumb-init, in one run (by hand, not in npm test; root, for the
 // PID namespace of the signal window; apt-get install -y tini dumb-init hyperfine):
 //   npm run bench -- bench/startup.ts [--runs 40] [--step MS] [--max MS] [--tries 3] [--instructions] [--json FILE]
+//                                     [--memory-of PATH|node24:PATH ...]
 // 1. start-up: `X -- /bin/true` and `X --exec -- /bin/true` (hyperfine -N, no shell between; the commands
 //    interleaved round by round), wall median and CPU median (user+sys), against `node -e 0` of the same Node:
 //    the system Node for the npm install, the Node 24 inside the single executable for it. --exec minus /bin/true
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     tries: { type: 'string', default: '3' },
     instructions: { type: 'boolean', default: false },
     json: { type: 'string' },
+    'memory-of': { type: 'string', multiple: true, default: [] },
   },
 });
 const RUNS = Number(values.runs);
@@ -96,6 +98,18 @@ const MEMORY_ONLY: Record<string, { argv: string[]; supervises: boolean }> = {
     supervises: false,
   },
   [`memshim npm run by ${node24Version}`]: { argv: [NODE24, MEMSHIM], supervises: true },
+  // --memory-of PATH: another build of memshim (one from before a change), its memory read in the same run;
+  // `node24:PATH` runs a bin/memshim with the Node 24 above.
+  ...Object.fromEntries(
+    values['memory-of'].map((path) => {
+      const onNode24 = path.startsWith('node24:');
+      const file = onNode24 ? path.slice('node24:'.length) : path;
+      return [
+        `\`${file}\`${onNode24 ? ` run by ${node24Version}` : ''}`,
+        { argv: onNode24 ? [NODE24, file] : [file], supervises: true },
+      ];
+    }),
+  ),
 };
 
 interface Timing {
