@@ -8,6 +8,7 @@
 import { accessSync, constants, fstatSync, statSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
 import { flushLogsSync, type Logger } from '../common/log.js';
+import { collectNow } from '../common/own-heap.js';
 import type { RlimitSetting } from '../runtimes/types.js';
 import { EACCES, errnoOf } from '../common/errno.js';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.js';
@@ -40,25 +41,50 @@ type ProcessWithExecve = NodeJS.Process & {
 };
 
 /**
- * Sets the limits; returns what puts them back. Set last, right before the execve: memshim's own Node may not
- * live with them (Node 24 aborts when V8 cannot grow its heap under an RLIMIT_DATA), so one that failed puts them
- * back before it says why.
+ * The limits, each made ready before the first is set: from the first setrlimit to the execve, memshim's own Node
+ * must not allocate. Its heap and glibc's were sized without the limits, and under an RLIMIT_DATA below what the
+ * process already maps (Node 24's threads and V8's heap map more than a Python cap allows) the kernel refuses any
+ * page they ask for, and V8 aborts the whole process when its heap needs one there ("Committing semi space
+ * failed", now and then: the command never runs). So every array and number is made here, applyLimits() and
+ * restoreLimits() only read them, and a full collection comes right before (own-heap.ts, collectNow()).
  */
-function setLimits(lib: Libc, rlimits: readonly RlimitSetting[], log: ExecLog): () => void {
-  const before: [number, BigUint64Array][] = [];
+interface PreparedLimits {
+  resources: readonly number[];
+  /** Per resource: the limit to set (soft capped at the hard limit), and what was there before. */
+  wanted: readonly BigUint64Array[];
+  before: readonly BigUint64Array[];
+}
+
+function prepareLimits(lib: Libc, rlimits: readonly RlimitSetting[]): PreparedLimits {
+  const prepared = { resources: [] as number[], wanted: [] as BigUint64Array[], before: [] as BigUint64Array[] };
   for (const limit of rlimits) {
     const resource = RLIMIT[limit.resource];
-    const rlim = new BigUint64Array(2);
-    lib.getrlimit(resource, rlim);
-    before.push([resource, rlim.slice()]);
+    // Each on a buffer of its own: V8 keeps a typed array this small inside its heap and, when koffi asks for its
+    // address, moves it out into memory it mallocs, which under the limits is refused (and V8 then aborts).
+    const before = new BigUint64Array(new ArrayBuffer(16));
+    const wanted = new BigUint64Array(new ArrayBuffer(16));
+    lib.getrlimit(resource, before);
+    wanted.set(before);
     const soft = BigInt(limit.bytes);
-    rlim[0] = rlim[1]! < soft ? rlim[1]! : soft;
-    if (lib.setrlimit(resource, rlim) !== 0)
-      log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
+    wanted[0] = before[1]! < soft ? before[1]! : soft;
+    prepared.resources.push(resource);
+    prepared.wanted.push(wanted);
+    prepared.before.push(before);
   }
-  return () => {
-    for (const [resource, rlim] of before) lib.setrlimit(resource, rlim);
-  };
+  return prepared;
+}
+
+/** Sets the prepared limits; a bit per limit that could not be set (bit i: rlimits[i]). Allocates nothing. */
+function applyLimits(lib: Libc, limits: PreparedLimits): number {
+  let failed = 0;
+  // An indexed loop: an iterator would allocate.
+  for (let i = 0; i < limits.resources.length; i++)
+    if (lib.setrlimit(limits.resources[i]!, limits.wanted[i]!) !== 0) failed |= 1 << i;
+  return failed;
+}
+
+function restoreLimits(lib: Libc, limits: PreparedLimits): void {
+  for (let i = 0; i < limits.resources.length; i++) lib.setrlimit(limits.resources[i]!, limits.before[i]!);
 }
 
 function prepareProcess(lib: Libc): void {
@@ -161,12 +187,26 @@ export function execNow(options: ExecOptions, log: ExecLog): number {
       const args = [...rawArgv(argv), null];
       const envp = rawEnvironmentBlock(options.env, options.carried);
       prepareProcess(lib);
-      const restoreLimits = setLimits(lib, options.rlimits, log);
+      const limits = prepareLimits(lib, options.rlimits);
+      // No collection may come between the limits and the execve: one now, with nothing left pending after it.
+      if (options.rlimits.length > 0) collectNow();
       // What memshim logged must reach stderr before the process is replaced; a stalled pipe gets a second.
       flushLogsSync();
+      // From here to the execve nothing is allocated (prepareLimits()). A limit that cannot be set is said before
+      // the exec, with the limits put back meanwhile; the exec goes ahead with the others.
+      const failed = applyLimits(lib, limits);
+      if (failed !== 0) {
+        restoreLimits(lib, limits);
+        options.rlimits.forEach((limit, i) => {
+          if (failed & (1 << i))
+            log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
+        });
+        flushLogsSync();
+        applyLimits(lib, limits);
+      }
       lib.execve(file, args, envp);
       errno = lib.errno();
-      restoreLimits();
+      restoreLimits(lib, limits);
     } else {
       flushLogsSync();
       // Only without koffi: Node's execve aborts the process when exec fails (checked on Node 24.21), so the

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO } from '../helpers/memshim.js';
 import { bundledExports } from '../helpers/bundled-module.js';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { collectInFull, OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
+import { collectInFull, collectNow, OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
@@ -143,4 +143,19 @@ t.test('collectInFull(): from then on every collection of the heap is a full one
     kinds.every((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR),
     `each of them a full one (${kinds.join(' ')})`,
   );
+});
+
+t.test('collectNow(): a full collection at once, and no gc() left behind', async (t) => {
+  const kinds: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) kinds.push((entry as unknown as { detail: { kind: number } }).detail.kind);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  t.teardown(() => observer.disconnect());
+  collectNow();
+  // The entries come on a later turn of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.ok(kinds.includes(constants.NODE_PERFORMANCE_GC_MAJOR), `a full collection (${kinds.join(' ')})`);
+  const { runInNewContext } = await import('node:vm');
+  t.equal(runInNewContext('typeof gc'), 'undefined', 'a context made after it has no gc(): the flag is off again');
 });
