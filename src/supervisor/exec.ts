@@ -193,7 +193,8 @@ export function execNow(options: ExecOptions, log: ExecLog): number {
       // What memshim logged must reach stderr before the process is replaced; a stalled pipe gets a second.
       flushLogsSync();
       // From here to the execve nothing is allocated (prepareLimits()). A limit that cannot be set is said before
-      // the exec, with the limits put back meanwhile; the exec goes ahead with the others.
+      // the exec, with the limits put back meanwhile (and collected again after saying it); the exec goes ahead
+      // with the others.
       const failed = applyLimits(lib, limits);
       if (failed !== 0) {
         restoreLimits(lib, limits);
@@ -202,6 +203,7 @@ export function execNow(options: ExecOptions, log: ExecLog): number {
             log.warn({ event: 'rlimit_failed', resource: limit.resource }, `could not set ${limit.resource}`);
         });
         flushLogsSync();
+        collectNow();
         applyLimits(lib, limits);
       }
       lib.execve(file, args, envp);
