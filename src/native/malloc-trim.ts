@@ -2,8 +2,9 @@
 // from the top of its main heap: what a start frees below something still in use (the buffers its bundle and
 // code cache were read into, Node's and koffi's own start-up) stays resident for as long as the container runs,
 // charged to the application's memory limit. malloc_trim(0) releases the free pages of every arena; memshim calls
-// it once its start is collected and then every TRIM_EVERY_MS, the pace at which jemalloc hands back its dirty
-// pages by default. Figures: docs/packaging.md, "Start-up, sixth round".
+// it 2 s after the spawn (commands/run.ts, with the switch to full collections) and then every TRIM_EVERY_MS,
+// which gives back as well what those collections free later (the start's buffers among it), at the pace at which
+// jemalloc hands back its dirty pages by default. Figures: docs/packaging.md, "Start-up, sixth round".
 import { libc } from './libc.js';
 
 export const TRIM_EVERY_MS = 10_000;
