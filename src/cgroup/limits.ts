@@ -5,16 +5,8 @@
 import { join } from 'node:path';
 import type { CgroupLocation, LiveLimits, ReadWarning } from './types.js';
 import { ancestors } from './locate.js';
-import { readFileText } from './files.js';
-import {
-  countCpuList,
-  parseCfsQuota,
-  parseCpuMax,
-  parseKeyValues,
-  parseLimit,
-  parseUint,
-  type LimitValue,
-} from './parse.js';
+import { fileIn, readFileText } from './files.js';
+import { countCpuList, keyValue, parseCfsQuota, parseCpuMax, parseLimit, parseUint, type LimitValue } from './parse.js';
 
 /** The kernel's default CFS period, assumed when cpu.max gives no period. */
 const DEFAULT_PERIOD_US = 100_000;
@@ -86,6 +78,20 @@ interface WalkOptions {
   zero?: 'keep' | 'warn' | 'ignore';
 }
 
+/** Directories levelsOf() remembers; past it the memory starts again (the sidecar may follow many). */
+const KEPT_LEVELS = 64;
+const LEVELS = new Map<string, { mountRoot: string | null; levels: readonly string[] }>();
+
+/** ancestors(dir, mountRoot), worked out once per directory: the limit watch walks the same levels at every reading. */
+function levelsOf(dir: string, mountRoot: string | null): readonly string[] {
+  const kept = LEVELS.get(dir);
+  if (kept !== undefined && kept.mountRoot === mountRoot) return kept.levels;
+  if (LEVELS.size >= KEPT_LEVELS) LEVELS.clear();
+  const levels = ancestors(dir, mountRoot);
+  LEVELS.set(dir, { mountRoot, levels });
+  return levels;
+}
+
 /** Smallest limit in `fileName` over dir and its ancestors. A missing file is always quiet at the mount point. */
 function smallestOverAncestors(
   reader: FileReader,
@@ -97,8 +103,8 @@ function smallestOverAncestors(
 ): Smallest | null {
   const zero = options.zero ?? 'warn';
   let best: Smallest | null = null;
-  for (const level of ancestors(dir, mountRoot)) {
-    const file = join(level, fileName);
+  for (const level of levelsOf(dir, mountRoot)) {
+    const file = fileIn(level, fileName);
     const value = reader.parsed(file, parse, LEVEL_UNLIMITED, options.quiet === true || level === mountRoot);
     if (value?.kind !== 'value') continue;
     if (value.value === 0 && zero !== 'keep') {
@@ -139,18 +145,18 @@ export function readCgroupMemory(
   let limit = smallestOverAncestors(reader, dir, mountRoot, 'memory.limit_in_bytes', parseLimit);
   // memory.stat's hierarchical limits include the ancestors above the mount point that cannot be walked (Docker's
   // bind mount shows the container's cgroup as the top).
-  const stat = reader.parsed(
-    join(dir, 'memory.stat'),
-    (text) => parseKeyValues(text),
-    'ancestors above the mount point are not considered',
+  const stat = reader.text(fileIn(dir, 'memory.stat'), 'ancestors above the mount point are not considered');
+  const hierarchical = parseLimit(
+    String((stat === null ? null : keyValue(stat, 'hierarchical_memory_limit')) ?? 'max'),
   );
-  const hierarchical = parseLimit(String(stat?.get('hierarchical_memory_limit') ?? 'max'));
   if (hierarchical?.kind === 'value' && hierarchical.value > 0 && (limit === null || hierarchical.value < limit.value))
     limit = { value: hierarchical.value, from: dir };
   if (scope === 'resizable') return { limit, high: null, softLimit: null, swapBytes: null };
   // memsw (memory + swap) is there only with swap accounting on; without it the swap allowance is unknown.
   let memsw = smallestOverAncestors(reader, dir, mountRoot, 'memory.memsw.limit_in_bytes', parseLimit, { quiet: true });
-  const hierarchicalMemsw = parseLimit(String(stat?.get('hierarchical_memsw_limit') ?? 'max'));
+  const hierarchicalMemsw = parseLimit(
+    String((stat === null ? null : keyValue(stat, 'hierarchical_memsw_limit')) ?? 'max'),
+  );
   if (hierarchicalMemsw?.kind === 'value') memsw = smaller(memsw, hierarchicalMemsw.value, dir);
   return {
     limit,
@@ -168,7 +174,7 @@ export function readCpuQuota(reader: FileReader, location: CgroupLocation): Smal
   const dir = location.cpuPath;
   if (dir === null) return null;
   let quota: Smallest | null = null;
-  for (const level of ancestors(dir, location.cpuMountRoot)) {
+  for (const level of levelsOf(dir, location.cpuMountRoot)) {
     const atMountRoot = level === location.cpuMountRoot;
     const cpus = location.version === 2 ? quotaV2(reader, level, atMountRoot) : quotaV1(reader, level, atMountRoot);
     if (cpus !== null) quota = smaller(quota, cpus, level);
@@ -226,7 +232,7 @@ export function readLiveLimits(location: CgroupLocation, hostMemoryBytes: number
 
 /** One level's v2 cpu.max as CPUs; null for no quota (or a file that cannot say, after a warning). */
 function quotaV2(reader: FileReader, dir: string, atMountRoot: boolean): number | null {
-  const file = join(dir, 'cpu.max');
+  const file = fileIn(dir, 'cpu.max');
   const max = reader.parsed(file, parseCpuMax, LEVEL_UNLIMITED, atMountRoot);
   if (max === null || max.quotaUs === null) return null;
   let period = max.periodUs;
@@ -239,10 +245,10 @@ function quotaV2(reader: FileReader, dir: string, atMountRoot: boolean): number 
 
 /** One level's v1 cpu.cfs_quota_us / cpu.cfs_period_us as CPUs; null for no quota. */
 function quotaV1(reader: FileReader, dir: string, atMountRoot: boolean): number | null {
-  const quotaFile = join(dir, 'cpu.cfs_quota_us');
+  const quotaFile = fileIn(dir, 'cpu.cfs_quota_us');
   const quota = reader.parsed(quotaFile, parseCfsQuota, LEVEL_UNLIMITED, atMountRoot);
   if (quota === null || quota.kind === 'unlimited') return null;
-  const periodFile = join(dir, 'cpu.cfs_period_us');
+  const periodFile = fileIn(dir, 'cpu.cfs_period_us');
   const period =
     reader.parsed(periodFile, parseUint, `the default period ${DEFAULT_PERIOD_US} µs is assumed`) ?? DEFAULT_PERIOD_US;
   return cpusFrom(reader, periodFile, quota.value, period);

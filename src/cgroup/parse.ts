@@ -124,16 +124,39 @@ export function parseCpuMax(text: string): CpuMax | null {
   return { quotaUs, periodUs };
 }
 
+const KEY_VALUE_LINE = /^\s*(\S+)\s+(-?\d+)\s*$/;
+
 /** `key value` lines (memory.stat, cpu.stat, memory.events, memory.oom_control). Lines that are not that are skipped. */
 export function parseKeyValues(text: string): Map<string, number> {
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const match = /^\s*(\S+)\s+(-?\d+)\s*$/.exec(line);
+    const match = KEY_VALUE_LINE.exec(line);
     if (!match) continue;
     const value = Number(match[2]);
     if (Number.isFinite(value)) values.set(match[1]!, value);
   }
   return values;
+}
+
+/**
+ * `parseKeyValues(text).get(key) ?? null` without the map: only the lines holding `key` are split up. The monitor
+ * looks up one or two keys of memory.stat (about 40 lines on v1) at every reading, and the map with a string per
+ * line was most of what its readings allocated.
+ */
+export function keyValue(text: string, key: string): number | null {
+  let value: number | null = null;
+  for (let at = text.indexOf(key); at !== -1;) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    const newline = text.indexOf('\n', at);
+    const end = newline === -1 ? text.length : newline;
+    const match = KEY_VALUE_LINE.exec(text.slice(start, end));
+    if (match?.[1] === key) {
+      const parsed = Number(match[2]);
+      if (Number.isFinite(parsed)) value = parsed;
+    }
+    at = newline === -1 ? -1 : text.indexOf(key, newline);
+  }
+  return value;
 }
 
 /** The number of CPUs in a list such as `0-3,8,10-11` (cpuset.cpus, Cpus_allowed_list). null if malformed or empty. */

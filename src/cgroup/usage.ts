@@ -1,10 +1,9 @@
 // What the monitor reads every interval: memory use and CPU throttling of one cgroup, v1 or v2. Synchronous and
 // cheap (a few small files), never a throw: whatever the kernel does not say (a missing file, a v1 kernel without
 // PSI, a process outside any memory cgroup) comes back as null.
-import { join } from 'node:path';
 import type { CgroupLocation, CpuUsage, MemoryEvents, MemoryUsage } from './types.js';
-import { readFileText, readTextOrNull } from './files.js';
-import { parseKeyValues, parsePsi, parseUint } from './parse.js';
+import { fileIn, readFileText, readTextOrNull } from './files.js';
+import { keyValue, parseKeyValues, parsePsi, parseUint } from './parse.js';
 
 const NO_EVENTS: MemoryEvents = { low: null, high: null, max: null, oom: null, oomKill: null, oomGroupKill: null };
 const NO_MEMORY: MemoryUsage = {
@@ -45,25 +44,30 @@ function readOptional<T>(path: string, parse: (text: string) => T | null, cgroup
 
 /** Where the kernel counts OOM kills (and, on v2, the other memory events): memory.events, v1 memory.oom_control. */
 function countersFile(dir: string, v2: boolean): string {
-  return join(dir, v2 ? 'memory.events' : 'memory.oom_control');
+  return fileIn(dir, v2 ? 'memory.events' : 'memory.oom_control');
 }
 
 /** The OOM kills the kernel counted in this cgroup, or null. */
 export function readOomKills(location: CgroupLocation): number | null {
   const dir = location.memoryPath;
-  return dir === null ? null : (readKeyValues(countersFile(dir, location.version === 2))?.get('oom_kill') ?? null);
+  const text = dir === null ? null : readTextOrNull(countersFile(dir, location.version === 2));
+  return text === null ? null : keyValue(text, 'oom_kill');
 }
 
 export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
   const dir = location.memoryPath;
   if (dir === null) return { ...NO_MEMORY, events: { ...NO_EVENTS } };
   const v2 = location.version === 2;
-  const usageBytes = readUint(join(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes'));
-  const stat = readKeyValues(join(dir, 'memory.stat'));
+  const usageBytes = readUint(fileIn(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes'));
+  const stat = readTextOrNull(fileIn(dir, 'memory.stat'));
   // v1's inactive_file is this cgroup alone; total_inactive_file includes the children, as usage does.
-  const inactiveFile = stat?.get(v2 ? 'inactive_file' : 'total_inactive_file') ?? stat?.get('inactive_file') ?? null;
+  const inactiveFile =
+    stat === null
+      ? null
+      : (keyValue(stat, v2 ? 'inactive_file' : 'total_inactive_file') ?? keyValue(stat, 'inactive_file'));
   const exists = usageBytes !== null;
-  const peakBytes = readOptional(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'), parseUint, exists);
+  const peakBytes = readOptional(fileIn(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'), parseUint, exists);
+  // A handful of lines (v2 memory.events, v1 memory.oom_control): the map costs little here.
   const counters = readKeyValues(countersFile(dir, v2));
   const oomKills = counters?.get('oom_kill') ?? null;
   const events: MemoryEvents = v2
@@ -75,8 +79,8 @@ export function readMemoryUsage(location: CgroupLocation): MemoryUsage {
         oomKill: oomKills,
         oomGroupKill: counters?.get('oom_group_kill') ?? null,
       }
-    : { ...NO_EVENTS, max: readUint(join(dir, 'memory.failcnt')), oomKill: oomKills };
-  const psi = readOptional(join(dir, 'memory.pressure'), parsePsi, exists) ?? { some: null, full: null };
+    : { ...NO_EVENTS, max: readUint(fileIn(dir, 'memory.failcnt')), oomKill: oomKills };
+  const psi = readOptional(fileIn(dir, 'memory.pressure'), parsePsi, exists) ?? { some: null, full: null };
   return {
     usageBytes,
     workingSetBytes: usageBytes === null ? null : Math.max(0, usageBytes - (inactiveFile ?? 0)),
@@ -92,13 +96,13 @@ export function readCpuUsage(location: CgroupLocation): CpuUsage {
   const dir = location.cpuPath;
   if (dir === null) return { periods: null, throttledPeriods: null, throttledSeconds: null, usageSeconds: null };
   // cpu.stat tells the version by its keys: v1 throttled_time (ns), v2 throttled_usec and usage_usec.
-  const stat = readKeyValues(join(dir, 'cpu.stat'));
+  const stat = readKeyValues(fileIn(dir, 'cpu.stat'));
   const throttledUsec = stat?.get('throttled_usec');
   const throttledNs = stat?.get('throttled_time');
   const usageUsec = stat?.get('usage_usec');
   let usageSeconds: number | null = usageUsec === undefined ? null : usageUsec / 1e6;
   if (usageSeconds === null && location.version !== 2) {
-    const usageNs = readUint(join(location.cpuacctPath ?? dir, 'cpuacct.usage'));
+    const usageNs = readUint(fileIn(location.cpuacctPath ?? dir, 'cpuacct.usage'));
     usageSeconds = usageNs === null ? null : usageNs / 1e9;
   }
   return {

@@ -3,13 +3,13 @@
 // character across a buffer's end stays whole), a missing file told as missing, a FIFO, a directory or a device
 // never read as text (the type is asked only when the reads look unlike a small file), a file over MAX_BYTES
 // refused. readFileBytes, the same reader for what need not be text (/proc/self/environ): the bytes as they are, in
-// a buffer of their own.
+// a buffer of their own. fileIn, the paths of those files: what path.join makes, made once.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_BYTES, readFileBytes, readFileText } from '../../src/cgroup/files.js';
+import { fileIn, MAX_BYTES, readFileBytes, readFileText } from '../../src/cgroup/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memshim-files-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,4 +60,20 @@ t.test('a file over MAX_BYTES is refused', async (t) => {
   const file = join(dir, 'large');
   writeFileSync(file, Buffer.alloc(MAX_BYTES + 1, 0x61));
   t.same(readFileText(file), { ok: false, missing: false, reason: `larger than ${MAX_BYTES} bytes` });
+});
+
+t.test('fileIn: what path.join makes of the directory and the name, the same string each time', async (t) => {
+  const table: [string, string][] = [
+    ['/sys/fs/cgroup/memory/a', 'memory.stat'],
+    ['/sys/fs/cgroup/memory/a/', 'memory.stat'],
+    ['/sys/fs/cgroup/memory/a/../b', 'memory.current'],
+    ['/', 'memory.max'],
+    ['relative/dir', 'cpu.max'],
+  ];
+  for (const [dir, name] of table) {
+    t.equal(fileIn(dir, name), join(dir, name), `${dir} + ${name}`);
+    t.equal(fileIn(dir, name), fileIn(dir, name));
+  }
+  for (let i = 0; i < 200; i++) t.equal(fileIn(`/many/${i}`, 'memory.stat'), `/many/${i}/memory.stat`);
+  t.equal(fileIn('/sys/fs/cgroup/memory/a', 'memory.stat'), '/sys/fs/cgroup/memory/a/memory.stat', 'after a clear');
 });

@@ -4,6 +4,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import {
   countCpuList,
+  keyValue,
   parseCfsQuota,
   parseCpuMax,
   parseCpusAllowed,
@@ -120,6 +121,17 @@ t.test('key-value files, PSI, MemTotal', async (t) => {
   t.equal(stat.get('total_inactive_file'), 8192);
   t.equal(stat.get('neg'), -1);
   t.equal(stat.has('bad'), false);
+  const text = 'cache 0\ninactive_file 10\ntotal_inactive_file 8192\n inactive_file\t20 \nbad line here\nneg -1';
+  const lookups: [string, number | null][] = [
+    ['inactive_file', 20], // the last line that holds it wins, as in the map; not total_inactive_file's
+    ['total_inactive_file', 8192],
+    ['neg', -1],
+    ['bad', null],
+    ['cache', 0],
+    ['file', null],
+    ['absent', null],
+  ];
+  for (const [key, want] of lookups) t.equal(keyValue(text, key), want, key);
   t.same(
     parsePsi('some avg10=1.50 avg60=0.75 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n'),
     {
@@ -178,6 +190,26 @@ const fileish = fc
     { maxLength: 40 },
   )
   .map((parts) => parts.join(''));
+
+t.test('property: one key looked up answers what the whole map says of it', async (t) => {
+  const keys = fc.constantFrom('inactive_file', 'total_inactive_file', 'oom_kill', 'max', 'some', '-', '0', 'a b');
+  const lines = fc.array(
+    fc.oneof(
+      keys.chain((key) => fc.tuple(fc.constantFrom('', ' ', '\t'), fc.constant(key), fileish).map((p) => p.join(''))),
+      keys.map((key) => `${key} 1`),
+      fileish,
+    ),
+    { maxLength: 12 },
+  );
+  fc.assert(
+    fc.property(lines, keys, (parts, key) => {
+      const text = parts.join('\n');
+      return keyValue(text, key) === (parseKeyValues(text).get(key) ?? null);
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass('3000 random texts');
+});
 
 t.test('property: no parser throws on any text, and answers are well formed', async (t) => {
   fc.assert(
