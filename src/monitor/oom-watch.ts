@@ -6,7 +6,7 @@
 // moves with no SIGKILL death in sight. That is explained at the next death memshim sees (the parent exiting, as
 // `sh -c 'hog; exit 3'` does), or, when nobody dies (a worker pool that restarts its worker), after a short grace
 // period following the reading that saw it — never twice, since every report advances `seen`.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { CgroupLocation, Limits, MemoryUsage } from '../cgroup/types.js';
@@ -199,10 +199,23 @@ function inHostRootMemoryCgroup(): boolean {
   }
 }
 
+/**
+ * A directory's link count is 2 plus its subdirectories on cgroupfs (kernfs) and on every file system that counts
+ * them (those that do not say 1): 2 means none, and the listing of its thirty-odd control files, at every reading,
+ * is not needed.
+ */
+function hasNoSubdirectories(dir: string): boolean {
+  try {
+    return statSync(dir).nlink === 2;
+  } catch {
+    return false;
+  }
+}
+
 function subgroups(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
-    if (depth > 4 || found.length >= MAX_SUBGROUPS) return;
+    if (depth > 4 || found.length >= MAX_SUBGROUPS || hasNoSubdirectories(dir)) return;
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
