@@ -48,6 +48,7 @@ const OWN_HEAP_FLAGS = [
   '--no-maglev',
   '--heap-growing-percent=50',
   '--no-minor-gc-task',
+  '--no-sparkplug',
 ];
 // The bundle's source map, an asset read only to map a debug stack (src/common/source-stack.ts, SOURCE_MAP_ASSET).
 const SOURCE_MAP_ASSET = 'memshim.cjs.map';

@@ -16,7 +16,10 @@
 //   whole); without, it comes at the first allocation that does not fit, later, the same collection of the
 //   same objects. Same memory: the young generation's size does not change. Read each time V8 would post the
 //   task, so it works when set at run time.
-// Figures: docs/pid1.md, "memshim's own memory".
+// - --no-sparkplug: no baseline compiler either. It turns the functions a start calls often into machine code at
+//   every start, which costs that start more than the code saves it, and keeps the code resident (with the
+//   interpreter's bytecode, which it does not replace).
+// Figures: docs/pid1.md, "memshim's own memory"; docs/packaging.md, "Start-up, seventh round".
 //
 // They hold from the first JavaScript on, before any load can grow the young generation, and after the Node
 // built-ins a start loads: Node compiles each built-in with a code cache made under its default flags, which V8
@@ -54,6 +57,7 @@ export const OWN_HEAP_FLAGS = [
   '--no-maglev',
   '--heap-growing-percent=50',
   '--no-minor-gc-task',
+  '--no-sparkplug',
 ] as const;
 
 function setFlagsFrom(load: NodeJS.Require): (flags: string) => void {
