@@ -12,7 +12,7 @@ import { maskPlan } from '../runtimes/mask-secrets.js';
 import type { Limits } from '../cgroup/types.js';
 import type { Plan } from '../runtimes/types.js';
 import { isSingleExecutable } from '../native/sea-native.js';
-import { trimMallocPeriodically } from '../native/malloc-trim.js';
+import { keepOwnMemorySmall } from '../native/own-memory.js';
 import { collectInFull, FULL_COLLECTIONS_AFTER_MS } from '../common/own-heap.js';
 
 const MiB = 1024 * 1024;
@@ -120,10 +120,10 @@ export async function run(config: RunConfig, io: Io = PROCESS_IO): Promise<numbe
     log,
   );
   // The child runs: soon memshim's heap is collected in full (common/own-heap.ts, collectInFull), and what its
-  // start freed goes back to the kernel (native/malloc-trim.ts).
+  // start freed goes back to the kernel, as does what its heap grows by later (native/own-memory.ts).
   setTimeout(() => {
     collectInFull();
-    trimMallocPeriodically(config.env);
+    keepOwnMemorySmall(config.env);
   }, FULL_COLLECTIONS_AFTER_MS).unref();
   // Attached before the next tick: the monitor, the OOM diagnosis and (with --health-port) the health server.
   const watch = await watchSupervisor(supervisor, {

@@ -96,14 +96,27 @@ export function collectInFull(on = true): void {
 }
 
 /**
- * A full collection of memshim's heap, now (supervisor/exec.ts, before it sets the rlimits of the command it becomes).
- * After it nothing is left for V8 to finish on its own (an incremental marking its background threads were doing
- * would otherwise be finished at whatever JavaScript runs next, the setrlimit and execve calls included), and the
- * young generation's second semi-space has been committed and is kept for the next collection, so a collection
- * under the limits needs no page from the kernel. Through --expose-gc set at run time and a context made under
- * it (the flag puts gc() only on contexts made after it). Silent: where that fails, nothing.
+ * A full collection of memshim's heap, now. Through --expose-gc set at run time and a context made under it (the
+ * flag puts gc() only on contexts made after it). Silent: where that fails, nothing.
+ * - plain (supervisor/exec.ts, before it sets the rlimits of the command it becomes): after it nothing is left for
+ *   V8 to finish on its own (an incremental marking its background threads were doing would otherwise be finished
+ *   at whatever JavaScript runs next, the setrlimit and execve calls included), and the young generation's second
+ *   semi-space has been committed and is kept for the next collection, so a collection under the limits needs no
+ *   page from the kernel.
+ * - `reduceMemory` (native/own-memory.ts, while memshim supervises): V8's memory-reducing collection (what it does
+ *   under memory pressure: two full collections at least), which also gives back the young generation's second
+ *   semi-space and the pages V8 keeps pooled. From V8 12 on every other collection keeps them, so any allocation
+ *   flow, however small, ends with both semi-spaces resident.
  */
-export function collectNow(): void {
+/**
+ * gc()'s options for V8's memory-reducing collection, from V8 12 (Node 22) on. V8 11 (Node 20) reads them otherwise
+ * (a scavenge); its plain full collection is taken there, which shrinks the young generation when allocation is
+ * slow and keeps no pool.
+ */
+const REDUCING =
+  Number(process.versions.v8.split('.')[0]) >= 12 ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : null;
+
+export function collectNow({ reduceMemory = false }: { reduceMemory?: boolean } = {}): void {
   try {
     const load = createRequire(import.meta.url);
     const setFlags = setFlagsFrom(load);
@@ -111,7 +124,9 @@ export function collectNow(): void {
     const gc = (load('node:vm') as typeof import('node:vm')).runInNewContext('gc') as unknown;
     // Back at once: V8 checks a code cache against a hash of every flag (bin/memshim may still write one).
     setFlags('--no-expose-gc');
-    if (typeof gc === 'function') (gc as () => void)();
+    if (typeof gc !== 'function') return;
+    if (reduceMemory && REDUCING) (gc as (options: object) => void)(REDUCING);
+    else (gc as () => void)();
   } catch {
     // as without it
   }

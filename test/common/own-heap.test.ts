@@ -1,6 +1,7 @@
 // memshim's own isolate (src/common/own-heap.ts): the V8 flags exist in this Node, bin/memshim's copy is the same
 // list, once set the young generation stops growing under a steady flow of surviving objects (what the monitor
-// and scrapes make), and setOwnHeapFlags() (the single executable's way) sets them after the built-ins it is given.
+// and scrapes make), setOwnHeapFlags() (the single executable's way) sets them after the built-ins it is given, and
+// collectNow() collects at once, giving the young generation's pages back where asked (V8 12 on).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -158,4 +159,47 @@ t.test('collectNow(): a full collection at once, and no gc() left behind', async
   t.ok(kinds.includes(constants.NODE_PERFORMANCE_GC_MAJOR), `a full collection (${kinds.join(' ')})`);
   const { runInNewContext } = await import('node:vm');
   t.equal(runInNewContext('typeof gc'), 'undefined', 'a context made after it has no gc(): the flag is off again');
+});
+
+/**
+ * In a fresh `node` (bundled, as the bundles hold it): collectNow({ reduceMemory: true }), then the kinds of the
+ * collections it made, and the young generation's resident size before and after.
+ */
+function reducingCollection(node: string): { kinds: number[]; before: number; after: number } {
+  const script = `
+    ${bundledExports('src/common/own-heap.ts', ['collectNow'])}
+    const { PerformanceObserver } = require('node:perf_hooks');
+    const newSpace = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    const entries = [];
+    new PerformanceObserver((list) => entries.push(...list.getEntries())).observe({ entryTypes: ['gc'] });
+    let garbage = [];
+    for (let i = 0; i < 20000; i++) garbage.push({ i, s: 'x' + i });
+    garbage = null;
+    const before = newSpace().physical_space_size;
+    collectNow({ reduceMemory: true });
+    const after = newSpace().physical_space_size;
+    setTimeout(() => process.stdout.write(JSON.stringify({
+      kinds: entries.map((e) => e.detail.kind), before, after })), 50);`;
+  const ran = spawnSync(node, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  return JSON.parse(ran.stdout) as { kinds: number[]; before: number; after: number };
+}
+
+t.test('collectNow({ reduceMemory }): V8 12 on, its memory-reducing collection; Node 20, a full one', async (t) => {
+  const { nodeBinary } = (await import(join(REPO, 'scripts', 'fetch-node.mjs'))) as {
+    nodeBinary: (major: number) => string;
+  };
+  for (const [name, node] of [
+    [`this Node (${process.version})`, process.execPath],
+    ['Node 24 (the single executable)', nodeBinary(24)],
+  ] as const) {
+    const run = spawnSync(node, ['-p', 'process.versions.v8'], { encoding: 'utf8' });
+    const reducing = Number(run.stdout.split('.')[0]) >= 12;
+    const { kinds, before, after } = reducingCollection(node);
+    t.ok(kinds.includes(constants.NODE_PERFORMANCE_GC_MAJOR), `${name}: a full collection (${kinds.join(' ')})`);
+    if (reducing) {
+      const majors = kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR).length;
+      t.ok(majors >= 2, `${name}: V8's collection of all it can, two full ones at least (${majors})`);
+      t.ok(after < before, `${name}: the young generation gave pages back (${before} -> ${after} bytes)`);
+    }
+  }
 });
