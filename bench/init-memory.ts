@@ -22,7 +22,7 @@ export interface ResidentMemory {
   /** The highest of 8 readings over the first 2 s. */
   anonKb: number;
   fileKb: number;
-  /** The highest of 4 readings over a second from SETTLED_AFTER_MS on: what a long run keeps. */
+  /** The highest of the readings every 500 ms from SETTLED_AFTER_MS to SETTLED_UNTIL_MS: what a long run keeps. */
   settledAnonKb: number;
   settledFileKb: number;
 }
@@ -30,10 +30,13 @@ export interface ResidentMemory {
 /**
  * When the settled readings start: past memshim's switch to full collections (2 s after the spawn,
  * src/common/own-heap.ts), its first full collection, and enough monitor readings for its heap to take its
- * long-run shape (the single executable's RssAnon grows for half a minute after its start: docs/packaging.md,
- * "Start-up, sixth round").
+ * long-run shape (the single executable's RssAnon grew for half a minute and more after its start before the
+ * seventh round: docs/packaging.md). Until SETTLED_UNTIL_MS: every reading in between counts, since memshim's
+ * heap now falls back at each of its memory-reducing collections (src/native/own-memory.ts, checked every 10 s)
+ * and a reading or two would catch its low or its high by chance.
  */
-export const SETTLED_AFTER_MS = 45_000;
+export const SETTLED_AFTER_MS = 30_000;
+export const SETTLED_UNTIL_MS = 60_000;
 
 /**
  * The init's own RssAnon/RssFile while its child sleeps: after start-up, and settled. Inits may run at once.
@@ -45,7 +48,7 @@ export async function residentMemory(
   env: NodeJS.ProcessEnv,
   { supervises = true }: { supervises?: boolean } = {},
 ): Promise<ResidentMemory> {
-  const args = supervises ? [...argv.slice(1), '--', 'sleep', '60'] : argv.slice(1);
+  const args = supervises ? [...argv.slice(1), '--', 'sleep', '90'] : argv.slice(1);
   const proc = spawn(argv[0]!, args, { env, stdio: 'ignore' });
   while (supervises && childrenOf(proc.pid!).length === 0) await sleep(10);
   const started = Date.now();
@@ -61,7 +64,7 @@ export async function residentMemory(
   };
   const early = await highest(8, 250);
   await sleep(Math.max(0, SETTLED_AFTER_MS - (Date.now() - started)));
-  const settled = await highest(4, 250);
+  const settled = await highest((SETTLED_UNTIL_MS - SETTLED_AFTER_MS) / 500, 500);
   proc.kill('SIGTERM');
   await new Promise((resolve) => proc.on('close', resolve));
   return { ...early, settledAnonKb: settled.anonKb, settledFileKb: settled.fileKb };

@@ -13,7 +13,7 @@
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
 //    window is the largest delay that lost a try.
 // 3. RssAnon and RssFile of each init while it supervises `sleep` (no health server), the highest of a few
-//    readings after start-up and again once settled (45 s on: what a long run keeps), the inits side by side;
+//    readings after start-up and of every reading from 30 to 60 s (settled: what a long run keeps), side by side;
 //    beside them each Node's own floor (`node -e` with a timer: Node doing nothing), Node 24 reading a /proc file
 //    every 100 ms under its own defaults (Node doing a little), and the npm install run by that Node 24.
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
 import { childrenOf } from '../test/helpers/proc.js';
-import { residentMemory, SETTLED_AFTER_MS, type ResidentMemory } from './init-memory.js';
+import { residentMemory, SETTLED_AFTER_MS, SETTLED_UNTIL_MS, type ResidentMemory } from './init-memory.js';
 import { interleavedRuns } from './interleaved.js';
 
 const { values } = parseArgs({
@@ -257,7 +257,7 @@ async function main() {
           10,
       ) * 10;
   if (Number.isNaN(STEP)) STEP = Math.max(1, Math.round(MAX / 16));
-  // All at once: each reading waits SETTLED_AFTER_MS for the settled one.
+  // All at once: each reading waits until SETTLED_UNTIL_MS for the settled one.
   const memory: Record<string, ResidentMemory> = Object.fromEntries(
     await Promise.all(
       [
@@ -315,7 +315,7 @@ async function main() {
   }
 
   console.log(
-    `\nMemory while supervising \`sleep\` (no health server; the inits side by side; the highest of 8 readings over the first 2 s, and of 4 over a second from ${SETTLED_AFTER_MS / 1000} s on):\n`,
+    `\nMemory while supervising \`sleep\` (no health server; the inits side by side; the highest of 8 readings over the first 2 s, and of every reading, one each 500 ms, from ${SETTLED_AFTER_MS / 1000} to ${SETTLED_UNTIL_MS / 1000} s):\n`,
   );
   console.log('| init | RssAnon, first 2 s | RssAnon, settled | RssFile, first 2 s | RssFile, settled |');
   console.log('|---|---|---|---|---|');
