@@ -23,6 +23,8 @@ export interface Logger {
   warn: LogFn;
   error: LogFn;
   fatal: LogFn;
+  /** Whether a line at `level` is written (pino's name): a caller in a hot loop skips building its fields. */
+  isLevelEnabled(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 /** pino's level numbers, the "level" of each line. */
@@ -75,6 +77,7 @@ export function lineLogger(level: LogLevel, write: (line: string) => void): Logg
     warn: method(LEVEL_NUMBERS.warn),
     error: method(LEVEL_NUMBERS.error),
     fatal: method(LEVEL_NUMBERS.fatal),
+    isLevelEnabled: (at) => LEVEL_NUMBERS[at] >= threshold,
   };
 }
 

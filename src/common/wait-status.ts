@@ -16,3 +16,14 @@ export function decodeWaitStatus(status: number): WaitStatus {
   if (low === 0x7f) return { code: null, signal: (status >> 8) & 0xff, stopped: true };
   return { code: null, signal: low, stopped: false };
 }
+
+/** A wait status that reports a stop (WUNTRACED), not an end. */
+export function isStopStatus(status: number): boolean {
+  return (status & 0x7f) === 0x7f;
+}
+
+/** A process that ended, from its wait status (not a stop): decodeWaitStatus's answer in one object, for the reap loop. */
+export function endedProcess(pid: number, status: number): { pid: number; code: number | null; signal: number | null } {
+  const low = status & 0x7f;
+  return low === 0 ? { pid, code: (status >> 8) & 0xff, signal: null } : { pid, code: null, signal: low };
+}

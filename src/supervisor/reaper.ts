@@ -5,7 +5,7 @@
 // children exist, each candidate is first looked at with waitid(WNOWAIT) and a libuv child is left to libuv.
 import { ECHILD, EINTR } from '../common/errno.js';
 import { libuvChildPids } from '../common/node-internals.js';
-import { decodeWaitStatus } from '../common/wait-status.js';
+import { endedProcess, isStopStatus } from '../common/wait-status.js';
 import { OPAQUE_BYTES, P_ALL, WAIT, type Libc } from '../native/libc.js';
 import type { CollectRound, WaitedProcess } from './process-control.js';
 
@@ -33,9 +33,8 @@ export function reapRound(lib: Libc): ReapRound {
     // WUNTRACED: a stop is reported once, and the stopped child stays (job control, see supervisor.ts).
     const pid = lib.waitpid(target, status, WAIT.WNOHANG | WAIT.WUNTRACED);
     if (pid > 0) {
-      const { code, signal, stopped: isStop } = decodeWaitStatus(status[0]!);
-      if (isStop) stopped.push(pid);
-      else waited.push({ pid, code, signal });
+      if (isStopStatus(status[0]!)) stopped.push(pid);
+      else waited.push(endedProcess(pid, status[0]!));
       continue;
     }
     if (pid === 0) return { waited, stopped, left: 'running' };

@@ -297,9 +297,13 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     const round = this.control.collect();
     if (round.stopped.length > 0) this.onStopped(round.stopped);
     let mainStatus: number | null = null;
+    // One clock reading and one object per process: a round may take thousands of orphans at once (a backlog
+    // while memshim was stopped or busy), and what it allocates brings the next full collection nearer.
+    const at = round.waited.length > 0 ? monotonicMs() : 0;
+    const traced = this.log.isLevelEnabled('trace');
     for (const waited of round.waited) {
       const main = waited.pid === this.pid;
-      const reaped: Reaped = { ...waited, main, at: monotonicMs() };
+      const reaped: Reaped = { pid: waited.pid, main, code: waited.code, signal: waited.signal, at };
       if (main) {
         this.dispatch({ kind: 'main-reaped' });
         mainStatus = waited.signal !== null ? exitCodeForSignal(waited.signal) : (waited.code ?? 0);
@@ -309,10 +313,11 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
         );
       } else {
         this.stats.zombiesReaped++;
-        this.log.trace(
-          { event: 'reaped', pid: waited.pid, code: waited.code, signal: waited.signal },
-          'reaped an adopted process',
-        );
+        if (traced)
+          this.log.trace(
+            { event: 'reaped', pid: waited.pid, code: waited.code, signal: waited.signal },
+            'reaped an adopted process',
+          );
       }
       this.emit('reaped', reaped);
     }

@@ -66,7 +66,7 @@ t.test('every field kind and message: the bytes pino writes', async (t) => {
   t.ok(ours.length > 500, `${ours.length} lines compared`);
 });
 
-t.test('each threshold lets through what pino lets through', async (t) => {
+t.test('each threshold lets through what pino lets through, and says so as pino does', async (t) => {
   for (const level of LOG_LEVELS) {
     const ours: string[] = [];
     const theirs: string[] = [];
@@ -78,5 +78,7 @@ t.test('each threshold lets through what pino lets through', async (t) => {
     }
     const levels = (lines: string[]) => lines.map((line) => (JSON.parse(line) as { level: number }).level);
     t.same(levels(ours), levels(theirs), `at ${level}`);
+    for (const method of METHODS)
+      t.equal(mine.isLevelEnabled(method), reference.isLevelEnabled(method), `isLevelEnabled('${method}') at ${level}`);
   }
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideForward, describeSignals, FORWARDED_SIGNALS, parseRewrite, SIG } from '../../src/supervisor/signals.js';
 import { rawEnvironmentBlock } from '../../src/supervisor/raw-bytes.js';
-import { decodeWaitStatus } from '../../src/common/wait-status.js';
+import { decodeWaitStatus, endedProcess, isStopStatus } from '../../src/common/wait-status.js';
 import { spawnFailure } from '../../src/supervisor/spawn.js';
 import { resolveOnPath } from '../../src/common/path-search.js';
 
@@ -85,6 +85,22 @@ t.test('decodeWaitStatus', async (t) => {
   t.same(decodeWaitStatus(0x80 | 11), { code: null, signal: 11, stopped: false }, 'core dumped');
   t.same(decodeWaitStatus((19 << 8) | 0x7f), { code: null, signal: 19, stopped: true });
 });
+
+t.test(
+  "the reap loop's decoding (isStopStatus, endedProcess) says what decodeWaitStatus says, every status",
+  async (t) => {
+    let differ = 0;
+    for (let status = 0; status <= 0xffff; status++) {
+      const { code, signal, stopped } = decodeWaitStatus(status);
+      if (isStopStatus(status) !== stopped) differ++;
+      else if (!stopped) {
+        const ended = endedProcess(7, status);
+        if (ended.pid !== 7 || ended.code !== code || ended.signal !== signal) differ++;
+      }
+    }
+    t.equal(differ, 0, '65536 statuses');
+  },
+);
 
 t.test('spawnFailure: 127 for not found, 126 for the rest, one line naming the command', async (t) => {
   t.same(spawnFailure('java', 2, process.env.PATH), {
