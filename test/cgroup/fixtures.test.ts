@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readLimits, locateCgroup, readMemoryUsage, readCpuUsage } from '../../src/cgroup/index.js';
 import type { Limits } from '../../src/cgroup/types.js';
+import { readOomKills } from '../../src/cgroup/usage.js';
 import {
   CAPTURED_FIXTURES,
   fixtureDirs,
@@ -75,6 +76,7 @@ async function checkTree(t: Test, root: string): Promise<void> {
   for (const key of Object.keys(actual) as (keyof Expected)[]) {
     if (key in expected && key !== 'warnings') t.same(actual[key], expected[key], key);
   }
+  t.equal(readOomKills(limits.cgroup), actual.oomKills, 'the OOM-kill counter read alone: what the whole reading says');
   const warnings = limits.warnings.map((w) => ({ ...w, file: relative(root, w.file) }));
   for (const warning of warnings) {
     t.ok(
