@@ -96,6 +96,14 @@ export function collectInFull(on = true): void {
 }
 
 /**
+ * gc()'s options for V8's memory-reducing collection, from V8 12 (Node 22) on. V8 11 (Node 20) reads them otherwise
+ * (a scavenge); its plain full collection is taken there, which shrinks the young generation when allocation is
+ * slow and keeps no pool.
+ */
+const REDUCING =
+  Number(process.versions.v8.split('.')[0]) >= 12 ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : null;
+
+/**
  * A full collection of memshim's heap, now. Through --expose-gc set at run time and a context made under it (the
  * flag puts gc() only on contexts made after it). Silent: where that fails, nothing.
  * - plain (supervisor/exec.ts, before it sets the rlimits of the command it becomes): after it nothing is left for
@@ -108,14 +116,6 @@ export function collectInFull(on = true): void {
  *   semi-space and the pages V8 keeps pooled. From V8 12 on every other collection keeps them, so any allocation
  *   flow, however small, ends with both semi-spaces resident.
  */
-/**
- * gc()'s options for V8's memory-reducing collection, from V8 12 (Node 22) on. V8 11 (Node 20) reads them otherwise
- * (a scavenge); its plain full collection is taken there, which shrinks the young generation when allocation is
- * slow and keeps no pool.
- */
-const REDUCING =
-  Number(process.versions.v8.split('.')[0]) >= 12 ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : null;
-
 export function collectNow({ reduceMemory = false }: { reduceMemory?: boolean } = {}): void {
   try {
     const load = createRequire(import.meta.url);
