@@ -17,7 +17,8 @@
 //    beside them each Node's own floor (`node -e` with a timer: Node doing nothing), Node 24 reading a /proc file
 //    every 100 ms under its own defaults (Node doing a little), and the npm install run by that Node 24.
 // 4. what the single executable is made of: Node 24 as published, stripped, the injected blob; tini, dumb-init.
-// dist/memshim is read into the page cache afresh first (dropped, then read whole, as an image layer's file).
+// dist/memshim and both Nodes are read into the page cache afresh first (dropped, then read whole, as an image
+// layer's files are).
 // 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
 //    one run each, about half a minute), against its `node -e 0`: what a loaded machine does not change, where
 //    wall and CPU times move with the load. Not the whole cost of a start (page faults, system calls, I/O are
@@ -25,7 +26,7 @@
 // The npm bundle is rebuilt first (npm run build), the single executable when a source is newer than it.
 // NODE_EXTRA_CA_CERTS and NODE_OPTIONS are removed for every command: a container's init starts without them.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,15 +65,19 @@ for (const tool of ['hyperfine', 'tini', 'dumb-init', 'unshare', ...(values.inst
 if (spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('npm run build');
 ensureBuilt();
 ensureBinary();
-// The single executable's start depends on how its 106 MiB came into the page cache: the kernel maps more than a
-// page at a fault where the cache holds the file in large pieces, as reading a file in does, and the file as the
-// build wrote it (or as a first exec faulted it in) is held in small ones, which makes the same build's start
-// slower (docs/packaging.md, the run of 01:47). Its pages dropped and the file read back in whole, as an image
-// layer's file comes in, before anything runs it: every run measures the same thing.
-if (spawnSync('dd', [`if=${BINARY}`, 'iflag=nocache', 'count=0', 'status=none']).status !== 0)
-  console.error(`could not drop ${BINARY}'s cached pages: its start is measured as the page cache holds it`);
-spawnSync('cat', [BINARY], { stdio: ['ignore', 'ignore', 'inherit'] });
+// A Node binary's start depends on how its file came into the page cache: the kernel maps more than a page at a
+// fault where the cache holds the file in large pieces, as reading a file in does, and a file as the build wrote it
+// (or as a first exec faulted it in) is held in small ones, which makes the same build's start slower
+// (docs/packaging.md, the run of 01:47 on 2026-12-02). So the single executable and both Nodes it is set against
+// have their pages dropped and are read back in whole, as an image layer's files come in, before anything runs
+// them: every run measures the same thing, and each alike.
+function readIntoPageCache(file: string): void {
+  if (spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']).status !== 0)
+    console.error(`could not drop ${file}'s cached pages: its start is measured as the page cache holds it`);
+  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
 const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
+for (const file of [BINARY, realpathSync(NODE24), process.execPath]) readIntoPageCache(file);
 const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
 const SPAWN_FLOOR = join(REPO, 'bench', 'apps', 'spawn-floor.cjs');
 const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'warn' };
