@@ -11,10 +11,9 @@ export interface WaitStatus {
 }
 
 export function decodeWaitStatus(status: number): WaitStatus {
-  const low = status & 0x7f;
-  if (low === 0) return { code: (status >> 8) & 0xff, signal: null, stopped: false };
-  if (low === 0x7f) return { code: null, signal: (status >> 8) & 0xff, stopped: true };
-  return { code: null, signal: low, stopped: false };
+  if (isStopStatus(status)) return { code: null, signal: (status >> 8) & 0xff, stopped: true };
+  const { code, signal } = endedProcess(0, status);
+  return { code, signal, stopped: false };
 }
 
 /** A wait status that reports a stop (WUNTRACED), not an end. */
@@ -22,7 +21,7 @@ export function isStopStatus(status: number): boolean {
   return (status & 0x7f) === 0x7f;
 }
 
-/** A process that ended, from its wait status (not a stop): decodeWaitStatus's answer in one object, for the reap loop. */
+/** A process that ended, from its wait status (not a stop), in one object: the reap loop's form, allocating no other. */
 export function endedProcess(pid: number, status: number): { pid: number; code: number | null; signal: number | null } {
   const low = status & 0x7f;
   return low === 0 ? { pid, code: (status >> 8) & 0xff, signal: null } : { pid, code: null, signal: low };
