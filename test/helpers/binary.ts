@@ -1,8 +1,9 @@
 // The single executable, dist/memshim, for the tests and benches that run it: built on demand when it is older
 // than the code it comes from, by one test file at a time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { withDirLock } from '../../scripts/dir-lock.mjs';
 import { REPO } from './memshim.js';
 
 export const BINARY = join(REPO, 'dist', 'memshim');
@@ -15,7 +16,7 @@ export const BINARY = join(REPO, 'dist', 'memshim');
 export function ensureBinary(): void {
   const fresh = (): boolean => existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource();
   if (fresh()) return;
-  withBuildLock(() => {
+  withDirLock(BUILD_LOCK, 'building dist/memshim', BUILD_LOCK_WAIT_MS, () => {
     if (fresh()) return; // built by another test file while this one waited
     const built = spawnSync('npm', ['run', 'build:binary'], { cwd: REPO, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`npm run build:binary failed:\n${built.stdout}\n${built.stderr}`);
@@ -25,47 +26,6 @@ export function ensureBinary(): void {
 const BUILD_LOCK = join(REPO, 'dist', '.build-binary.lock');
 /** Bounds a wait for another build: one takes seconds, or minutes when Node 24 is downloaded first. */
 const BUILD_LOCK_WAIT_MS = 10 * 60_000;
-
-/** Runs `build` holding a lock directory (its owner's pid inside; a dead owner's lock is taken over). */
-function withBuildLock(build: () => void): void {
-  mkdirSync(dirname(BUILD_LOCK), { recursive: true });
-  const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(BUILD_LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (lockOwnerGone()) rmSync(BUILD_LOCK, { recursive: true, force: true });
-    else if (Date.now() > deadline)
-      throw new Error(
-        `another test file has built dist/memshim for ${BUILD_LOCK_WAIT_MS / 60_000} min (${BUILD_LOCK})`,
-      );
-    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-  }
-  try {
-    writeFileSync(join(BUILD_LOCK, 'pid'), String(process.pid));
-    build();
-  } finally {
-    rmSync(BUILD_LOCK, { recursive: true, force: true });
-  }
-}
-
-function lockOwnerGone(): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(BUILD_LOCK, 'pid'), 'utf8'));
-  } catch {
-    return false; // just made, its pid not written yet (or just removed): look again
-  }
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 function newestSource(): number {
   let newest = statSync(join(REPO, 'scripts', 'build-binary.mjs')).mtimeMs;
