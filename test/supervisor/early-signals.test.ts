@@ -63,12 +63,17 @@ async function heldAtStart(
     const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('close', (code, signal) => resolve({ code, signal })),
     );
-    while (!catches(child.pid!, SIGRTMAX)) await sleep(2);
-    // kill(1): Node's kill() takes no real-time signal numbers.
-    for (const signal of signals)
-      spawnSync('kill', [typeof signal === 'number' ? `-${signal}` : `-${signal.slice(3)}`, String(child.pid)]);
-    // The writer's open returns once memshim's open of the read end does: memshim was blocked there all along.
-    closeSync(openSync(jar, 'w'));
+    const ended = () => child.exitCode !== null || child.signalCode !== null;
+    while (!ended() && !catches(child.pid!, SIGRTMAX)) await sleep(2);
+    // A memshim that ended before it got there (it could not start): no FIFO reader is coming, and the test fails
+    // on what it said.
+    if (!ended()) {
+      // kill(1): Node's kill() takes no real-time signal numbers.
+      for (const signal of signals)
+        spawnSync('kill', [typeof signal === 'number' ? `-${signal}` : `-${signal.slice(3)}`, String(child.pid)]);
+      // The writer's open returns once memshim's open of the read end does: memshim was blocked there all along.
+      closeSync(openSync(jar, 'w'));
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     const result = await closed;
     clearTimeout(timer);
