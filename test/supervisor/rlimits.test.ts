@@ -56,7 +56,7 @@ for (const packaging of PACKAGINGS) {
       t.equal(data, planned.RLIMIT_DATA, 'RLIMIT_DATA as planned when the program began');
       t.equal(stack, planned.RLIMIT_STACK, 'RLIMIT_STACK as planned when the program began');
       t.equal(parent, Number(memshimPid), "the command is memshim's own child (the helper exec'd in place)");
-      t.equal(ran.stderr, '', 'nothing said');
+      t.equal(ran.stderr, '', `nothing said (${ran.stderr.slice(0, 300)})`);
     },
   );
 
@@ -95,7 +95,11 @@ for (const packaging of PACKAGINGS) {
       if (packaging.name !== 'npm') ensureBinary();
       const missing = run(`exec ${packaging.memshim} ${CAP} -- ${dir}/nowhere/python3`);
       t.equal(missing.code, 127, missing.stderr);
-      t.equal(missing.stderr, `memshim: ${dir}/nowhere/python3: command not found (no such file or directory)\n`);
+      t.equal(
+        missing.stderr,
+        `memshim: ${dir}/nowhere/python3: command not found (no such file or directory)\n`,
+        `one line, what is missing (${missing.stderr.slice(0, 300)})`,
+      );
       mkdirSync(join(dir, `${packaging.name.replace(/ /g, '-')}-dir`, 'python3'), { recursive: true });
       const directory = run(
         `exec ${packaging.memshim} ${CAP} -- ${dir}/${packaging.name.replace(/ /g, '-')}-dir/python3`,
@@ -104,6 +108,7 @@ for (const packaging of PACKAGINGS) {
       t.equal(
         directory.stderr,
         `memshim: ${dir}/${packaging.name.replace(/ /g, '-')}-dir/python3: cannot execute (is a directory)\n`,
+        `one line, what cannot be run (${directory.stderr.slice(0, 300)})`,
       );
     },
   );
@@ -145,7 +150,11 @@ for (const packaging of PACKAGINGS) {
         t.equal(ran.code, 126, `${mode || 'supervised'}: 126`);
         const lines = ran.stderr.split('\n').filter(Boolean);
         t.equal(lines.length, 1, `${mode || 'supervised'}: one line (${ran.stderr.slice(0, 300)})`);
-        t.match(lines[0], `${python}: cannot execute (exec format error)`);
+        t.match(
+          lines[0],
+          `${python}: cannot execute (exec format error)`,
+          `${mode || 'supervised'}: why (${lines[0]})`,
+        );
       }
     },
   );
