@@ -22,8 +22,9 @@ declare const MEMSHIM_SEA_LAZY_PACKAGES: Record<string, string>;
 const load = createRequire(__filename);
 if (process.argv[2] !== EXEC_HELPER) installEarlySignalHandlers(LISTENED_FROM_THE_START);
 // After the built-ins a start loads (a built-in loaded after the flags is compiled without Node's code cache), and
-// before the bundle is compiled: the cache below is made and taken under them.
-setOwnHeapFlags(['node:os', 'node:vm']);
+// before the bundle is compiled: the cache below is made and taken under them. node:sea is the main script's own;
+// node:os and node:vm the bundle's.
+setOwnHeapFlags(['node:os', 'node:vm', 'node:sea']);
 const { getRawAsset } = load('node:sea') as typeof import('node:sea');
 const vm = load('node:vm') as typeof import('node:vm');
 const source = Buffer.from(getRawAsset('memshim.cjs') as ArrayBuffer).toString('latin1');
