@@ -104,23 +104,21 @@ export function drainEarlySignals(): number[] {
 
 /**
  * For signal-source.ts: hands each of `signals` that has an early handler over to `onSignal` (the handler is now
- * the supervisor's: no second handle, so no signal is seen twice and none pending is dropped). Returns, per
- * signal taken over, the function that removes it. What arrived after drainEarlySignals() and before this call
- * goes to onSignal at once; what arrived before a drain stays for drainEarlySignals().
+ * the supervisor's, for good: no second handle, so no signal is seen twice and none pending is dropped). Returns
+ * the signals taken over. What arrived after drainEarlySignals() and before this call goes to onSignal at once;
+ * what arrived before a drain stays for drainEarlySignals().
  */
 export function adoptEarlySignalHandles(
   signals: readonly number[],
   onSignal: (signal: number) => void,
-): Map<number, () => void> {
+): ReadonlySet<number> {
   const state = earlyState();
-  const adopted = new Map<number, () => void>();
+  const adopted = new Set<number>();
   if (!state) return adopted;
   for (const n of signals) {
-    const close = state.closers.get(n);
-    if (!close) continue;
-    state.closers.delete(n);
+    if (!state.closers.delete(n)) continue;
     state.targets.set(n, onSignal);
-    adopted.set(n, close);
+    adopted.add(n);
   }
   if (state.drained) for (const n of state.received.splice(0)) onSignal(n);
   return adopted;

@@ -11,29 +11,23 @@ import { signalName } from './signals.js';
 export interface SignalSubscription {
   /** The numbers that could not be listened for (and so are not forwarded). */
   missed: number[];
-  close(): void;
 }
 
-/** Calls onSignal(n) on the event loop for each of `signals` memshim receives, until close(). */
+/**
+ * Calls onSignal(n) on the event loop for each of `signals` memshim receives, for as long as the process lives:
+ * the handles are never closed (supervisor.ts says why), so a signal never falls back to its default action.
+ */
 export function listenToSignals(signals: readonly number[], onSignal: (signal: number) => void): SignalSubscription {
   const Signal = handleClass();
   const missed: number[] = [];
-  const closers: (() => void)[] = [];
   // The handles the first module installed (common/early-signals.ts) become these: none dropped, none doubled.
   const adopted = adoptEarlySignalHandles(signals, onSignal);
   for (const n of signals) {
-    const close = adopted.get(n);
-    if (close) {
-      closers.push(close);
-      continue;
-    }
+    if (adopted.has(n)) continue;
     if (Signal) {
       const handle = new Signal();
       handle.onsignal = () => onSignal(n);
-      if (handle.start(n) === 0) {
-        closers.push(() => handle.close());
-        continue;
-      }
+      if (handle.start(n) === 0) continue;
       handle.close();
     }
     const name = signalName(n);
@@ -41,7 +35,6 @@ export function listenToSignals(signals: readonly number[], onSignal: (signal: n
       const listener = () => onSignal(n);
       try {
         process.on(name as NodeJS.Signals, listener);
-        closers.push(() => process.off(name as NodeJS.Signals, listener));
         continue;
       } catch {
         // falls through to missed
@@ -49,5 +42,5 @@ export function listenToSignals(signals: readonly number[], onSignal: (signal: n
     }
     missed.push(n);
   }
-  return { missed, close: () => closers.splice(0).forEach((close) => close()) };
+  return { missed };
 }

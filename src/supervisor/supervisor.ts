@@ -14,7 +14,7 @@ import { koffiFailure } from '../native/koffi.js';
 import { ESRCH, libc } from '../native/libc.js';
 import { readProcStat } from '../common/proc-stat.js';
 import { BLOCKED_IN_MAIN_THREAD, describeSignals, SIG, signalName, signalsToListen } from './signals.js';
-import { listenToSignals, type SignalSubscription } from './signal-source.js';
+import { listenToSignals } from './signal-source.js';
 import { drainEarlySignals } from '../common/early-signals.js';
 import { LibcProcessControl } from './libc-control.js';
 import { NodeProcessControl } from './node-control.js';
@@ -62,7 +62,6 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
   readonly exitCode: Promise<number>;
 
   private resolveExit!: (code: number) => void;
-  private signals: SignalSubscription | null = null;
   private state: LifecycleState = INITIAL_LIFECYCLE;
   private readonly config: LifecycleConfig;
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
@@ -120,15 +119,20 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     }
     // Before listening: what memshim's own work raises stays in its main thread (signals.ts).
     const blocked = control.blockInMainThread(BLOCKED_IN_MAIN_THREAD);
-    // Listening before the spawn: a signal or an exit in between is not lost.
-    this.signals = listenToSignals(signalsToListen(blocked), (n) =>
-      n === SIG.CHLD ? this.collect() : this.dispatch({ kind: 'signal', signal: n }),
-    );
-    if (this.signals.missed.length > 0) {
+    // Listening before the spawn: a signal or an exit in between is not lost. Never closed: once the child's exit
+    // is final (finish()), what comes is absorbed until memshim exits with that status. memshim still writes its
+    // last lines then (up to a second on a stalled stderr), and a TERM's default action would end it with 143
+    // instead (memshim under another init; PID 1 is spared by the kernel).
+    const { missed } = listenToSignals(signalsToListen(blocked), (n) => {
+      if (this.finished) return;
+      if (n === SIG.CHLD) this.collect();
+      else this.dispatch({ kind: 'signal', signal: n });
+    });
+    if (missed.length > 0) {
       // Node >= 24 without --expose-internals (the single executable has it): only the named signals.
       this.log.warn(
-        { event: 'signals_missed', signals: this.signals.missed },
-        `cannot listen for ${describeSignals(this.signals.missed)} on Node ${process.versions.node}: not forwarded`,
+        { event: 'signals_missed', signals: missed },
+        `cannot listen for ${describeSignals(missed)} on Node ${process.versions.node}: not forwarded`,
       );
     }
     const deathSignal = this.options.parentDeathSignal ?? null;
@@ -377,7 +381,6 @@ class Supervisor extends EventEmitter<SupervisorEvents> implements SupervisorHan
     this.keepAlive = null;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.signals?.close();
     this.resolveExit(code);
   }
 }

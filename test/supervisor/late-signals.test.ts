@@ -1,0 +1,68 @@
+// The child's exit status is memshim's, whatever comes after the child exited: memshim still writes its last
+// lines then (up to about a second when its stderr is stalled) and a TERM or INT that arrives meanwhile must not
+// end it by the signal's default action, which would replace that status with 128+N. PID 1 of a namespace would
+// not see such a signal anyway (the kernel drops what init has no handler for); memshim under another init
+// (docker --init, a pod sharing its process namespace) would.
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
+import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { childrenOf, until } from '../helpers/proc.js';
+
+/** Writes into the FIFO until the pipe takes no more (its capacity: 64 KiB, or less for a user with many pipes). */
+function fill(fifo: string): void {
+  const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(65536));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const binarySkip =
+  process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64 only' : false;
+
+for (const [name, entry, build, skip] of [
+  ['npm', MEMSHIM, ensureBuilt, false],
+  ['single executable', BINARY, ensureBinary, binarySkip],
+] as const) {
+  t.test(
+    `${name}: a SIGTERM after the child exited, while memshim's stderr is stalled: the child's status`,
+    { skip },
+    async (t) => {
+      build();
+      const dir = mkdtempSync(join(tmpdir(), 'memshim-late-'));
+      const fifo = join(dir, 'stderr');
+      spawnSync('mkfifo', [fifo]);
+      const held = openSync(fifo, constants.O_RDWR); // a reader that never reads
+      fill(fifo); // and a pipe already full: none of memshim's lines goes out
+      t.teardown(() => {
+        closeSync(held);
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'info' };
+      delete env.NODE_OPTIONS;
+      const stderr = openSync(fifo, constants.O_WRONLY);
+      const marker = join(dir, 'ran');
+      const proc = spawn(entry, ['--', 'sh', '-c', `: > ${marker}; exit 5`], {
+        env,
+        stdio: ['ignore', 'ignore', stderr],
+      });
+      closeSync(stderr);
+      const exit = once(proc, 'exit') as Promise<[number | null, string | null]>;
+      await until(() => childrenOf(proc.pid!).length > 0);
+      await until(() => childrenOf(proc.pid!).length === 0);
+      await sleep(100);
+      process.kill(proc.pid!, 'SIGTERM');
+      const [code, signal] = await exit;
+      t.same({ code, signal }, { code: 5, signal: null }, 'exit 5, not killed by the SIGTERM');
+    },
+  );
+}
