@@ -1,14 +1,29 @@
 // koffi's native module inside the single executable (dist/memshim, scripts/build-binary.mjs). There, require()
 // reaches only Node's built-ins, so the module travels as the SEA asset `koffi.node`; process.dlopen() needs a
-// file, so it is written to a private directory (mkdtemp, 0700, no other user can swap it), opened, and the file
-// and directory are removed before the load: dlopen() reads it through /proc/self/fd/N, the mapping stays, and the
-// directory exists only for the write (a SIGKILL then, during a start, is the one way one is left behind).
-// Without /proc the file is loaded by its path and removed right after.
-// What a killed memshim left is removed at the next start that loads koffi: the directory's name carries the pid
-// of the memshim that made it; one of a process that is gone, or of this very pid (a container's PID 1 of an
-// earlier run, with /tmp kept in an emptyDir), is stale. Older unnamed ones go after a minute.
+// file. First choice: an unnamed file (open(2) with O_TMPFILE: ext4, xfs, btrfs, tmpfs, and overlayfs on recent
+// kernels), written and loaded through /proc/self/fd/N: it never has a name, so nothing is left behind however
+// memshim ends, and there is nothing to clean up before the load. Elsewhere (no O_TMPFILE, or no /proc) a named
+// file in a private directory (mkdtemp, 0700, no other user can swap it), opened, and the file and directory
+// removed before the load: dlopen() reads it through /proc/self/fd/N, the mapping stays, and the directory exists
+// only for the write (a SIGKILL then, during a start, is the one way one is left behind). Without /proc the file
+// is loaded by its path and removed right after.
+// What a killed memshim left is removed by a later start: the directory's name carries the pid of the memshim
+// that made it; one of a process that is gone, or of this very pid (a container's PID 1 of an earlier run, with
+// /tmp kept in an emptyDir), is stale. Older unnamed ones go after a minute. A start that makes a named file
+// looks before it writes; one that needs none looks a second after (off the start path: the scan reads all of
+// $TMPDIR).
 // A directory that is read-only or mounted noexec (dlopen then fails) is skipped for the next one.
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +81,12 @@ export function loadKoffiNativeFromSea(directories: string[] = temporaryDirector
   }
   const tried: string[] = [];
   for (const dir of directories) {
+    const unnamed = loadUnnamed(dir, bytes);
+    if (unnamed !== NOT_LOADED) {
+      failure = null;
+      setTimeout(() => removeStale(dir), STALE_SCAN_DELAY_MS).unref();
+      return unnamed;
+    }
     removeStale(dir);
     let privateDir: string | null = null;
     let fd: number | null = null;
@@ -83,10 +104,9 @@ export function loadKoffiNativeFromSea(directories: string[] = temporaryDirector
       } catch {
         // no /proc: loaded by its path, removed right after
       }
-      const module = { exports: {} as unknown };
-      process.dlopen(module, loadFrom);
+      const exports = dlopen(loadFrom);
       failure = null;
-      return module.exports;
+      return exports;
     } catch (error) {
       tried.push(`${dir}: ${firstLine(message(error))}`);
     } finally {
@@ -95,6 +115,40 @@ export function loadKoffiNativeFromSea(directories: string[] = temporaryDirector
     }
   }
   return fail(`no writable, executable temporary directory for koffi's native module (${tried.join('; ')})`);
+}
+
+/** open(2)'s O_TMPFILE (__O_TMPFILE | O_DIRECTORY), which Node's fs.constants leave out. */
+export const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
+/** How long after a start that made no named file it looks for what killed memshims left: the start is over. */
+export const STALE_SCAN_DELAY_MS = 1000;
+const NOT_LOADED = Symbol('not loaded');
+
+/**
+ * `bytes` written to an unnamed file in `dir` and loaded through /proc/self/fd/N; NOT_LOADED where that cannot be
+ * done (no O_TMPFILE on the filesystem or kernel: EOPNOTSUPP, EISDIR before Linux 3.11; no /proc; noexec), and the
+ * named way is tried next.
+ */
+function loadUnnamed(dir: string, bytes: Uint8Array): unknown {
+  let fd: number;
+  try {
+    fd = openSync(dir, O_TMPFILE | constants.O_RDWR, 0o500);
+  } catch {
+    return NOT_LOADED;
+  }
+  try {
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written, bytes.length - written);
+    return dlopen(`/proc/self/fd/${fd}`);
+  } catch {
+    return NOT_LOADED;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function dlopen(file: string): unknown {
+  const module = { exports: {} as unknown };
+  process.dlopen(module, file);
+  return module.exports;
 }
 
 /** The private directories' prefix: memshim-koffi-PID-XXXXXX (PID: the memshim that made it). */
