@@ -57,26 +57,40 @@ export function startInit(argv: string[], options: StartOptions = {}): Init {
     cwd: options.cwd,
   });
   const seen: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  let partial = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (error: Error) => void }[] = [];
+  let closed: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let stderr = '';
+  // A wait for a line the init will never print (it ended) fails at once, saying how it ended and what it said,
+  // rather than at tap's timeout with nothing to go on.
+  const ended = (pattern: RegExp) =>
+    new Error(
+      `${argv.join(' ')} ended (code ${closed?.code}, signal ${closed?.signal}) with no line matching ${pattern}; ` +
+        `its stderr ends: ${stderr.slice(-600)}`,
+    );
+  let partial = '';
+  const took = (text: string) => {
+    seen.push(text);
+    for (const waiter of [...waiters]) {
+      const match = text.match(waiter.pattern);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  };
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     const parts = (partial + chunk).split('\n');
     partial = parts.pop()!;
-    for (const text of parts) {
-      seen.push(text);
-      for (const waiter of [...waiters]) {
-        const match = text.match(waiter.pattern);
-        if (match) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(match);
-        }
-      }
-    }
+    for (const text of parts) took(text);
   });
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('close', (code, signal) => resolve({ code, signal })),
+    proc.on('close', (code, signal) => {
+      closed = { code, signal };
+      if (partial) took(partial); // a last line with no newline
+      for (const waiter of waiters.splice(0)) waiter.reject(ended(waiter.pattern));
+      resolve(closed);
+    }),
   );
   return {
     proc,
@@ -88,7 +102,8 @@ export function startInit(argv: string[], options: StartOptions = {}): Init {
         const match = text.match(pattern);
         if (match) return Promise.resolve(match);
       }
-      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+      if (closed) return Promise.reject(ended(pattern));
+      return new Promise((resolve, reject) => waiters.push({ pattern, resolve, reject }));
     },
     async memshimPid() {
       // env execs in place: proc.pid is memshim itself, or unshare, whose only child is memshim (--fork).
