@@ -16,30 +16,26 @@ static mode_t mode_of(int flags, va_list args) {
   return (flags & O_CREAT) || refused(flags) ? va_arg(args, mode_t) : 0;
 }
 
-#define OPEN(name)                                                   \
-  int name(const char *path, int flags, ...) {                      \
-    va_list args;                                                    \
-    va_start(args, flags);                                           \
-    mode_t mode = mode_of(flags, args);                              \
-    va_end(args);                                                    \
-    if (refused(flags)) {                                            \
-      errno = EOPNOTSUPP;                                            \
-      return -1;                                                     \
-    }                                                                \
-    return ((open_fn)dlsym(RTLD_NEXT, #name))(path, flags, mode);    \
+// The body of each: the mode argument taken as open() takes it, then refused or passed on by `call`.
+#define REFUSE_OR(flags, call)          \
+  va_list args;                         \
+  va_start(args, flags);                \
+  mode_t mode = mode_of(flags, args);   \
+  va_end(args);                         \
+  if (refused(flags)) {                 \
+    errno = EOPNOTSUPP;                 \
+    return -1;                          \
+  }                                     \
+  return call;
+
+#define OPEN(name)                                                               \
+  int name(const char *path, int flags, ...) {                                  \
+    REFUSE_OR(flags, ((open_fn)dlsym(RTLD_NEXT, #name))(path, flags, mode))     \
   }
 
-#define OPENAT(name)                                                      \
-  int name(int dir, const char *path, int flags, ...) {                  \
-    va_list args;                                                         \
-    va_start(args, flags);                                                \
-    mode_t mode = mode_of(flags, args);                                   \
-    va_end(args);                                                         \
-    if (refused(flags)) {                                                 \
-      errno = EOPNOTSUPP;                                                 \
-      return -1;                                                          \
-    }                                                                     \
-    return ((openat_fn)dlsym(RTLD_NEXT, #name))(dir, path, flags, mode); \
+#define OPENAT(name)                                                                 \
+  int name(int dir, const char *path, int flags, ...) {                             \
+    REFUSE_OR(flags, ((openat_fn)dlsym(RTLD_NEXT, #name))(dir, path, flags, mode))  \
   }
 
 OPEN(open)
