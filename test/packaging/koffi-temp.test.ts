@@ -110,7 +110,7 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
       const quick = spawnSync(BINARY, ['--', 'true'], { env: env(dir, false), encoding: 'utf8' });
       t.equal(quick.status, 0, quick.stderr);
       t.equal(leftovers(dir).length, 2, 'a start that ends at once does not look');
-      const seconds = String((STALE_SCAN_DELAY_MS + 500) / 1000);
+      const seconds = String((STALE_SCAN_DELAY_MS + 1500) / 1000);
       const longer = spawnSync(BINARY, ['--', 'sleep', seconds], { env: env(dir, false), encoding: 'utf8' });
       t.equal(longer.status, 0, longer.stderr);
       t.same(leftovers(dir), [live], `one that runs ${seconds} s removes the dead one's, keeps the live one's`);
