@@ -57,8 +57,8 @@ for (const [name, entry, build, skip] of [
       });
       closeSync(stderr);
       const exit = once(proc, 'exit') as Promise<[number | null, string | null]>;
-      await until(() => childrenOf(proc.pid!).length > 0);
-      await until(() => childrenOf(proc.pid!).length === 0);
+      // The child ran (its marker) and is gone: watching for it to appear first could miss a child that quick.
+      await until(() => existsSync(marker) && childrenOf(proc.pid!).length === 0);
       await sleep(100);
       process.kill(proc.pid!, 'SIGTERM');
       const [code, signal] = await exit;
