@@ -4,26 +4,14 @@
 // not see such a signal anyway (the kernel drops what init has no handler for); memshim under another init
 // (docker --init, a pod sharing its process namespace) would.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
 import { BINARY, ensureBinary } from '../helpers/binary.js';
 import { childrenOf, until } from '../helpers/proc.js';
-
-/** Writes into the FIFO until the pipe takes no more (its capacity: 64 KiB, or less for a user with many pipes). */
-function fill(fifo: string): void {
-  const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-  try {
-    for (;;) writeSync(fd, Buffer.alloc(65536));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-  } finally {
-    closeSync(fd);
-  }
-}
+import { stalledPipe } from '../helpers/stalled-pipe.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const binarySkip =
@@ -38,24 +26,15 @@ for (const [name, entry, build, skip] of [
     { skip },
     async (t) => {
       build();
-      const dir = mkdtempSync(join(tmpdir(), 'memshim-late-'));
-      const fifo = join(dir, 'stderr');
-      spawnSync('mkfifo', [fifo]);
-      const held = openSync(fifo, constants.O_RDWR); // a reader that never reads
-      fill(fifo); // and a pipe already full: none of memshim's lines goes out
-      t.teardown(() => {
-        closeSync(held);
-        rmSync(dir, { recursive: true, force: true });
-      });
+      // memshim's stderr a pipe already full: none of its lines goes out.
+      const { dir, fd: stderr } = stalledPipe(t, { full: true });
       const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'info' };
       delete env.NODE_OPTIONS;
-      const stderr = openSync(fifo, constants.O_WRONLY);
       const marker = join(dir, 'ran');
       const proc = spawn(entry, ['--', 'sh', '-c', `: > ${marker}; exit 5`], {
         env,
         stdio: ['ignore', 'ignore', stderr],
       });
-      closeSync(stderr);
       const exit = once(proc, 'exit') as Promise<[number | null, string | null]>;
       // The child ran (its marker) and is gone: watching for it to appear first could miss a child that quick.
       await until(() => existsSync(marker) && childrenOf(proc.pid!).length === 0);

@@ -3,16 +3,15 @@
 // forwarded signal, at debug). It must still forward signals, answer /healthz, count what it could not write,
 // exit with the child's status, and leave the child's stderr as it was (blocking).
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { constants, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { childrenOf } from '../helpers/proc.js';
 import { freePort } from '../helpers/free-port.js';
+import { stalledPipe } from '../helpers/stalled-pipe.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -50,14 +49,7 @@ t.test(
   { skip: cannotUnshare() },
   async (t) => {
     ensureBuilt();
-    const dir = mkdtempSync(join(tmpdir(), 'memshim-stall-'));
-    const fifo = join(dir, 'stderr');
-    spawnSync('mkfifo', [fifo]);
-    const held = openSync(fifo, constants.O_RDWR); // a reader that never reads
-    t.teardown(() => {
-      closeSync(held);
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { fd: held } = stalledPipe(t);
     const port = await freePort();
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
