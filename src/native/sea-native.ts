@@ -16,13 +16,13 @@
 import {
   closeSync,
   constants,
+  existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -81,7 +81,14 @@ export function loadKoffiNativeFromSea(directories: string[] = temporaryDirector
   }
   const tried: string[] = [];
   for (const dir of directories) {
-    const unnamed = loadUnnamed(dir, bytes);
+    let unnamed: unknown;
+    try {
+      unnamed = loadUnnamed(dir, bytes);
+    } catch (error) {
+      tried.push(`${dir}: ${firstLine(message(error))}`);
+      removeStale(dir); // what named loads there left, as before a named load
+      continue;
+    }
     if (unnamed !== NOT_LOADED) {
       failure = null;
       setTimeout(() => removeStale(dir), STALE_SCAN_DELAY_MS).unref();
@@ -124,9 +131,10 @@ export const STALE_SCAN_DELAY_MS = 1000;
 const NOT_LOADED = Symbol('not loaded');
 
 /**
- * `bytes` written to an unnamed file in `dir` and loaded through /proc/self/fd/N; NOT_LOADED where that cannot be
- * done (no O_TMPFILE on the filesystem or kernel: EOPNOTSUPP, EISDIR before Linux 3.11; no /proc; noexec), and the
- * named way is tried next.
+ * `bytes` written to an unnamed file in `dir` and loaded through /proc/self/fd/N. NOT_LOADED where `dir` takes no
+ * such file (no O_TMPFILE on its filesystem or kernel: EOPNOTSUPP, EISDIR before Linux 3.11) or there is no /proc:
+ * the named way is tried next. Throws where the write or the load fails (no space, noexec): the named way would fail
+ * there alike, so the next directory is tried.
  */
 function loadUnnamed(dir: string, bytes: Uint8Array): unknown {
   let fd: number;
@@ -136,10 +144,9 @@ function loadUnnamed(dir: string, bytes: Uint8Array): unknown {
     return NOT_LOADED;
   }
   try {
-    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written, bytes.length - written);
-    return dlopen(`/proc/self/fd/${fd}`);
-  } catch {
-    return NOT_LOADED;
+    writeFileSync(fd, bytes);
+    const path = `/proc/self/fd/${fd}`;
+    return existsSync(path) ? dlopen(path) : NOT_LOADED;
   } finally {
     closeSync(fd);
   }
