@@ -79,6 +79,9 @@ await build({
   // stacks memshim prints with MEMSHIM_LOG_LEVEL=debug are mapped back to src/ through memshim.cjs.map
   // (src/common/source-stack.ts), read only then.
   minify: true,
+  // ASCII (esbuild's default, said here because both loaders rely on it): bin/memshim and src/sea-main.ts make the
+  // source string with a plain byte copy.
+  charset: 'ascii',
   sourcemap: 'external',
   sourcesContent: false,
   // A name a lazy built-in's stand-in lacks must stop the build, not become undefined (scripts/lazy-start.mjs).
