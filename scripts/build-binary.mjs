@@ -86,6 +86,14 @@ const LAZY_PACKAGES = {
   pidusage: { asset: 'pidusage.cjs', contents: "module.exports = require('pidusage');" },
 };
 
+/**
+ * V8 takes a code cache where it lies only at an 8-byte aligned address and copies it otherwise, at every start (the
+ * cache's size in fresh pages). Node lays the SEA assets end to end, unaligned: the asset memshim.cache begins with
+ * `skip` bytes (1 to 8, the first of them holding `skip`), chosen so that the cache after them lands aligned
+ * (src/sea-main.ts reads it from there). The executable is mapped at its file offsets modulo the page size.
+ */
+const CACHE_ALIGNMENT = 8;
+
 const started = Date.now();
 const node = nodeBinary(NODE_MAJOR);
 mkdirSync(WORK, { recursive: true });
@@ -103,16 +111,32 @@ inject(
 );
 trainCodeCache(node, training, bundle, cache);
 rmSync(training, { force: true });
-inject(
-  node,
-  seaBlob(node, await loaderForSea(null), {
-    ...lazyAssets,
-    ...sourceMap,
-    'memshim.cjs': bundle,
-    'memshim.cache': cache,
-  }),
-  OUTPUT,
-);
+const main = await loaderForSea(null);
+const finalAssets = (cacheAsset) => ({
+  ...lazyAssets,
+  ...sourceMap,
+  'memshim.cjs': bundle,
+  'memshim.cache': cacheAsset,
+});
+const cacheAsset = join(WORK, 'memshim-cache.asset');
+// Where the cache will lie: the asset's place in the blob does not depend on its own length.
+writeCacheAsset(cache, cacheAsset, CACHE_ALIGNMENT);
+const probe = seaBlob(node, main, finalAssets(cacheAsset));
+const inBlob = cacheOffset(probe, cache);
+rmSync(probe, { force: true });
+// postject puts the blob at an aligned place (checked below, in the executable itself).
+let skip = skipFor(inBlob, CACHE_ALIGNMENT);
+writeCacheAsset(cache, cacheAsset, skip);
+inject(node, seaBlob(node, main, finalAssets(cacheAsset)), OUTPUT);
+const misaligned = cacheOffset(OUTPUT, cache) % CACHE_ALIGNMENT;
+if (misaligned !== 0) {
+  // The blob lies elsewhere than expected: once more, from the cache's place in the executable.
+  skip = skipFor(cacheOffset(OUTPUT, cache), skip);
+  writeCacheAsset(cache, cacheAsset, skip);
+  inject(node, seaBlob(node, main, finalAssets(cacheAsset)), OUTPUT);
+  if (cacheOffset(OUTPUT, cache) % CACHE_ALIGNMENT !== 0)
+    console.log('build-binary: the code cache is not 8-byte aligned in dist/memshim: V8 copies it at every start');
+}
 checkStarts();
 const size = statSync(OUTPUT).size;
 console.log(
@@ -236,6 +260,25 @@ function trainCodeCache(nodeBinary, training, bundle, cache) {
     );
   const checked = spawnSync(nodeBinary, ['--expose-internals', '-e', check], { encoding: 'utf8' });
   if (checked.stdout !== 'false') fail(`V8 rejects the code cache made for dist/memshim: ${checked.stderr.trim()}`);
+}
+
+function writeCacheAsset(cache, asset, skip) {
+  const prefix = Buffer.alloc(skip);
+  prefix[0] = skip;
+  writeFileSync(asset, Buffer.concat([prefix, readFileSync(cache)]));
+}
+
+/** Where the cache (its first bytes, unique in the file) begins in `file`. */
+function cacheOffset(file, cache) {
+  const at = readFileSync(file).indexOf(readFileSync(cache).subarray(0, 4096));
+  if (at < 0) fail(`the code cache is not in ${file}`);
+  return at;
+}
+
+/** The prefix that moves a cache now at `offset` behind a prefix of `skip` bytes to an aligned offset. */
+function skipFor(offset, skip) {
+  const start = offset - skip;
+  return (CACHE_ALIGNMENT - (start % CACHE_ALIGNMENT)) % CACHE_ALIGNMENT || CACHE_ALIGNMENT;
 }
 
 /** koffi asks for its native module as `require('@koromix/koffi-linux-x64')`: answer with the asset's. */

@@ -30,7 +30,11 @@ const vm = load('node:vm') as typeof import('node:vm');
 const source = Buffer.from(getRawAsset('memshim.cjs') as ArrayBuffer).toString('latin1');
 let cachedData: Buffer | undefined;
 try {
-  cachedData = Buffer.from(getRawAsset('memshim.cache') as ArrayBuffer);
+  // In place, not copied: its first byte says how many to skip to where the build aligned the cache (V8 copies an
+  // unaligned one: scripts/build-binary.mjs, writeCacheAsset).
+  const asset = getRawAsset('memshim.cache') as ArrayBuffer;
+  const skip = new Uint8Array(asset, 0, 1)[0]!;
+  cachedData = Buffer.from(asset, skip, asset.byteLength - skip);
 } catch {
   cachedData = undefined; // the build could make none: compiled at every start
 }
