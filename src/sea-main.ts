@@ -8,7 +8,6 @@
 // Started as its own exec helper (supervisor/rlimits.ts) memshim must become the command with no handler in the
 // way (a signal then has its default action, as on the command): the bundle's exec-helper.ts does that, first.
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { installEarlySignalHandlers } from './common/early-signals.js';
 import { collectInFull, setOwnHeapFlags } from './common/own-heap.js';
 import { LISTENED_FROM_THE_START } from './supervisor/signals.js';
@@ -19,7 +18,8 @@ declare const MEMSHIM_SEA_TRAINING_CACHE: string | null;
 /** Package name -> the asset that holds it bundled alone (scripts/build-binary.mjs, LAZY_PACKAGES). */
 declare const MEMSHIM_SEA_LAZY_PACKAGES: Record<string, string>;
 
-const load = createRequire(__filename);
+// Node's require for a single executable's main script: built-ins by name (common/builtin-require.ts).
+const load = require;
 if (process.argv[2] !== EXEC_HELPER) installEarlySignalHandlers(LISTENED_FROM_THE_START);
 // After the built-ins a start loads (a built-in loaded after the flags is compiled without Node's code cache), and
 // before the bundle is compiled: the cache below is made and taken under them. node:sea is the main script's own;

@@ -3,7 +3,7 @@
 // Each has a public fallback; the return value says when the private way could not be used.
 // Outside src/: bin/memshim (plain CommonJS) uses Module._nodeModulePaths, and scripts/build-binary.mjs starts the
 // single executable's Node with --expose-internals for signalHandleClass(). docs/architecture.md lists them all.
-import { createRequire } from 'node:module';
+import { builtinRequire } from './builtin-require.js';
 
 /** One libuv signal handle: what Node's own process.on(signal) is built on. */
 export interface SignalHandle {
@@ -37,9 +37,7 @@ function withoutPrivateApiWarnings<T>(find: () => T): T {
 /** internalBinding(name) through internal/test/binding, with --expose-internals (the single executable); else null. */
 function internalBinding<T>(name: string): T | null {
   if (!process.execArgv.includes('--expose-internals')) return null;
-  return (
-    createRequire(import.meta.url)('internal/test/binding') as { internalBinding(name: string): T }
-  ).internalBinding(name);
+  return (builtinRequire()('internal/test/binding') as { internalBinding(name: string): T }).internalBinding(name);
 }
 
 /**

@@ -48,7 +48,7 @@
 // code cache against a hash of every flag, so a cache made with this one set would be rejected by the next
 // start, which runs without it until then.
 
-import { createRequire } from 'node:module';
+import { builtinRequire } from './builtin-require.js';
 import { bindingSetFlagsFromString } from './node-internals.js';
 
 export const OWN_HEAP_FLAGS = [
@@ -70,7 +70,7 @@ function setFlagsFrom(load: NodeJS.Require): (flags: string) => void {
  */
 export function setOwnHeapFlags(builtins: readonly string[]): void {
   try {
-    const load = createRequire(import.meta.url);
+    const load = builtinRequire();
     for (const name of builtins) load(name);
     const setFlags = setFlagsFrom(load);
     for (const flag of OWN_HEAP_FLAGS) setFlags(flag);
@@ -87,9 +87,7 @@ export const FULL_COLLECTIONS_AFTER_MS = 2000;
 
 export function collectInFull(on = true): void {
   try {
-    setFlagsFrom(createRequire(import.meta.url))(
-      on ? FULL_COLLECTIONS_FLAG : FULL_COLLECTIONS_FLAG.replace('--', '--no-'),
-    );
+    setFlagsFrom(builtinRequire())(on ? FULL_COLLECTIONS_FLAG : FULL_COLLECTIONS_FLAG.replace('--', '--no-'));
   } catch {
     // as without it, with a larger old generation under bursts
   }
@@ -118,7 +116,7 @@ const REDUCING =
  */
 export function collectNow({ reduceMemory = false }: { reduceMemory?: boolean } = {}): void {
   try {
-    const load = createRequire(import.meta.url);
+    const load = builtinRequire();
     const setFlags = setFlagsFrom(load);
     setFlags('--expose-gc');
     const gc = (load('node:vm') as typeof import('node:vm')).runInNewContext('gc') as unknown;

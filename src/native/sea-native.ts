@@ -24,7 +24,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinRequire } from '../common/builtin-require.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,7 +42,7 @@ let failure: string | null = null;
 export function seaModule(): SeaModule | null {
   try {
     // node:sea exists from Node 20.12; required lazily so an older Node still starts the npm build.
-    const sea = createRequire(import.meta.url)('node:sea') as SeaModule;
+    const sea = builtinRequire()('node:sea') as SeaModule;
     return sea.isSea() ? sea : null;
   } catch {
     return null;
