@@ -145,6 +145,9 @@ function startup(): Record<string, Timing> {
     if (name.startsWith('memshim'))
       commands[`${name} --exec -- /bin/true`] = `${init.argv.join(' ')} --exec -- /bin/true`;
   }
+  // The npm install's start without the `#!/usr/bin/env node` line's env (its exec, its setlocale, its search of the
+  // PATH): what `ENTRYPOINT ["node", "/path/to/memshim/bin/memshim", "--"]` starts.
+  commands[`memshim npm (${process.version}) as node bin/memshim -- /bin/true`] = `node ${MEMSHIM} -- /bin/true`;
   // Interleaved round by round (bench/interleaved.ts); the first rounds only warm the caches.
   const samples = interleavedRuns(commands, { rounds: RUNS, warmupRounds: 3, env });
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
