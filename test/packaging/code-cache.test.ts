@@ -5,8 +5,20 @@
 // memshim's flags, and that the next start neither rejects nor writes again.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BINARY, ensureBinary } from '../helpers/binary.js';
 import { REPO, runMemshim } from '../helpers/memshim.js';
 import { OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
@@ -42,4 +54,52 @@ t.test('a run past the cache writes leaves a cache the next start accepts', asyn
   t.equal(second.code, 0, second.stderr);
   t.same(caches(), [cache], 'the next start kept it');
   t.equal(statSync(join(DIST, cache)).mtimeMs, written, 'and did not write it again');
+});
+
+t.test('a bundle that is not ASCII is read as UTF-8, and its cache taken by the next start', async (t) => {
+  runMemshim(['--version']); // built
+  // An install of its own: bin/memshim reads an ASCII bundle by a plain byte copy, any other as UTF-8.
+  const root = mkdtempSync(join(tmpdir(), 'memshim-utf8-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(join(REPO, 'bin'), join(root, 'bin'), { recursive: true });
+  cpSync(DIST, join(root, 'dist'), {
+    recursive: true,
+    filter: (from) => !/\.cache$|\.lock$|\/sea$|\/memshim$/.test(from),
+  });
+  cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  appendFileSync(join(root, 'dist', 'memshim.cjs'), '\n// caf\u00e9 \u2603\n');
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const run = () =>
+    spawnSync(join(root, 'bin', 'memshim'), ['--log-level', 'warn', '--', 'sh', '-c', 'exit 3'], {
+      encoding: 'utf8',
+      env,
+    });
+  const first = run();
+  t.equal(first.status, 3, first.stderr);
+  const cache = readdirSync(join(root, 'dist')).filter((name) => name.endsWith('.cache'));
+  t.equal(cache.length, 1, 'a cache was written');
+  const written = statSync(join(root, 'dist', cache[0]!)).mtimeMs;
+  const second = run();
+  t.equal(second.status, 3, second.stderr);
+  t.equal(
+    statSync(join(root, 'dist', cache[0]!)).mtimeMs,
+    written,
+    'the next start took it and did not write it again',
+  );
+});
+
+t.test("the single executable's code cache lies 8-byte aligned, where V8 reads it in place", async (t) => {
+  ensureBinary();
+  const binary = readFileSync(BINARY);
+  const cache = readFileSync(join(DIST, 'sea', 'memshim.cache'));
+  const at = binary.indexOf(cache.subarray(0, 4096));
+  t.ok(at > 0, 'the cache is in the executable');
+  t.equal(at % 8, 0, `at offset ${at}`);
+  // src/sea-main.ts skips as many bytes as the first of them says (1 to 8), the rest zeros.
+  const prefix = [1, 2, 3, 4, 5, 6, 7, 8].find(
+    (length) => binary[at - length] === length && binary.subarray(at - length + 1, at).every((byte) => byte === 0),
+  );
+  t.ok(prefix, 'behind the prefix whose first byte says how long it is');
 });
