@@ -128,10 +128,10 @@ rmSync(probe, { force: true });
 let skip = skipFor(inBlob, CACHE_ALIGNMENT);
 writeCacheAsset(cache, cacheAsset, skip);
 inject(node, seaBlob(node, main, finalAssets(cacheAsset)), OUTPUT);
-const misaligned = cacheOffset(OUTPUT, cache) % CACHE_ALIGNMENT;
-if (misaligned !== 0) {
+const inExecutable = cacheOffset(OUTPUT, cache);
+if (inExecutable % CACHE_ALIGNMENT !== 0) {
   // The blob lies elsewhere than expected: once more, from the cache's place in the executable.
-  skip = skipFor(cacheOffset(OUTPUT, cache), skip);
+  skip = skipFor(inExecutable, skip);
   writeCacheAsset(cache, cacheAsset, skip);
   inject(node, seaBlob(node, main, finalAssets(cacheAsset)), OUTPUT);
   if (cacheOffset(OUTPUT, cache) % CACHE_ALIGNMENT !== 0)
