@@ -7,6 +7,9 @@ import { withDirLock } from '../../scripts/dir-lock.mjs';
 import { REPO } from './memshim.js';
 
 export const BINARY = join(REPO, 'dist', 'memshim');
+/** Why the single executable cannot run here (it is built for Linux x64 only), or false: a test's skip. */
+export const BINARY_SKIP: string | false =
+  process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64 only' : false;
 
 /**
  * Builds dist/memshim when it is missing or older than the code it is built from (npm run build:binary). Test

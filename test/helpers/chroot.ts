@@ -3,12 +3,13 @@
 // the shell that sets the mounts up runs outside the root, then execs chroot, which execs memshim as PID 1.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { BINARY_SKIP } from './binary.js';
 import type { TestCgroup } from './real-cgroup.js';
 import type { RootFs } from './root-fs.js';
 
 /** Why this machine cannot run the container tests, or null. */
 export function containerUnsupported(): string | null {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return 'the single executable is Linux x64 only';
+  if (BINARY_SKIP) return BINARY_SKIP;
   if (process.getuid?.() !== 0) return 'needs root (chroot, mounts, PID namespaces, cgroups)';
   for (const tool of ['unshare', 'chroot', 'mount', 'ldd', 'gcc']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;

@@ -7,6 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BINARY_SKIP } from './binary.js';
 import { buildRootFs } from './root-fs.js';
 
 const BUSYBOX = '/bin/busybox';
@@ -18,7 +19,7 @@ const PODMAN_TIMEOUT_MS = 120_000;
  * failure the tests must show, not a reason to skip.
  */
 export function podmanUnsupported(): string | null {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return 'the single executable is Linux x64 only';
+  if (BINARY_SKIP) return BINARY_SKIP;
   if (process.getuid?.() !== 0) return 'needs root (rootful podman; rootless needs subuid ranges this host lacks)';
   const missing = ['podman', 'runc', 'gcc', 'ldd'].filter(
     (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,

@@ -11,12 +11,12 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 import { compiledC } from '../helpers/c-program.js';
 import { O_TMPFILE, STALE_SCAN_DELAY_MS } from '../../src/native/sea-native.js';
 
-if (process.platform !== 'linux' || process.arch !== 'x64') {
-  t.plan(0, 'the single executable is Linux x64 only');
+if (BINARY_SKIP) {
+  t.plan(0, BINARY_SKIP);
 } else {
   ensureBinary();
   const noTmpfile = compiledC(fileURLToPath(new URL('./c/', import.meta.url)), 'no-tmpfile', [

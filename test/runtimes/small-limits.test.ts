@@ -8,18 +8,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCgroup, canMakeCgroups } from '../helpers/real-cgroup.js';
 import { MEMSHIM, ensureBuilt } from '../helpers/memshim.js';
-import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 
 const WORKLOADS = fileURLToPath(new URL('../../bench/workloads/', import.meta.url));
 const LIMIT = 128 * 2 ** 20;
 const skip = canMakeCgroups();
 const haveNumpy = spawnSync('python3', ['-c', 'import numpy']).status === 0;
-const binarySkip =
-  process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64 only' : false;
 /** The rlimits are set by memshim's own exec helper: run in both packagings (src/supervisor/rlimits.ts). */
 const PACKAGINGS = [
   { name: 'npm', memshim: MEMSHIM, ensure: ensureBuilt, skip: false as const },
-  { name: 'single executable', memshim: BINARY, ensure: ensureBinary, skip: binarySkip },
+  { name: 'single executable', memshim: BINARY, ensure: ensureBinary, skip: BINARY_SKIP },
 ];
 
 interface Outcome {

@@ -9,17 +9,15 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { ensureBuilt, MEMSHIM } from '../helpers/memshim.js';
-import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 import { childrenOf, until } from '../helpers/proc.js';
 import { stalledPipe } from '../helpers/stalled-pipe.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const binarySkip =
-  process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64 only' : false;
 
 for (const [name, entry, build, skip] of [
   ['npm', MEMSHIM, ensureBuilt, false],
-  ['single executable', BINARY, ensureBinary, binarySkip],
+  ['single executable', BINARY, ensureBinary, BINARY_SKIP],
 ] as const) {
   t.test(
     `${name}: a SIGTERM after the child exited, while memshim's stderr is stalled: the child's status`,

@@ -7,18 +7,15 @@ import t from 'tap';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 import { cProgram } from '../helpers/c-program.js';
 import { runMemshim } from '../helpers/memshim.js';
 import { shRaw } from '../helpers/sh-raw.js';
 
-const binarySkip =
-  process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64 only' : false;
-
 /** How each packaging is started from sh (shRaw): $MEMSHIM is bin/memshim, $MEMSHIM_BIN dist/memshim. */
 const PACKAGINGS = [
   { name: 'npm', memshim: '"$MEMSHIM"', skip: false as const },
-  { name: 'single executable', memshim: '"$MEMSHIM_BIN"', skip: binarySkip },
+  { name: 'single executable', memshim: '"$MEMSHIM_BIN"', skip: BINARY_SKIP },
 ];
 
 const CAP = '--log-level warn --no-monitor --memory 512Mi --python-memory-cap';
