@@ -7,7 +7,8 @@
 //    interleaved round by round), wall median and CPU median (user+sys), against `node -e 0` of the same Node:
 //    the system Node for the npm install, the Node 24 inside the single executable for it. --exec minus /bin/true
 //    is the time from memshim's start to the command's first instruction. Beside them, on each Node, the floor of
-//    any Node init: bench/apps/spawn-floor.cjs, which logs, spawns /bin/true, waits and exits.
+//    any Node init: bench/apps/spawn-floor.cjs, which logs, spawns /bin/true, waits and exits; and the floor of one
+//    built as memshim is: bench/apps/koffi-floor.cjs, the same with posix_spawnp and waitpid through koffi.
 // 2. the early-signal window: each init as PID 1 of a new PID namespace supervising `sleep 30`, SIGTERM sent
 //    DELAY ms after its exec (PID 1 of the namespace no longer unshare), DELAY = 0, step, 2*step, ... max, `--tries` times each. A try is lost when the
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
@@ -80,6 +81,7 @@ const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'no
 for (const file of [BINARY, realpathSync(NODE24), process.execPath]) readIntoPageCache(file);
 const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
 const SPAWN_FLOOR = join(REPO, 'bench', 'apps', 'spawn-floor.cjs');
+const KOFFI_FLOOR = join(REPO, 'bench', 'apps', 'koffi-floor.cjs');
 const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'warn' };
 delete env.NODE_OPTIONS;
 delete env.NODE_EXTRA_CA_CERTS;
@@ -139,6 +141,10 @@ function startup(): Record<string, Timing> {
     // The floor of any Node init (bench/apps/spawn-floor.cjs): log, spawn, wait, exit; on each packaging's Node.
     [`node spawn-floor.cjs -- /bin/true (${process.version})`]: `node ${SPAWN_FLOOR} /bin/true`,
     [`node spawn-floor.cjs -- /bin/true (${node24Version})`]: `${NODE24} ${SPAWN_FLOOR} /bin/true`,
+    // The floor of an init built on memshim's dependencies (bench/apps/koffi-floor.cjs): the child started and waited
+    // for through koffi, as memshim does, and nothing else.
+    [`node koffi-floor.cjs -- /bin/true (${process.version})`]: `node ${KOFFI_FLOOR} /bin/true`,
+    [`node koffi-floor.cjs -- /bin/true (${node24Version})`]: `${NODE24} ${KOFFI_FLOOR} /bin/true`,
   };
   for (const [name, init] of Object.entries(INITS)) {
     commands[`${name} -- /bin/true`] = `${init.argv.join(' ')} -- /bin/true`;
