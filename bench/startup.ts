@@ -21,7 +21,7 @@
 // dist/memshim and both Nodes are read into the page cache afresh first (dropped, then read whole, as an image
 // layer's files are).
 // 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
-//    one run each, about half a minute), against its `node -e 0`: what a loaded machine does not change, where
+//    one run each, about half a minute), memshim's and the koffi floor's, against their `node -e 0`: what a loaded machine does not change, where
 //    wall and CPU times move with the load. Not the whole cost of a start (page faults, system calls, I/O are
 //    outside it), so read it next to the CPU times. --exec cannot be counted (the exec ends the count).
 // The npm bundle is rebuilt first (npm run build), the single executable when a source is newer than it.
@@ -170,6 +170,8 @@ function instructions(): Record<string, number> {
   const commands: Record<string, string[]> = {
     [`node -e 0 (${process.version})`]: ['node', '-e', '0'],
     [`node -e 0 (${node24Version})`]: [NODE24, '-e', '0'],
+    [`node koffi-floor.cjs -- /bin/true (${process.version})`]: ['node', KOFFI_FLOOR, '/bin/true'],
+    [`node koffi-floor.cjs -- /bin/true (${node24Version})`]: [NODE24, KOFFI_FLOOR, '/bin/true'],
     [`memshim npm (${process.version}) -- /bin/true`]: ['node', MEMSHIM, '--', '/bin/true'],
     [`memshim single executable (${node24Version}) -- /bin/true`]: [BINARY, '--', '/bin/true'],
   };
@@ -358,7 +360,7 @@ async function main() {
     console.log('| command | instructions | x its node -e 0 | above its node -e 0 |');
     console.log('|---|---|---|---|');
     for (const [command, count] of Object.entries(counted)) {
-      const base = command.startsWith('memshim')
+      const base = !command.startsWith('node -e 0')
         ? counted[`node -e 0 (${command.includes(node24Version) ? node24Version : process.version})`]
         : undefined;
       console.log(
