@@ -21,9 +21,10 @@
 // dist/memshim and both Nodes are read into the page cache afresh first (dropped, then read whole, as an image
 // layer's files are).
 // 5. with --instructions (valgrind installed): the instructions each start executes in user space (callgrind's Ir,
-//    one run each, about half a minute), memshim's and the koffi floor's, against their `node -e 0`: what a loaded machine does not change, where
-//    wall and CPU times move with the load. Not the whole cost of a start (page faults, system calls, I/O are
-//    outside it), so read it next to the CPU times. --exec cannot be counted (the exec ends the count).
+//    one run each, about half a minute), memshim's and the koffi floor's, against their `node -e 0`: what a loaded
+//    machine does not change, where wall and CPU times move with the load. Not the whole cost of a start (page
+//    faults, system calls, I/O are outside it), so read it next to the CPU times. --exec cannot be counted (the
+//    exec ends the count).
 // The npm bundle is rebuilt first (npm run build), the single executable when a source is newer than it.
 // NODE_EXTRA_CA_CERTS and NODE_OPTIONS are removed for every command: a container's init starts without them.
 import { spawn, spawnSync } from 'node:child_process';
