@@ -3,7 +3,7 @@
 // under other flags, so a cache made and taken under different ones would be refused by every later start,
 // which would then compile the bundle each time. A run past both writes must leave a cache that V8 takes under
 // memshim's flags, and that the next start neither rejects nor writes again.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -15,6 +15,7 @@ import {
   statSync,
   symlinkSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,8 @@ import { REPO, runMemshim } from '../helpers/memshim.js';
 import { OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
 const DIST = join(REPO, 'dist');
-const caches = () => readdirSync(DIST).filter((name) => /^memshim\.cjs\.\d+-\d+\.cache$/.test(name));
+const CACHE_NAME = /^memshim\.cjs\.\d+-\d+\.v8-[\w.-]+\.cache$/;
+const caches = () => readdirSync(DIST).filter((name) => CACHE_NAME.test(name));
 
 t.test('a run past the cache writes leaves a cache the next start accepts', async (t) => {
   runMemshim(['--version']); // built
@@ -56,10 +58,10 @@ t.test('a run past the cache writes leaves a cache the next start accepts', asyn
   t.equal(statSync(join(DIST, cache)).mtimeMs, written, 'and did not write it again');
 });
 
-t.test('a bundle that is not ASCII is read as UTF-8, and its cache taken by the next start', async (t) => {
+/** An install of memshim's npm package of its own (bin/, dist/ without caches, node_modules linked), removed after. */
+function ownInstall(t: Test, prefix: string): string {
   runMemshim(['--version']); // built
-  // An install of its own: bin/memshim reads an ASCII bundle by a plain byte copy, any other as UTF-8.
-  const root = mkdtempSync(join(tmpdir(), 'memshim-utf8-'));
+  const root = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   cpSync(join(REPO, 'bin'), join(root, 'bin'), { recursive: true });
   cpSync(DIST, join(root, 'dist'), {
@@ -68,6 +70,12 @@ t.test('a bundle that is not ASCII is read as UTF-8, and its cache taken by the 
   });
   cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  return root;
+}
+
+t.test('a bundle that is not ASCII is read as UTF-8, and its cache taken by the next start', async (t) => {
+  // bin/memshim reads an ASCII bundle by a plain byte copy, any other as UTF-8.
+  const root = ownInstall(t, 'memshim-utf8-');
   appendFileSync(join(root, 'dist', 'memshim.cjs'), '\n// caf\u00e9 \u2603\n');
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
@@ -87,6 +95,47 @@ t.test('a bundle that is not ASCII is read as UTF-8, and its cache taken by the 
     statSync(join(root, 'dist', cache[0]!)).mtimeMs,
     written,
     'the next start took it and did not write it again',
+  );
+});
+
+t.test('an install run by two Nodes keeps a cache for each; caches of other builds and older names go', async (t) => {
+  const root = ownInstall(t, 'memshim-two-nodes-');
+  const dist = join(root, 'dist');
+  // Another Node than the one running the tests (scripts/fetch-node.mjs: .cache/node<MAJOR>, installed if missing).
+  const otherMajor = process.versions.node.startsWith('24.') ? '22' : '24';
+  const fetched = spawnSync(process.execPath, [join(REPO, 'scripts', 'fetch-node.mjs'), otherMajor], {
+    encoding: 'utf8',
+  });
+  t.equal(fetched.status, 0, fetched.stderr);
+  const otherNode = fetched.stdout.trim();
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const run = (node: string) =>
+    spawnSync(node, [join(root, 'bin', 'memshim'), '--log-level', 'warn', '--', 'sh', '-c', 'exit 3'], {
+      encoding: 'utf8',
+      env,
+    });
+  const cachesHere = () => readdirSync(dist).filter((name) => name.endsWith('.cache'));
+  // Left by an older memshim (no V8 in the name) and by an earlier build of the bundle: neither is of use now.
+  const { size, mtimeMs } = statSync(join(dist, 'memshim.cjs'));
+  const older = `memshim.cjs.${size}-${Math.round(mtimeMs)}.cache`;
+  const earlierBuild = `memshim.cjs.${size + 1}-${Math.round(mtimeMs)}.v8-${process.versions.v8}.cache`;
+  writeFileSync(join(dist, older), 'stale');
+  writeFileSync(join(dist, earlierBuild), 'stale');
+
+  t.equal(run(process.execPath).status, 3, 'the first Node runs the command');
+  const [mine, ...more] = cachesHere();
+  t.same(more, [], `one cache left, the first Node's: ${cachesHere().join(', ')}`);
+  t.match(mine, new RegExp(`\\.v8-${process.versions.v8.replace(/[.]/g, '\\.')}\\.cache$`), "named for this Node's V8");
+  t.equal(run(otherNode).status, 3, 'the other Node runs the command');
+  t.equal(cachesHere().length, 2, `a cache for each Node: ${cachesHere().join(', ')}`);
+  const written = new Map(cachesHere().map((name) => [name, statSync(join(dist, name)).mtimeMs]));
+  // Each Node now takes its own: no start writes again.
+  for (const node of [process.execPath, otherNode, process.execPath]) t.equal(run(node).status, 3);
+  t.same(
+    new Map(cachesHere().map((name) => [name, statSync(join(dist, name)).mtimeMs])),
+    written,
+    'both caches kept, neither written again',
   );
 });
 
