@@ -3,15 +3,12 @@
 // beside own-memory.test.ts: its 12000 scrapes took 10-50 s here, with tap's 120 s for each file. The npm
 // package: test/faults/own-memory-scrapes.test.ts.
 import t from 'tap';
-import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { canMakeCgroups } from '../helpers/real-cgroup.js';
 import { assertWithinReservationScraped } from '../helpers/own-memory.js';
 
-const skip =
-  process.platform !== 'linux' || process.arch !== 'x64'
-    ? 'the single executable is Linux x64'
-    : cannotUnshare() || canMakeCgroups() || false;
+const skip = BINARY_SKIP || cannotUnshare() || canMakeCgroups() || false;
 
 t.before(() => {
   if (!skip) ensureBinary();

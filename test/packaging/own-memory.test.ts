@@ -3,20 +3,19 @@
 // that figure. The npm package: test/faults/own-memory.test.ts.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { BINARY, ensureBinary } from '../helpers/binary.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 import { cannotUnshare } from '../helpers/init.js';
 import { canMakeCgroups } from '../helpers/real-cgroup.js';
 import { assertWithinReservation } from '../helpers/own-memory.js';
 import { ownMemoryBytes } from '../../src/commands/run.js';
 
 const MiB = 1024 * 1024;
-const skip = process.platform !== 'linux' || process.arch !== 'x64' ? 'the single executable is Linux x64' : false;
 
 t.before(() => {
-  if (!skip) ensureBinary();
+  if (!BINARY_SKIP) ensureBinary();
 });
 
-t.test('--dry-run plans with the single executable figure', { skip }, async (t) => {
+t.test('--dry-run plans with the single executable figure', { skip: BINARY_SKIP }, async (t) => {
   for (const health of [false, true]) {
     const args = ['--dry-run', '--memory', '512Mi', ...(health ? ['--health-port', '9464'] : []), '--', 'node', 'a.js'];
     const ran = spawnSync(BINARY, args, { encoding: 'utf8', env: { PATH: process.env.PATH } });
@@ -27,7 +26,7 @@ t.test('--dry-run plans with the single executable figure', { skip }, async (t) 
 
 t.test(
   'scraped during orphan floods, the single executable stays within what it reserves',
-  { skip: skip || cannotUnshare() || canMakeCgroups() || false },
+  { skip: BINARY_SKIP || cannotUnshare() || canMakeCgroups() || false },
   async (t) => {
     await assertWithinReservation(t, BINARY, 'single-executable');
   },
