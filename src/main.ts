@@ -8,6 +8,7 @@ import { releaseEarlySignals } from './common/early-signals.js';
 import { main, type Dispatch } from './cli.js';
 import { flushLogs, stderrSink } from './common/log.js';
 import { sourceMappedStack } from './common/source-stack.js';
+import { exitProcess } from './native/process-exit.js';
 import { fileURLToPath } from 'node:url';
 
 const dispatch: Dispatch = {
@@ -40,17 +41,18 @@ function debugging(argv: string[], env: NodeJS.ProcessEnv): boolean {
 }
 
 // The exit waits for stderr to take the last lines, about a second at most: a stalled log pipe must not keep
-// memshim, and with it the container, from ending with the child's status.
+// memshim, and with it the container, from ending with the child's status. Then it skips Node's teardown where
+// that has nothing to do (native/process-exit.ts).
 main(process.argv.slice(2), process.env, dispatch).then(
   async (code) => {
     // --help, --version, a usage error, --dry-run: nothing took over what came early.
     await releaseEarlySignals();
     await flushLogs();
-    process.exit(code ?? 0);
+    exitProcess(code ?? 0);
   },
   async (error: unknown) => {
     stderrSink().write(internalErrorLine(error, debugging(process.argv.slice(2), process.env)));
     await flushLogs();
-    process.exit(1);
+    exitProcess(1);
   },
 );

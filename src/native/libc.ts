@@ -66,12 +66,19 @@ export interface Libc {
   getrlimit: Fn<[resource: number, rlim: BigUint64Array]>;
   fcntl: (fd: number, cmd: number, ...rest: unknown[]) => number;
   execve: Fn<[path: string | Buffer, argv: (string | Buffer | null)[], envp: (string | Buffer | null)[]]>;
+  /** Ends the process at once: no atexit handlers, no C++ destructors (process-exit.ts). */
+  _exit: Fn<[status: number], never>;
   /** glibc: hands free()d heap memory back to the kernel; null where libc lacks it. */
   malloc_trim: Fn<[pad: number]> | null;
   errno: () => number;
 }
 
 let cached: Libc | null | undefined;
+
+/** The bindings when this process has loaded them already, else null: never loads koffi. */
+export function loadedLibc(): Libc | null {
+  return cached ?? null;
+}
 
 /**
  * The bindings, or null when koffi (or libc.so.6: a musl system) is not there. `env`: the environment memshim
@@ -123,6 +130,7 @@ export function libc(env: Readonly<Record<string, string | undefined>>): Libc | 
       getrlimit: f('int getrlimit(int resource, void *rlim)'),
       fcntl: f('int fcntl(int fd, int cmd, ...)'),
       execve: f('int execve(const char *path, const char **argv, const char **envp)'),
+      _exit: f('void _exit(int status)'),
       malloc_trim: optional('int malloc_trim(size_t pad)'),
       errno: () => koffi.errno(),
     };

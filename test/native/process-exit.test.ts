@@ -1,0 +1,124 @@
+// How memshim's process ends (src/native/process-exit.ts): after its last line and with the child's status, by
+// _exit(2) instead of Node's teardown, unless Node was asked for something that teardown writes. What a user
+// sees: every exit status and every last line as before, in both packagings; a coverage directory or a profile
+// asked of memshim's own Node still gets its file. strace shows which way the process ended: Node's teardown
+// joins V8's worker threads (each ends with exit(2)), _exit(2) ends them all at once (exit_group(2) alone).
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeTeardownNeeded } from '../../src/native/process-exit.js';
+import { ensureBuilt, MEMSHIM, WITHOUT_TAP_HOOKS } from '../helpers/memshim.js';
+import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
+
+t.test('which Node options keep Node teardown', async (t) => {
+  const cases: [string, string[], Record<string, string>, boolean][] = [
+    ['no options', [], {}, false],
+    ["the single executable's own", ['--expose-internals'], {}, false],
+    ['heap size in NODE_OPTIONS', [], { NODE_OPTIONS: '--max-old-space-size=512' }, false],
+    ["V8's spelling", [], { NODE_OPTIONS: ' --max_old_space_size=512  --no-warnings ' }, false],
+    ['blank NODE_OPTIONS', [], { NODE_OPTIONS: '  ' }, false],
+    ['coverage asked for', [], { NODE_V8_COVERAGE: '/tmp/coverage' }, true],
+    ['a CPU profile', ['--cpu-prof'], {}, true],
+    ['a preload', [], { NODE_OPTIONS: '--max-old-space-size=512 --require ./agent.js' }, true],
+    ['a trace flag', [], { NODE_OPTIONS: '--trace-warnings' }, true],
+    ['the inspector', ['--inspect=0'], {}, true],
+    ['an option with its value apart', [], { NODE_OPTIONS: '--max-old-space-size 512' }, true],
+  ];
+  for (const [name, execArgv, env, needed] of cases) t.equal(nodeTeardownNeeded(execArgv, env), needed, name);
+});
+
+const STRACE = spawnSync('strace', ['-V']).status === 0;
+const packagings: [string, string[], string | false, () => void][] = [
+  ['npm install', [process.execPath, MEMSHIM], false, ensureBuilt],
+  ['single executable', [BINARY], BINARY_SKIP, ensureBinary],
+];
+/** strace's options: every thread's exit(2) and the process's exit_group(2), nothing else. */
+const TRACE_EXITS = ['-f', '-qq', '-e', 'trace=exit,exit_group', '-e', 'signal=none'];
+
+/**
+ * `command` through `env -u NODE_OPTIONS`, then `nodeOptions` as its NODE_OPTIONS: tap adds its hooks to NODE_OPTIONS
+ * of every process a test starts, whatever env it is given, and with a preload Node's exit is kept (rightly).
+ */
+function asUserRuns(command: string[], nodeOptions?: string): [string, string[]] {
+  const [env, ...args] = [...WITHOUT_TAP_HOOKS, ...(nodeOptions ? [`NODE_OPTIONS=${nodeOptions}`] : []), ...command];
+  return [env!, args];
+}
+
+/** memshim's environment as a container gives it: no coverage of the test runner's. */
+function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, MEMSHIM_LOG_LEVEL: 'info' };
+  delete env.NODE_V8_COVERAGE;
+  delete env.NODE_EXTRA_CA_CERTS;
+  return { ...env, ...extra };
+}
+
+for (const [packaging, command, skip, ensure] of packagings) {
+  t.test(`${packaging}: every status and its last line`, { skip }, async (t) => {
+    ensure();
+    const children: [string, number][] = [
+      ['exit 0', 0],
+      ['exit 3', 3],
+      ['kill -TERM $$', 143],
+      ['kill -KILL $$', 137],
+    ];
+    for (const [script, status] of children) {
+      const run = spawnSync(...asUserRuns([...command, '--', 'sh', '-c', script]), {
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 30_000,
+      });
+      t.equal(run.status, status, `sh -c '${script}': exit status`);
+      const last = run.stderr.trim().split('\n').at(-1) ?? '';
+      t.match(last, /"event":"shutdown"/, `sh -c '${script}': the last line is the shutdown line`);
+    }
+  });
+
+  const straceSkip = skip || (STRACE ? false : 'strace is not installed (apt-get install strace)');
+  t.test(`${packaging}: how the process ended (strace)`, { skip: straceSkip }, async (t) => {
+    ensure();
+    const traced = (nodeOptions?: string) =>
+      spawnSync('strace', [...TRACE_EXITS, ...asUserRuns([...command, '--', 'true'], nodeOptions).flat()], {
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+      });
+    const quick = traced();
+    t.equal(quick.status, 0);
+    t.notMatch(quick.stderr, /\bexit\(/, 'no thread ended on its own: the process ended at once');
+    t.match(quick.stderr, /exit_group\(0\)/);
+    // An option outside the known-harmless ones: Node's own exit, whose teardown ends each worker thread.
+    const kept = traced('--trace-warnings');
+    t.equal(kept.status, 0);
+    t.match(kept.stderr, /\bexit\(0\)/, "with --trace-warnings: Node's teardown ran");
+  });
+}
+
+t.test('what Node writes at its exit is still written: coverage, a heap profile', async (t) => {
+  ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'memshim-exit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const coverage = spawnSync(...asUserRuns([process.execPath, MEMSHIM, '--', 'sh', '-c', 'exit 3']), {
+    encoding: 'utf8',
+    env: plainEnv({ NODE_V8_COVERAGE: join(dir, 'coverage') }),
+    timeout: 30_000,
+  });
+  t.equal(coverage.status, 3);
+  t.ok(
+    readdirSync(join(dir, 'coverage')).some((name) => /^coverage-\d+-.*\.json$/.test(name)),
+    "memshim's own coverage file is there",
+  );
+  // A heap profile, not a CPU one: V8's CPU sampler signals memshim's thread with SIGPROF, which memshim forwards.
+  const profiled = [process.execPath, '--heap-prof', `--heap-prof-dir=${join(dir, 'profile')}`, MEMSHIM];
+  const profile = spawnSync(...asUserRuns([...profiled, '--', 'sh', '-c', 'exit 3']), {
+    encoding: 'utf8',
+    env: plainEnv(),
+    timeout: 30_000,
+  });
+  t.equal(profile.status, 3);
+  t.ok(
+    readdirSync(join(dir, 'profile')).some((name) => name.endsWith('.heapprofile')),
+    "memshim's own heap profile is there",
+  );
+});
