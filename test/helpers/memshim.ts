@@ -29,10 +29,10 @@ export interface Ran {
 
 export function runMemshim(args: string[], options: SpawnSyncOptions = {}): Ran {
   ensureBuilt();
-  // tap puts its loaders in NODE_OPTIONS for every process a test starts: memshim is run as a user would run it.
-  const env = { ...(options.env ?? process.env) };
-  delete env.NODE_OPTIONS;
-  const result = spawnSync(MEMSHIM, args, { encoding: 'utf8', timeout: 60_000, ...options, env });
+  // tap puts its loaders in NODE_OPTIONS of every process a test starts, whatever env it is given (deleting it
+  // there is not enough): through `env -u NODE_OPTIONS`, memshim runs as a user runs it.
+  const [env, ...prefix] = WITHOUT_TAP_HOOKS;
+  const result = spawnSync(env!, [...prefix, MEMSHIM, ...args], { encoding: 'utf8', timeout: 60_000, ...options });
   return {
     code: result.status,
     signal: result.signal,
