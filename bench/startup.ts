@@ -8,7 +8,7 @@
 //    the system Node for the npm install, the Node 24 inside the single executable for it. --exec minus /bin/true
 //    is the time from memshim's start to the command's first instruction. Beside them, on each Node, the floor of
 //    any Node init: bench/apps/spawn-floor.cjs, which logs, spawns /bin/true, waits and exits; and the floor of one
-//    built as memshim is: bench/apps/koffi-floor.cjs, the same with posix_spawnp and waitpid through koffi.
+//    built as memshim is: bench/apps/koffi-floor.cjs, the same with posix_spawnp, waitpid and _exit through koffi.
 // 2. the early-signal window: each init as PID 1 of a new PID namespace supervising `sleep 30`, SIGTERM sent
 //    DELAY ms after its exec (PID 1 of the namespace no longer unshare), DELAY = 0, step, 2*step, ... max, `--tries` times each. A try is lost when the
 //    init is still there a second and a half later (the kernel dropped the signal: PID 1 had no handler yet). The
