@@ -1,7 +1,8 @@
 // Start-up timings of several commands, interleaved: each round runs every command once (hyperfine -N --runs 1, for
 // its wall time and its user+sys), so a load that changes during the bench moves every command alike (20 runs of
 // one command in a row, then the next, gave ratios that moved by half on a shared machine). The first
-// `warmupRounds` rounds only warm the caches. Shared by bench/startup.ts and bench/binary-startup.ts.
+// `warmupRounds` rounds only warm the caches. `shuffle`: each round in an order of its own, so that no command
+// always runs right after the same other one. Shared by bench/startup.ts, bench/binary-startup.ts and bench/ab.ts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,14 +16,21 @@ export interface Samples {
 
 export function interleavedRuns(
   commands: Record<string, string>,
-  options: { rounds: number; warmupRounds: number; env: NodeJS.ProcessEnv },
+  options: { rounds: number; warmupRounds: number; env: NodeJS.ProcessEnv; shuffle?: boolean },
 ): Map<string, Samples> {
   const dir = mkdtempSync(join(tmpdir(), 'memshim-bench-interleaved-'));
   const exported = join(dir, 'hyperfine.json');
   const samples = new Map<string, Samples>(Object.keys(commands).map((name) => [name, { wall: [], cpu: [] }]));
   try {
     for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
-      for (const [name, command] of Object.entries(commands)) {
+      const names = Object.keys(commands);
+      if (options.shuffle)
+        for (let i = names.length - 1; i > 0; i--) {
+          const j = Math.floor(Math.random() * (i + 1));
+          [names[i], names[j]] = [names[j]!, names[i]!];
+        }
+      for (const name of names) {
+        const command = commands[name]!;
         const args = ['-N', '--runs', '1', '--warmup', '0', '--export-json', exported, '--style', 'none', command];
         const ran = spawnSync('hyperfine', args, { env: options.env, stdio: ['ignore', 'ignore', 'inherit'] });
         if (ran.status !== 0) throw new Error(`hyperfine failed: ${command}`);
