@@ -1,6 +1,6 @@
 // Before and after a change, side by side: memshim built from another revision (in a temporary worktree) against
-// this checkout's, `X -- /bin/true`, in both packagings, with `node -e 0` of each Node beside them (by hand, not in
-// npm test; hyperfine):
+// this checkout's, `X -- /bin/true`, in both packagings, and each revision's bench/apps/koffi-floor.cjs on both
+// Nodes, with `node -e 0` of each Node beside them (by hand, not in npm test; hyperfine):
 //   npm run bench -- bench/ab.ts --before REV [--rounds 100] [--no-binary] [--json FILE]
 // Each round runs every command once, in an order of its own (bench/interleaved.ts, hyperfine -N: the wall time,
 // and user+sys from the kernel's accounting of the child). The figure is the median of the per-round differences,
@@ -9,7 +9,7 @@
 // shares this checkout's node_modules and .cache (the Node 24 the single executable is built from); both single
 // executables' files are read into the page cache afresh first (bench/startup.ts says why).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,14 +61,24 @@ try {
   ensureBuilt();
   if (WITH_BINARY) ensureBinary();
   const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
-  const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const node24Version = existsSync(NODE24) ? spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
   const beforeBinary = join(worktree, 'dist', 'memshim');
   for (const file of WITH_BINARY ? [BINARY, beforeBinary, NODE24] : []) {
     spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
     spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
 
-  // Pairs of [before, after], each with the `node -e 0` of the Node that runs it.
+  // Pairs of [before, after], each with the `node -e 0` of the Node that runs it; the floor of memshim's design
+  // (bench/apps/koffi-floor.cjs) of each revision too, on both Nodes, where the revision has one.
+  const floor = (root: string) => join(root, 'bench', 'apps', 'koffi-floor.cjs');
+  const floors = existsSync(floor(worktree))
+    ? [[process.version, 'node'], ...(existsSync(NODE24) ? [[node24Version, NODE24]] : [])].map(([version, node]) => ({
+        name: `node koffi-floor.cjs -- /bin/true (${version})`,
+        before: `${node} ${floor(worktree)} /bin/true`,
+        after: `${node} ${floor(REPO)} /bin/true`,
+        node: `${node} -e 0`,
+      }))
+    : [];
   const pairs: { name: string; before: string; after: string; node: string }[] = [
     {
       name: `memshim npm (${process.version}) -- /bin/true`,
@@ -86,6 +96,7 @@ try {
           },
         ]
       : []),
+    ...floors,
   ];
   const commands: Record<string, string> = {};
   for (const pair of pairs) {
