@@ -109,6 +109,7 @@ try {
   delete env.NODE_OPTIONS;
   delete env.NODE_EXTRA_CA_CERTS;
   const load = loadavg().map((value) => value.toFixed(1));
+  const started = new Date().toISOString();
   const samples = interleavedRuns(commands, { rounds: ROUNDS, warmupRounds: 3, env, shuffle: true });
 
   const median = (values: number[]) => {
@@ -119,7 +120,7 @@ try {
   const differences = (a: number[], b: number[]) => b.map((value, i) => value - a[i]!);
   const ms = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)} ms`;
   console.log(
-    `machine: ${cpus().length} CPUs ${cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? ''}, load average ${load.join(' ')} at the start; ${new Date().toISOString()}`,
+    `machine: ${cpus().length} CPUs ${cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? ''}, load average ${load.join(' ')} at the start; ${started}`,
   );
   console.log(
     `before: ${revision}; after: ${after}${dirty ? ' with uncommitted changes' : ''}. ${ROUNDS} rounds, each command once a round in an order of its own (hyperfine -N); medians; CPU = user+sys.\n`,
