@@ -147,12 +147,39 @@ export function signalSet(signals: readonly number[]): Buffer {
   return set;
 }
 
+/** fds 0-2's O_NONBLOCK as restoreBlockingStdio() first found it (null: closed), for the exit; null before it ran. */
+let nonblockingBefore: (boolean | null)[] | null = null;
+
 /** Clears FD_CLOEXEC and O_NONBLOCK on fds 0-2 (Node sets close-on-exec on them; libuv may set O_NONBLOCK). */
 export function restoreBlockingStdio(lib: Libc): void {
+  const found: (boolean | null)[] = [];
   for (const fd of [0, 1, 2]) {
     const fdFlags = lib.fcntl(fd, F_GETFD);
     if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) lib.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     const statusFlags = lib.fcntl(fd, F_GETFL);
+    found.push(statusFlags >= 0 ? (statusFlags & O_NONBLOCK) !== 0 : null);
     if (statusFlags >= 0 && statusFlags & O_NONBLOCK) lib.fcntl(fd, F_SETFL, 'int', statusFlags & ~O_NONBLOCK);
   }
+  nonblockingBefore ??= found;
+}
+
+/**
+ * What Node's exit does to stdio (ResetStdio in Node's node.cc), for an exit without it: fds 0-2 get back the
+ * O_NONBLOCK flag they had before memshim (restoreBlockingStdio) or its child changed it. The flag belongs to the
+ * open file, which memshim shares with whoever started it: a parent's non-blocking pipe left blocking would block
+ * that parent. false where this cannot stand in for Node's: restoreBlockingStdio never ran, a flag could not be set,
+ * or one of them is a terminal (Node also puts back its settings, which a child killed in raw mode leaves behind).
+ */
+export function resetStdioAsNodeDoes(lib: Libc): boolean {
+  if (nonblockingBefore === null || [0, 1, 2].some((fd) => lib.isatty(fd) === 1)) return false;
+  for (const fd of [0, 1, 2]) {
+    const before = nonblockingBefore[fd];
+    if (before === null || before === undefined) continue;
+    const statusFlags = lib.fcntl(fd, F_GETFL);
+    if (statusFlags < 0) continue; // closed since: nothing to give back
+    if (((statusFlags & O_NONBLOCK) !== 0) === before) continue;
+    const flags = before ? statusFlags | O_NONBLOCK : statusFlags & ~O_NONBLOCK;
+    if (lib.fcntl(fd, F_SETFL, 'int', flags) < 0) return false;
+  }
+  return true;
 }

@@ -1,8 +1,9 @@
 // How memshim's process ends (src/native/process-exit.ts): after its last line and with the child's status, by
 // _exit(2) instead of Node's teardown, unless Node was asked for something that teardown writes. What a user
-// sees: every exit status and every last line as before, in both packagings; a coverage directory or a profile
-// asked of memshim's own Node still gets its file. strace shows which way the process ended: Node's teardown
-// joins V8's worker threads (each ends with exit(2)), _exit(2) ends them all at once (exit_group(2) alone).
+// sees: every exit status and every last line as before, in both packagings; stdio's O_NONBLOCK flag left as the
+// caller had it, as Node's exit leaves it; a coverage directory or a profile asked of memshim's own Node still
+// gets its file. strace shows which way the process ended: Node's teardown joins V8's worker threads (each ends
+// with exit(2)), _exit(2) ends them all at once (exit_group(2) alone).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -92,6 +93,42 @@ for (const [packaging, command, skip, ensure] of packagings) {
     const kept = traced('--trace-warnings');
     t.equal(kept.status, 0);
     t.match(kept.stderr, /\bexit\(0\)/, "with --trace-warnings: Node's teardown ran");
+  });
+
+  t.test(`${packaging}: stdio's O_NONBLOCK as the caller had it`, { skip }, async (t) => {
+    ensure();
+    // memshim hands its child blocking stdio (it clears O_NONBLOCK, which belongs to the open file it shares with
+    // its caller); at its exit the caller's flag comes back, as Node's exit puts it back, whatever the child did.
+    const harness = `
+import fcntl, json, os, subprocess, sys
+r, w = os.pipe()
+if sys.argv[1] == '1':
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+run = subprocess.run(sys.argv[2:], stdout=w, stderr=subprocess.DEVNULL)
+print(json.dumps({'code': run.returncode, 'nonblocking': bool(fcntl.fcntl(w, fcntl.F_GETFL) & os.O_NONBLOCK)}))
+`;
+    const setNonblockingThenDie =
+      'import fcntl, os; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.kill(os.getpid(), 9)';
+    const cases: [string, '0' | '1', string[], number, boolean][] = [
+      ['a non-blocking pipe stays non-blocking', '1', ['true'], 0, true],
+      [
+        'a blocking pipe the child made non-blocking, then SIGKILL: blocking again',
+        '0',
+        ['python3', '-c', setNonblockingThenDie],
+        137,
+        false,
+      ],
+    ];
+    for (const [name, nonblockingAtStart, child, code, nonblocking] of cases) {
+      const [env, args] = asUserRuns([...command, '--', ...child]);
+      const run = spawnSync('python3', ['-c', harness, nonblockingAtStart, env, ...args], {
+        encoding: 'utf8',
+        env: plainEnv(),
+        timeout: 60_000,
+      });
+      t.equal(run.status, 0, run.stderr);
+      t.same(JSON.parse(run.stdout), { code, nonblocking }, name);
+    }
   });
 }
 
