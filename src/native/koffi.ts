@@ -14,7 +14,7 @@ let failure: string | null = null;
 
 // true only in the single executable's bundle (esbuild define in scripts/build-binary.mjs).
 declare const MEMSHIM_SEA: boolean | undefined;
-const IN_SEA = typeof MEMSHIM_SEA !== 'undefined' && MEMSHIM_SEA;
+export const IN_SEA = typeof MEMSHIM_SEA !== 'undefined' && MEMSHIM_SEA;
 
 /** Debugging switch: MEMSHIM_NO_KOFFI=1 runs memshim as it runs where koffi cannot load (README packaging). */
 export const NO_KOFFI_SWITCH = 'MEMSHIM_NO_KOFFI';

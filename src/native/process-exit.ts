@@ -6,11 +6,13 @@
 // is the exit code. So where libc is loaded already (every start that ran a child), the last step is that reset and
 // _exit(2): the same code, without the teardown (docs/packaging.md, "Start-up, eleventh round").
 // Neither way flushes a JS stream's pending writes (Node's teardown does not run the event loop either).
-// Node's own exit stays wherever it has work to do at exit: coverage (NODE_V8_COVERAGE), a profile, a trace, the
-// inspector, a preload's native exit hook, options that print through C's buffered stdio, a terminal's settings to
-// put back. Rather than name those,
-// the quick exit is taken only when every Node option (the command line's and NODE_OPTIONS) is one known to do
-// nothing at exit; anything else keeps Node's exit, which costs those milliseconds and nothing more.
+// Node's own exit stays wherever it has more to do: coverage (NODE_V8_COVERAGE), its compile cache
+// (NODE_COMPILE_CACHE), a profile, a trace, the inspector, a preload's native exit hook, options that print through
+// C's buffered stdio, a terminal's settings to put back. Rather than name those options, the quick exit is taken
+// only when every Node option memshim's Node was given (its command line's, and NODE_OPTIONS where that Node reads
+// it: the single executable is built to ignore it) is one known to do nothing at exit; anything else keeps Node's
+// exit, which costs those milliseconds and nothing more.
+import { IN_SEA } from './koffi.js';
 import { loadedLibc, resetStdioAsNodeDoes } from './libc.js';
 
 /** Node options that leave nothing for Node's teardown to do (names; `_` read as `-`, as V8 reads them). */
@@ -32,21 +34,23 @@ const NOTHING_AT_EXIT: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Whether this Node was asked for something its teardown does (writes coverage, a profile, a trace...): any
- * option of `execArgv` or NODE_OPTIONS outside NOTHING_AT_EXIT, or NODE_V8_COVERAGE set.
+ * Whether this Node was asked for something its teardown does (writes coverage, its compile cache, a profile, a
+ * trace...): NODE_V8_COVERAGE or NODE_COMPILE_CACHE set, or any option of `execArgv`, or of NODE_OPTIONS unless
+ * `readsNodeOptions` is false (the single executable), outside NOTHING_AT_EXIT.
  */
 export function nodeTeardownNeeded(
   execArgv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  readsNodeOptions = true,
 ): boolean {
-  if (env.NODE_V8_COVERAGE) return true;
-  const options = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/).filter((word) => word !== '')];
-  return options.some((option) => !NOTHING_AT_EXIT.has(option.split('=')[0]!.replaceAll('_', '-')));
+  if (env.NODE_V8_COVERAGE || env.NODE_COMPILE_CACHE) return true;
+  const fromEnv = readsNodeOptions ? (env.NODE_OPTIONS ?? '').split(/\s+/).filter((word) => word !== '') : [];
+  return [...execArgv, ...fromEnv].some((option) => !NOTHING_AT_EXIT.has(option.split('=')[0]!.replaceAll('_', '-')));
 }
 
 /** process.exit(code), ending in _exit(2) instead of Node's teardown where that teardown has nothing to do. */
 export function exitProcess(code: number): never {
-  const lib = nodeTeardownNeeded(process.execArgv, process.env) ? null : loadedLibc();
+  const lib = nodeTeardownNeeded(process.execArgv, process.env, !IN_SEA) ? null : loadedLibc();
   if (lib !== null && resetStdioAsNodeDoes(lib))
     (process as unknown as { reallyExit: (status: number) => never }).reallyExit = lib._exit;
   return process.exit(code);

@@ -6,7 +6,7 @@
 // with exit(2)), _exit(2) ends them all at once (exit_group(2) alone).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeTeardownNeeded } from '../../src/native/process-exit.js';
@@ -26,11 +26,18 @@ t.test('which Node options keep Node teardown', async (t) => {
     ['a trace flag', [], { NODE_OPTIONS: '--trace-warnings' }, true],
     ['the inspector', ['--inspect=0'], {}, true],
     ['an option with its value apart', [], { NODE_OPTIONS: '--max-old-space-size 512' }, true],
+    ["Node's compile cache", [], { NODE_COMPILE_CACHE: '/tmp/cache' }, true],
   ];
   for (const [name, execArgv, env, needed] of cases) t.equal(nodeTeardownNeeded(execArgv, env), needed, name);
+  // The single executable is built to ignore NODE_OPTIONS (execArgvExtension 'none'): an app's own options are no
+  // reason to keep Node's exit there.
+  const appOptions = { NODE_OPTIONS: '--require ./agent.js' };
+  t.equal(nodeTeardownNeeded(['--expose-internals'], appOptions, false), false, 'NODE_OPTIONS, not read');
+  t.equal(nodeTeardownNeeded([], { ...appOptions, NODE_V8_COVERAGE: '/tmp/c' }, false), true, 'coverage, read');
 });
 
-const STRACE = spawnSync('strace', ['-V']).status === 0;
+// Whether strace can trace here (installed, and ptrace allowed: a container may refuse it).
+const STRACE = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=exit_group', 'true']).status === 0;
 const packagings: [string, string[], string | false, () => void][] = [
   ['npm install', [process.execPath, MEMSHIM], false, ensureBuilt],
   ['single executable', [BINARY], BINARY_SKIP, ensureBinary],
@@ -76,23 +83,50 @@ for (const [packaging, command, skip, ensure] of packagings) {
     }
   });
 
-  const straceSkip = skip || (STRACE ? false : 'strace is not installed (apt-get install strace)');
+  const straceSkip = skip || (STRACE ? false : 'strace cannot trace here (apt-get install strace; ptrace allowed)');
   t.test(`${packaging}: how the process ended (strace)`, { skip: straceSkip }, async (t) => {
     ensure();
-    const traced = (nodeOptions?: string) =>
-      spawnSync('strace', [...TRACE_EXITS, ...asUserRuns([...command, '--', 'true'], nodeOptions).flat()], {
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 60_000,
-      });
-    const quick = traced();
+    const dir = mkdtempSync(join(tmpdir(), 'memshim-exit-strace-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    /** The exits strace saw (its own file: memshim's stderr is not mixed in), by pid; memshim's pid is the first. */
+    const traced = (name: string, extra: Record<string, string> = {}, nodeOptions?: string) => {
+      const out = join(dir, name);
+      const run = spawnSync(
+        'strace',
+        [...TRACE_EXITS, '-o', out, ...asUserRuns([...command, '--', 'true'], nodeOptions).flat()],
+        { encoding: 'utf8', env: plainEnv(extra), timeout: 60_000 },
+      );
+      const lines = readFileSync(out, 'utf8').split('\n');
+      const memshimPid = lines[0]!.split(' ')[0]!;
+      return {
+        status: run.status,
+        threadExits: lines.filter((line) => /\bexit\(/.test(line)).length,
+        memshimPid,
+        lines,
+      };
+    };
+    const quick = traced('quick');
     t.equal(quick.status, 0);
-    t.notMatch(quick.stderr, /\bexit\(/, 'no thread ended on its own: the process ended at once');
-    t.match(quick.stderr, /exit_group\(0\)/);
-    // An option outside the known-harmless ones: Node's own exit, whose teardown ends each worker thread.
-    const kept = traced('--trace-warnings');
-    t.equal(kept.status, 0);
-    t.match(kept.stderr, /\bexit\(0\)/, "with --trace-warnings: Node's teardown ran");
+    t.equal(quick.threadExits, 0, 'no thread ended on its own: the process ended at once');
+    t.ok(
+      quick.lines.some((line) => line.startsWith(`${quick.memshimPid} `) && /exit_group\(0\)/.test(line)),
+      "memshim's own exit_group(0)",
+    );
+    // Coverage asked of memshim's Node: Node's own exit, whose teardown ends each worker thread first.
+    const coverage = traced('coverage', { NODE_V8_COVERAGE: join(dir, 'coverage') });
+    t.equal(coverage.status, 0);
+    t.ok(coverage.threadExits > 0, "with NODE_V8_COVERAGE: Node's teardown ran");
+    if (packaging === 'npm install') {
+      // An option outside the known-harmless ones in NODE_OPTIONS, which the npm install's Node reads: Node's exit.
+      const kept = traced('kept', {}, '--trace-warnings');
+      t.equal(kept.status, 0);
+      t.ok(kept.threadExits > 0, "with --trace-warnings in NODE_OPTIONS: Node's teardown ran");
+    } else {
+      // The single executable ignores NODE_OPTIONS (a preload that is not there would stop a Node that read it).
+      const ignored = traced('ignored', {}, `--require ${join(dir, 'missing.cjs')}`);
+      t.equal(ignored.status, 0, 'NODE_OPTIONS not read');
+      t.equal(ignored.threadExits, 0, 'and the process ended at once');
+    }
   });
 
   t.test(`${packaging}: stdio's O_NONBLOCK as the caller had it`, { skip }, async (t) => {
