@@ -9,7 +9,7 @@
 // shares this checkout's node_modules and .cache (the Node 24 the single executable is built from); both single
 // executables' files are read into the page cache afresh first (bench/startup.ts says why).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,10 @@ if (spawnSync('sh', ['-c', 'command -v hyperfine']).status !== 0) {
   process.exit(1);
 }
 const ROUNDS = Number(values.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  console.error(`bench/ab.ts: --rounds ${values.rounds}: a whole number of rounds, 1 or more`);
+  process.exit(2);
+}
 const WITH_BINARY = !values['no-binary'];
 
 function run(command: string, args: string[], cwd: string): void {
@@ -51,9 +55,12 @@ const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no']
   cwd: REPO,
   encoding: 'utf8',
 }).stdout;
+// Ctrl-C reaches hyperfine too, whose failure ends the rounds: the worktree is removed below rather than left behind.
+process.on('SIGINT', () => {});
 try {
   run('git', ['worktree', 'add', '--detach', worktree, values.before], REPO);
   symlinkSync(join(REPO, 'node_modules'), join(worktree, 'node_modules'));
+  mkdirSync(join(REPO, '.cache'), { recursive: true }); // a fresh checkout: the Node 24 download lands there
   symlinkSync(join(REPO, '.cache'), join(worktree, '.cache'));
   run('npm', ['run', 'build'], worktree);
   if (WITH_BINARY) run('npm', ['run', 'build:binary'], worktree);
@@ -147,4 +154,5 @@ try {
 } finally {
   spawnSync('git', ['worktree', 'remove', '--force', worktree], { cwd: REPO });
   rmSync(join(worktree, '..'), { recursive: true, force: true });
+  spawnSync('git', ['worktree', 'prune'], { cwd: REPO });
 }
