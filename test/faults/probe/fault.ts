@@ -4,7 +4,9 @@ import { loadKoffi } from '../../../src/native/koffi.js';
 import { superviseSh } from '../../helpers/supervise-sh.js';
 
 if (process.env.MEMSHIM_FAULT_PROBE === '1') {
-  const handle = await superviseSh('trap "" SEGV; sleep 100');
+  // The child outlives memshim's crash (nothing kills it then): it must not hold the test's stdout pipe, which
+  // kept spawnSync waiting for its timeout, nor stay long. It ignores SEGV (kept across the exec).
+  const handle = await superviseSh('trap "" SEGV; exec sleep 20 >/dev/null 2>&1');
   handle.on('signal', (signal: number) => {
     process.stdout.write(`forwarded ${signal}\n`);
     if (signal !== 11) return;
