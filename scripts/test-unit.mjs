@@ -27,6 +27,7 @@ export const UNIT_TESTS = [
   'test/common/quantity.test.ts',
   'test/monitor/oom.test.ts',
   'test/monitor/thresholds.test.ts',
+  'test/native/process-exit-rule.test.ts',
   'test/runtimes/detect-risks.test.ts',
   'test/runtimes/jvm.test.ts',
   'test/runtimes/node.test.ts',

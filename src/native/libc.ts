@@ -147,20 +147,23 @@ export function signalSet(signals: readonly number[]): Buffer {
   return set;
 }
 
-/** fds 0-2's O_NONBLOCK as restoreBlockingStdio() first found it (null: closed), for the exit; null before it ran. */
-let nonblockingBefore: (boolean | null)[] | null = null;
+const STDIO: readonly number[] = [0, 1, 2];
+/** Each fd's O_NONBLOCK as restoreBlockingStdio() first found it (null: closed), for the exit. */
+const nonblockingBefore = new Map<number, boolean | null>();
 
-/** Clears FD_CLOEXEC and O_NONBLOCK on fds 0-2 (Node sets close-on-exec on them; libuv may set O_NONBLOCK). */
-export function restoreBlockingStdio(lib: Libc): void {
-  const found: (boolean | null)[] = [];
-  for (const fd of [0, 1, 2]) {
+/**
+ * Clears FD_CLOEXEC and O_NONBLOCK on fds 0-2 (Node sets close-on-exec on them; libuv may set O_NONBLOCK). `fds`:
+ * others, for the tests.
+ */
+export function restoreBlockingStdio(lib: Libc, fds: readonly number[] = STDIO): void {
+  for (const fd of fds) {
     const fdFlags = lib.fcntl(fd, F_GETFD);
     if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) lib.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     const statusFlags = lib.fcntl(fd, F_GETFL);
-    found.push(statusFlags >= 0 ? (statusFlags & O_NONBLOCK) !== 0 : null);
+    if (!nonblockingBefore.has(fd))
+      nonblockingBefore.set(fd, statusFlags >= 0 ? (statusFlags & O_NONBLOCK) !== 0 : null);
     if (statusFlags >= 0 && statusFlags & O_NONBLOCK) lib.fcntl(fd, F_SETFL, 'int', statusFlags & ~O_NONBLOCK);
   }
-  nonblockingBefore ??= found;
 }
 
 /**
@@ -170,10 +173,10 @@ export function restoreBlockingStdio(lib: Libc): void {
  * that parent. false where this cannot stand in for Node's: restoreBlockingStdio never ran, a flag could not be set,
  * or one of them is a terminal (Node also puts back its settings, which a child killed in raw mode leaves behind).
  */
-export function resetStdioAsNodeDoes(lib: Libc): boolean {
-  if (nonblockingBefore === null || [0, 1, 2].some((fd) => lib.isatty(fd) === 1)) return false;
-  for (const fd of [0, 1, 2]) {
-    const before = nonblockingBefore[fd];
+export function resetStdioAsNodeDoes(lib: Libc, fds: readonly number[] = STDIO): boolean {
+  if (fds.some((fd) => !nonblockingBefore.has(fd) || lib.isatty(fd) === 1)) return false;
+  for (const fd of fds) {
+    const before = nonblockingBefore.get(fd);
     if (before === null || before === undefined) continue;
     const statusFlags = lib.fcntl(fd, F_GETFL);
     if (statusFlags < 0) continue; // closed since: nothing to give back

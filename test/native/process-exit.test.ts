@@ -1,5 +1,6 @@
 // How memshim's process ends (src/native/process-exit.ts): after its last line and with the child's status, by
-// _exit(2) instead of Node's teardown, unless Node was asked for something that teardown writes. What a user
+// _exit(2) instead of Node's teardown, unless Node was asked for something that teardown writes (the rule, and the
+// stdio reset on a pipe of its own, in process-exit-rule.test.ts, in-process). What a user
 // sees: every exit status and every last line as before, in both packagings; stdio's O_NONBLOCK flag left as the
 // caller had it, as Node's exit leaves it; a coverage directory or a profile asked of memshim's own Node still
 // gets its file. strace shows which way the process ended: Node's teardown joins V8's worker threads (each ends
@@ -9,32 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeTeardownNeeded } from '../../src/native/process-exit.js';
 import { ensureBuilt, MEMSHIM, WITHOUT_TAP_HOOKS } from '../helpers/memshim.js';
 import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
-
-t.test('which Node options keep Node teardown', async (t) => {
-  const cases: [string, string[], Record<string, string>, boolean][] = [
-    ['no options', [], {}, false],
-    ["the single executable's own", ['--expose-internals'], {}, false],
-    ['heap size in NODE_OPTIONS', [], { NODE_OPTIONS: '--max-old-space-size=512' }, false],
-    ["V8's spelling", [], { NODE_OPTIONS: ' --max_old_space_size=512  --no-warnings ' }, false],
-    ['blank NODE_OPTIONS', [], { NODE_OPTIONS: '  ' }, false],
-    ['coverage asked for', [], { NODE_V8_COVERAGE: '/tmp/coverage' }, true],
-    ['a CPU profile', ['--cpu-prof'], {}, true],
-    ['a preload', [], { NODE_OPTIONS: '--max-old-space-size=512 --require ./agent.js' }, true],
-    ['a trace flag', [], { NODE_OPTIONS: '--trace-warnings' }, true],
-    ['the inspector', ['--inspect=0'], {}, true],
-    ['an option with its value apart', [], { NODE_OPTIONS: '--max-old-space-size 512' }, true],
-    ["Node's compile cache", [], { NODE_COMPILE_CACHE: '/tmp/cache' }, true],
-  ];
-  for (const [name, execArgv, env, needed] of cases) t.equal(nodeTeardownNeeded(execArgv, env), needed, name);
-  // The single executable is built to ignore NODE_OPTIONS (execArgvExtension 'none'): an app's own options are no
-  // reason to keep Node's exit there.
-  const appOptions = { NODE_OPTIONS: '--require ./agent.js' };
-  t.equal(nodeTeardownNeeded(['--expose-internals'], appOptions, false), false, 'NODE_OPTIONS, not read');
-  t.equal(nodeTeardownNeeded([], { ...appOptions, NODE_V8_COVERAGE: '/tmp/c' }, false), true, 'coverage, read');
-});
 
 // Whether strace can trace here (installed, and ptrace allowed: a container may refuse it).
 const STRACE = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=exit_group', 'true']).status === 0;
