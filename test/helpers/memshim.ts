@@ -13,6 +13,15 @@ export const MEMSHIM = fileURLToPath(new URL('../../bin/memshim', import.meta.ur
  */
 export const WITHOUT_TAP_HOOKS = ['env', '-u', 'NODE_OPTIONS'];
 
+/**
+ * spawn's file and arguments for `command` through WITHOUT_TAP_HOOKS (deleting NODE_OPTIONS from the env a test
+ * passes is not enough: tap puts it back); `nodeOptions`: the NODE_OPTIONS the command gets instead of none.
+ */
+export function withoutTapHooks(command: readonly string[], nodeOptions?: string): [string, string[]] {
+  const [env, ...args] = [...WITHOUT_TAP_HOOKS, ...(nodeOptions ? [`NODE_OPTIONS=${nodeOptions}`] : []), ...command];
+  return [env!, args];
+}
+
 export function ensureBuilt(): void {
   if (!existsSync(new URL('../../dist/memshim.cjs', import.meta.url))) {
     const built = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
@@ -29,10 +38,8 @@ export interface Ran {
 
 export function runMemshim(args: string[], options: SpawnSyncOptions = {}): Ran {
   ensureBuilt();
-  // tap puts its loaders in NODE_OPTIONS of every process a test starts, whatever env it is given (deleting it
-  // there is not enough): through `env -u NODE_OPTIONS`, memshim runs as a user runs it.
-  const [env, ...prefix] = WITHOUT_TAP_HOOKS;
-  const result = spawnSync(env!, [...prefix, MEMSHIM, ...args], { encoding: 'utf8', timeout: 60_000, ...options });
+  // Without tap's loaders in memshim's own Node: memshim runs as a user runs it.
+  const result = spawnSync(...withoutTapHooks([MEMSHIM, ...args]), { encoding: 'utf8', timeout: 60_000, ...options });
   return {
     code: result.status,
     signal: result.signal,

@@ -10,26 +10,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, MEMSHIM, WITHOUT_TAP_HOOKS } from '../helpers/memshim.js';
+import { ensureBuilt, MEMSHIM, withoutTapHooks } from '../helpers/memshim.js';
 import { BINARY, BINARY_SKIP, ensureBinary } from '../helpers/binary.js';
 
 // Whether strace can trace here (installed, and ptrace allowed: a container may refuse it).
 const STRACE = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=exit_group', 'true']).status === 0;
+// Every memshim here starts through withoutTapHooks: with tap's preload in NODE_OPTIONS, its Node's exit would be
+// kept (rightly), and the quick exit not seen.
 const packagings: [string, string[], string | false, () => void][] = [
   ['npm install', [process.execPath, MEMSHIM], false, ensureBuilt],
   ['single executable', [BINARY], BINARY_SKIP, ensureBinary],
 ];
 /** strace's options: every thread's exit(2) and the process's exit_group(2), nothing else. */
 const TRACE_EXITS = ['-f', '-qq', '-e', 'trace=exit,exit_group', '-e', 'signal=none'];
-
-/**
- * `command` through `env -u NODE_OPTIONS`, then `nodeOptions` as its NODE_OPTIONS: tap adds its hooks to NODE_OPTIONS
- * of every process a test starts, whatever env it is given, and with a preload Node's exit is kept (rightly).
- */
-function asUserRuns(command: string[], nodeOptions?: string): [string, string[]] {
-  const [env, ...args] = [...WITHOUT_TAP_HOOKS, ...(nodeOptions ? [`NODE_OPTIONS=${nodeOptions}`] : []), ...command];
-  return [env!, args];
-}
 
 /** memshim's environment as a container gives it: no coverage of the test runner's. */
 function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -49,7 +42,7 @@ for (const [packaging, command, skip, ensure] of packagings) {
       ['kill -KILL $$', 137],
     ];
     for (const [script, status] of children) {
-      const run = spawnSync(...asUserRuns([...command, '--', 'sh', '-c', script]), {
+      const run = spawnSync(...withoutTapHooks([...command, '--', 'sh', '-c', script]), {
         encoding: 'utf8',
         env: plainEnv(),
         timeout: 30_000,
@@ -70,7 +63,7 @@ for (const [packaging, command, skip, ensure] of packagings) {
       const out = join(dir, name);
       const run = spawnSync(
         'strace',
-        [...TRACE_EXITS, '-o', out, ...asUserRuns([...command, '--', 'true'], nodeOptions).flat()],
+        [...TRACE_EXITS, '-o', out, ...withoutTapHooks([...command, '--', 'true'], nodeOptions).flat()],
         { encoding: 'utf8', env: plainEnv(extra), timeout: 60_000 },
       );
       const lines = readFileSync(out, 'utf8').split('\n');
@@ -131,7 +124,7 @@ print(json.dumps({'code': run.returncode, 'nonblocking': bool(fcntl.fcntl(w, fcn
       ],
     ];
     for (const [name, nonblockingAtStart, child, code, nonblocking] of cases) {
-      const [env, args] = asUserRuns([...command, '--', ...child]);
+      const [env, args] = withoutTapHooks([...command, '--', ...child]);
       const run = spawnSync('python3', ['-c', harness, nonblockingAtStart, env, ...args], {
         encoding: 'utf8',
         env: plainEnv(),
@@ -147,7 +140,7 @@ t.test('what Node writes at its exit is still written: coverage, a heap profile'
   ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'memshim-exit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const coverage = spawnSync(...asUserRuns([process.execPath, MEMSHIM, '--', 'sh', '-c', 'exit 3']), {
+  const coverage = spawnSync(...withoutTapHooks([process.execPath, MEMSHIM, '--', 'sh', '-c', 'exit 3']), {
     encoding: 'utf8',
     env: plainEnv({ NODE_V8_COVERAGE: join(dir, 'coverage') }),
     timeout: 30_000,
@@ -159,7 +152,7 @@ t.test('what Node writes at its exit is still written: coverage, a heap profile'
   );
   // A heap profile, not a CPU one: V8's CPU sampler signals memshim's thread with SIGPROF, which memshim forwards.
   const profiled = [process.execPath, '--heap-prof', `--heap-prof-dir=${join(dir, 'profile')}`, MEMSHIM];
-  const profile = spawnSync(...asUserRuns([...profiled, '--', 'sh', '-c', 'exit 3']), {
+  const profile = spawnSync(...withoutTapHooks([...profiled, '--', 'sh', '-c', 'exit 3']), {
     encoding: 'utf8',
     env: plainEnv(),
     timeout: 30_000,

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BINARY, ensureBinary } from '../helpers/binary.js';
-import { REPO, runMemshim } from '../helpers/memshim.js';
+import { REPO, runMemshim, withoutTapHooks } from '../helpers/memshim.js';
 import { OWN_HEAP_FLAGS } from '../../src/common/own-heap.js';
 
 const DIST = join(REPO, 'dist');
@@ -79,12 +79,9 @@ t.test('a bundle that is not ASCII is read as UTF-8, and its cache taken by the 
   // bin/memshim reads an ASCII bundle by a plain byte copy, any other as UTF-8.
   const root = ownInstall(t, 'memshim-utf8-');
   appendFileSync(join(root, 'dist', 'memshim.cjs'), '\n// caf\u00e9 \u2603\n');
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
   const run = () =>
-    spawnSync(join(root, 'bin', 'memshim'), ['--log-level', 'warn', '--', 'sh', '-c', 'exit 3'], {
+    spawnSync(...withoutTapHooks([join(root, 'bin', 'memshim'), '--log-level', 'warn', '--', 'sh', '-c', 'exit 3']), {
       encoding: 'utf8',
-      env,
     });
   const first = run();
   t.equal(first.status, 3, first.stderr);
@@ -110,13 +107,13 @@ t.test('an install run by two Nodes keeps a cache for each; caches of other buil
   });
   t.equal(fetched.status, 0, fetched.stderr);
   const otherNode = fetched.stdout.trim();
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
   const run = (node: string) =>
-    spawnSync(node, [join(root, 'bin', 'memshim'), '--log-level', 'warn', '--', 'sh', '-c', 'exit 3'], {
-      encoding: 'utf8',
-      env,
-    });
+    spawnSync(
+      ...withoutTapHooks([node, join(root, 'bin', 'memshim'), '--log-level', 'warn', '--', 'sh', '-c', 'exit 3']),
+      {
+        encoding: 'utf8',
+      },
+    );
   const cachesHere = () => cacheFiles(dist);
   // Left by an older memshim (no V8 in the name) and by an earlier build of the bundle: neither is of use now.
   const { size, mtimeMs } = statSync(join(dist, 'memshim.cjs'));
