@@ -7,7 +7,7 @@
 // after less before: on this VM the median of one command moves by 10-30 ms between runs of a few minutes, which
 // hides a change of 2 ms in two separate medians, while both sides of one round see the same load. The worktree
 // shares this checkout's node_modules and .cache (the Node 24 the single executable is built from); both single
-// executables' files are read into the page cache afresh first (bench/startup.ts says why).
+// executables' files are read into the page cache afresh first (bench/interleaved.ts, readIntoPageCache, says why).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
-import { interleavedRuns } from './interleaved.js';
+import { interleavedRuns, readIntoPageCache } from './interleaved.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,10 +70,7 @@ try {
   const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
   const node24Version = existsSync(NODE24) ? spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
   const beforeBinary = join(worktree, 'dist', 'memshim');
-  for (const file of WITH_BINARY ? [BINARY, beforeBinary, NODE24] : []) {
-    spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
-    spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  for (const file of WITH_BINARY ? [BINARY, beforeBinary, NODE24] : []) readIntoPageCache(file);
 
   // Pairs of [before, after], each with the `node -e 0` of the Node that runs it; the floor of memshim's design
   // (bench/apps/koffi-floor.cjs) of each revision too, on both Nodes, where the revision has one.

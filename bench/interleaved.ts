@@ -47,3 +47,15 @@ export function interleavedRuns(
   }
   return samples;
 }
+
+// A Node binary's start depends on how its file came into the page cache: the kernel maps more than a page at a
+// fault where the cache holds the file in large pieces, as reading a file in does, and a file as the build wrote it
+// (or as a first exec faulted it in) is held in small ones, which makes the same build's start slower
+// (docs/packaging.md, the run of 01:47 on 2026-12-02). So a bench drops the pages of each executable it sets side by
+// side and reads it back in whole, as an image layer's files come in, before anything runs it: every run measures
+// the same thing, and each alike. Shared by bench/startup.ts and bench/ab.ts.
+export function readIntoPageCache(file: string): void {
+  if (spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']).status !== 0)
+    console.error(`could not drop ${file}'s cached pages: its start is measured as the page cache holds it`);
+  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
+}

@@ -36,7 +36,7 @@ import { MEMSHIM, REPO, ensureBuilt } from '../test/helpers/memshim.js';
 import { BINARY, ensureBinary } from '../test/helpers/binary.js';
 import { childrenOf } from '../test/helpers/proc.js';
 import { residentMemory, SETTLED_AFTER_MS, SETTLED_UNTIL_MS, type ResidentMemory } from './init-memory.js';
-import { interleavedRuns } from './interleaved.js';
+import { interleavedRuns, readIntoPageCache } from './interleaved.js';
 
 const { values } = parseArgs({
   options: {
@@ -67,17 +67,7 @@ for (const tool of ['hyperfine', 'tini', 'dumb-init', 'unshare', ...(values.inst
 if (spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('npm run build');
 ensureBuilt();
 ensureBinary();
-// A Node binary's start depends on how its file came into the page cache: the kernel maps more than a page at a
-// fault where the cache holds the file in large pieces, as reading a file in does, and a file as the build wrote it
-// (or as a first exec faulted it in) is held in small ones, which makes the same build's start slower
-// (docs/packaging.md, the run of 01:47 on 2026-12-02). So the single executable and both Nodes it is set against
-// have their pages dropped and are read back in whole, as an image layer's files come in, before anything runs
-// them: every run measures the same thing, and each alike.
-function readIntoPageCache(file: string): void {
-  if (spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']).status !== 0)
-    console.error(`could not drop ${file}'s cached pages: its start is measured as the page cache holds it`);
-  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
+// The single executable and both Nodes it is set against: read into the page cache afresh (readIntoPageCache).
 const NODE24 = join(REPO, '.cache', 'node24', 'node_modules', 'node', 'bin', 'node');
 for (const file of [BINARY, realpathSync(NODE24), process.execPath]) readIntoPageCache(file);
 const node24Version = spawnSync(NODE24, ['--version'], { encoding: 'utf8' }).stdout.trim();
